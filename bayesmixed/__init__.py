@@ -1,0 +1,39 @@
+"""bayesmixed: Bayesian mixed-effects models from lme4 formulas, sampled with NUTS, explained.
+
+>>> import bayesmixed as bm
+>>> fit = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).fit(seed=1)  # doctest: +SKIP
+>>> fit.summary()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from . import datasets
+from .design import Design, GroupBlock, build_design
+from .errors import BayesMixedError, DataError, FormulaError, ModelFileError, PriorError
+from .fit import Fit
+from .formula import Formula, parse_formula
+from .model import Model
+from .priors import Prior
+from .spec import ModelSpec, make_spec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BayesMixedError",
+    "DataError",
+    "Design",
+    "Fit",
+    "Formula",
+    "FormulaError",
+    "GroupBlock",
+    "Model",
+    "ModelFileError",
+    "ModelSpec",
+    "Prior",
+    "PriorError",
+    "build_design",
+    "datasets",
+    "make_spec",
+    "parse_formula",
+    "__version__",
+]

@@ -1,0 +1,234 @@
+"""ModelSpec + Design → ``pm.Model``: the only place (with ``sampling``) that knows PyMC.
+
+Parameterisation of a random-effect term with ``k`` coefficients and ``J`` levels
+--------------------------------------------------------------------------------
+non-centred (default)
+    ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
+    Cholesky factor of the correlation matrix (LKJ prior), or ``r = _z · sd`` for ``||`` terms and ``k = 1``.
+centred
+    ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly.
+
+The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
+no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
+recovered exactly), which decorrelates the intercept from the slopes as rstanarm and brms do.
+
+Posterior names: ``beta`` (dim ``coef``), ``sd_<t>`` (dim ``<t>_coef``), ``corr_<t>`` (dims ``<t>_coef``,
+``<t>_coef2``), ``r_<t>`` (dims ``<t>``, ``<t>_coef``), ``sigma`` and the family's auxiliaries. Internal
+variables start with ``_`` and are dropped from the returned InferenceData.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..design import Design, GroupBlock
+from ..priors import Prior
+from ..spec import ModelSpec
+
+__all__ = ["build_model", "coords_of", "prior_dist"]
+
+
+def coords_of(design: Design) -> dict[str, list]:
+    coords: dict[str, list] = {"coef": list(design.x_names), "obs": list(range(design.n))}
+    for b in design.blocks:
+        coords[b.label] = list(b.levels)
+        coords[f"{b.label}_coef"] = list(b.coef_names)
+        coords[f"{b.label}_coef2"] = list(b.coef_names)
+    return coords
+
+
+def _stack(priors: list[Prior]) -> Prior:
+    """Combine scalar priors of one family into a vector prior."""
+    dists = {p.dist for p in priors}
+    if len(dists) != 1:
+        raise ValueError(f"priors of one vector must share a distribution, got {sorted(dists)}")
+    keys = [k for k, _ in priors[0].params]
+    kw = {k: [dict(p.params)[k] for p in priors] for k in keys}
+    return Prior(priors[0].dist, relative=priors[0].relative, **kw)
+
+
+def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
+    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`Prior`."""
+    kw = p.kwargs
+    table = {
+        "normal": (pm.Normal, {"mu": kw.get("mu"), "sigma": kw.get("sigma")}),
+        "student_t": (pm.StudentT, {"nu": kw.get("nu"), "mu": kw.get("mu"), "sigma": kw.get("sigma")}),
+        "cauchy": (pm.Cauchy, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
+        "laplace": (pm.Laplace, {"mu": kw.get("mu"), "b": kw.get("b")}),
+        "half_normal": (pm.HalfNormal, {"sigma": kw.get("sigma")}),
+        "half_student_t": (pm.HalfStudentT, {"nu": kw.get("nu"), "sigma": kw.get("sigma")}),
+        "half_cauchy": (pm.HalfCauchy, {"beta": kw.get("beta")}),
+        "exponential": (pm.Exponential, {"lam": kw.get("lam")}),
+        "gamma": (pm.Gamma, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
+        "inverse_gamma": (pm.InverseGamma, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
+        "uniform": (pm.Uniform, {"lower": kw.get("lower"), "upper": kw.get("upper")}),
+        "flat": (pm.Flat, {}),
+    }
+    cls, args = table[p.dist]
+    if name is None:
+        return cls.dist(**args, shape=shape)
+    return cls(name, **args, dims=dims, shape=shape)
+
+
+def _fixed(spec_priors: dict[str, Prior], design: Design):
+    X = design.X
+    names = list(design.x_names)
+    has_int = "Intercept" in names
+    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
+    parts = []
+    eta = 0.0
+    if slope_idx:
+        Xs = X[:, slope_idx]
+        means = Xs.mean(axis=0) if has_int else np.zeros(len(slope_idx))
+        Xc = pm.Data("_Xc", Xs - means)
+        prior = _stack([spec_priors[f"beta[{names[j]}]"] for j in slope_idx])
+        b = prior_dist(prior, "_b", shape=len(slope_idx))
+        eta = pt.dot(Xc, b)
+    if has_int:
+        a_c = prior_dist(spec_priors["Intercept"], "_Intercept_c")
+        eta = eta + a_c
+        a = a_c - (pt.dot(means, b) if slope_idx else 0.0)
+    for j, n in enumerate(names):
+        if n == "Intercept":
+            parts.append(pt.atleast_1d(a))
+        else:
+            k = slope_idx.index(j)
+            parts.append(b[k : k + 1])
+    if parts:
+        pm.Deterministic("beta", pt.concatenate(parts), dims="coef")
+    return eta
+
+
+def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma):
+    lab = b.label
+    k = b.k
+    centered = spec.param_of(lab) == "centered"
+    decov = priors.get(lab)
+    relative = False
+    if decov is not None:
+        # rstanarm's decov: trace(Σ) = k τ², τ ~ Gamma(shape, 1/scale), variance shares π ~ Dirichlet
+        kw = decov.kwargs
+        tau = pm.Gamma(f"_tau_{lab}", alpha=kw["shape"], beta=1.0 / kw["scale"])
+        relative = decov.relative
+        if k > 1:
+            pi = pm.Dirichlet(f"_pi_{lab}", a=np.full(k, kw["concentration"]))
+            sd = tau * pt.sqrt(k * pi)
+        else:
+            sd = pt.atleast_1d(tau)
+        eta_lkj = kw["regularization"]
+    else:
+        sd_prior = _stack([priors[f"sd_{lab}[{c}]"] for c in b.coef_names])
+        relative = sd_prior.relative
+        corr_prior = priors.get(f"corr_{lab}")
+        eta_lkj = corr_prior.kwargs["eta"] if corr_prior is not None else 1.0
+        sd = None
+    scale = sigma if relative else 1.0
+    chol = None
+    if b.correlated:
+        if sd is None:
+            chol_raw, corr, stds = pm.LKJCholeskyCov(
+                f"_chol_{lab}", n=k, eta=eta_lkj, sd_dist=prior_dist(sd_prior, shape=k), compute_corr=True,
+                store_in_trace=False,
+            )
+            sd = stds
+            chol = chol_raw
+        else:
+            # decov: the SDs come from τ and π; LKJCholeskyCov supplies only the correlation factor, with an
+            # auxiliary unit scale that does not enter the likelihood
+            chol_aux, corr, stds_aux = pm.LKJCholeskyCov(
+                f"_chol_{lab}", n=k, eta=eta_lkj, sd_dist=pm.HalfNormal.dist(1.0, shape=k), compute_corr=True,
+                store_in_trace=False,
+            )
+            L = chol_aux / stds_aux[:, None]
+            chol = sd[:, None] * L
+        pm.Deterministic(f"corr_{lab}", corr, dims=(f"{lab}_coef", f"{lab}_coef2"))
+    elif sd is None:
+        sd = prior_dist(sd_prior, f"_sd_{lab}", shape=k)
+    pm.Deterministic(f"sd_{lab}", sd * scale, dims=f"{lab}_coef")
+    if centered:
+        if chol is not None:
+            r = pm.MvNormal(f"r_{lab}", mu=np.zeros(k), chol=chol * scale, dims=(lab, f"{lab}_coef"))
+        else:
+            r = pm.Normal(f"r_{lab}", mu=0.0, sigma=sd * scale, dims=(lab, f"{lab}_coef"))
+    else:
+        z = pm.Normal(f"_z_{lab}", 0.0, 1.0, dims=(lab, f"{lab}_coef"))
+        r = pm.Deterministic(
+            f"r_{lab}", (pt.dot(z, chol.T) if chol is not None else z * sd) * scale, dims=(lab, f"{lab}_coef")
+        )
+    codes = pm.Data(f"_codes_{lab}", b.codes)
+    if k == 1 and b.coef_names == ("Intercept",):
+        return r[codes, 0]
+    Z = pm.Data(f"_Z_{lab}", b.Z)
+    return pt.sum(Z * r[codes], axis=1)
+
+
+def _inverse_link(link: str, eta):
+    if link == "identity":
+        return eta
+    if link == "log":
+        return pt.exp(eta)
+    if link == "logit":
+        return pm.math.invlogit(eta)
+    if link == "probit":
+        return 0.5 + 0.5 * pt.erf(eta / np.sqrt(2.0))
+    if link == "cloglog":
+        return 1.0 - pt.exp(-pt.exp(eta))
+    if link == "inverse":
+        return 1.0 / eta
+    raise ValueError(f"unknown link {link!r}")
+
+
+def build_model(spec: ModelSpec, design: Design) -> pm.Model:
+    """Build the PyMC model of ``spec`` on ``design``."""
+    priors = spec.prior_dict()
+    fam = spec.family
+    with pm.Model(coords=coords_of(design)) as model:
+        sigma = None
+        if fam in ("gaussian", "student_t"):
+            sigma = prior_dist(priors["sigma"], "sigma")
+        eta = _fixed(priors, design)
+        if design.offset is not None:
+            eta = eta + pm.Data("_offset", design.offset)
+        for b in design.blocks:
+            eta = eta + _block(b, spec, priors, sigma)
+        eta = pt.as_tensor_variable(eta)
+        if eta.ndim == 0:
+            eta = pt.ones(design.n) * eta
+        mu = _inverse_link(spec.link, eta)
+        counts = fam in ("bernoulli", "binomial", "poisson", "negative_binomial")
+        y = pm.Data("_y", design.y.astype("int64") if counts else design.y)
+        if fam == "gaussian":
+            pm.Normal("y", mu=mu, sigma=sigma, observed=y, dims="obs")
+        elif fam == "student_t":
+            nu = prior_dist(priors["nu"], "nu")
+            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=y, dims="obs")
+        elif fam == "bernoulli":
+            if spec.link == "logit":
+                pm.Bernoulli("y", logit_p=eta, observed=y, dims="obs")
+            else:
+                pm.Bernoulli("y", p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
+        elif fam == "binomial":
+            n_trials = pm.Data("_trials", design.trials.astype("int64"))
+            if spec.link == "logit":
+                pm.Binomial("y", n=n_trials, logit_p=eta, observed=y, dims="obs")
+            else:
+                pm.Binomial("y", n=n_trials, p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
+        elif fam == "poisson":
+            pm.Poisson("y", mu=mu, observed=y, dims="obs")
+        elif fam == "negative_binomial":
+            alpha = prior_dist(priors["alpha"], "alpha")
+            pm.NegativeBinomial("y", mu=mu, alpha=alpha, observed=y, dims="obs")
+        elif fam == "gamma":
+            alpha = prior_dist(priors["alpha"], "alpha")
+            pm.Gamma("y", alpha=alpha, beta=alpha / mu, observed=y, dims="obs")
+        elif fam == "inverse_gaussian":
+            lam = prior_dist(priors["lam"], "lam")
+            pm.Wald("y", mu=mu, lam=lam, observed=y, dims="obs")
+        elif fam == "beta":
+            phi = prior_dist(priors["phi"], "phi")
+            pm.Beta("y", alpha=mu * phi, beta=(1.0 - mu) * phi, observed=y, dims="obs")
+        else:  # pragma: no cover - families are validated in spec
+            raise ValueError(fam)
+    return model

@@ -1,0 +1,9 @@
+"""Data against formula: validation, encodings that remember their state, :class:`Design`."""
+
+from __future__ import annotations
+
+from .design import Design, Encoding, GroupBlock, build_design, used_columns
+from .evaluate import evaluate
+from .matrix import model_matrix
+
+__all__ = ["Design", "Encoding", "GroupBlock", "build_design", "evaluate", "model_matrix", "used_columns"]

@@ -1,0 +1,261 @@
+"""``Fit``: the result of sampling: spec + design + InferenceData, with no hidden state.
+
+Every method delegates to a pure function of :mod:`bayesmixed.summaries` (or the pooling and diagnostics
+modules) over ``fit.idata`` and ``fit.design``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import summaries as S
+from .design import Design
+from .errors import BayesMixedError
+from .spec import ModelSpec
+
+__all__ = ["Fit", "sample_fit", "Summary"]
+
+_LOGLIK_LIMIT = 2e8
+
+
+def sample_fit(
+    spec: ModelSpec,
+    design: Design,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int | None,
+    sampler: str,
+    target_accept: float,
+    progressbar: bool,
+    cores: int | None,
+    log_likelihood: bool | str,
+) -> "Fit":
+    """Build the model, sample it, attach the pointwise log-likelihood, drop internal variables."""
+    from .backends.pymc import build_model
+    from .sampling import resolve_sampler, run_nuts
+
+    for name, v in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if not isinstance(v, (int, np.integer)) or v < (0 if name == "tune" else 1):
+            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
+    if not 0 < target_accept < 1:
+        raise BayesMixedError(f"target_accept must lie in (0, 1), got {target_accept}")
+    sampler = resolve_sampler(sampler)
+    t0 = time.perf_counter()
+    model = build_model(spec, design)
+    t_build = time.perf_counter() - t0
+    try:
+        idata, info = run_nuts(
+            model,
+            sampler=sampler,
+            draws=int(draws),
+            tune=int(tune),
+            chains=int(chains),
+            seed=seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            cores=cores,
+        )
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt("sampling interrupted by the user; nothing was written") from None
+    info.timings["build"] = t_build
+    want = log_likelihood
+    if want == "auto":
+        want = design.n * draws * chains <= _LOGLIK_LIMIT
+    if want:
+        t1 = time.perf_counter()
+        _add_log_likelihood(idata, model)
+        info.timings["log_likelihood"] = time.perf_counter() - t1
+    idata = _public(idata)
+    idata.posterior.attrs["bayesmixed_spec"] = repr(spec.to_dict())
+    return Fit(spec=spec, design=design, idata=idata, sampler_info=info.as_dict())
+
+
+def _add_log_likelihood(idata, model) -> None:
+    import pymc as pm
+
+    pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True, progressbar=False)
+
+
+def _public(idata):
+    """Drop internal variables (names starting with ``_``) from the posterior."""
+    post = idata.posterior
+    internal = [v for v in post.data_vars if v.startswith("_")]
+    if internal:
+        idata.posterior = post.drop_vars(internal)
+    for grp in ("constant_data",):
+        if grp in idata.groups():
+            delattr(idata, grp)
+    return idata
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model.
+
+    Attributes
+    ----------
+    spec
+        The :class:`~bayesmixed.spec.ModelSpec` that was fitted.
+    design
+        The :class:`~bayesmixed.design.Design` (data as the model saw it).
+    idata
+        ArviZ InferenceData: ``posterior``, ``sample_stats``, ``log_likelihood``, ``observed_data``.
+    sampler_info
+        Sampler name, versions, settings and timings.
+    """
+
+    spec: ModelSpec
+    design: Design
+    idata: Any
+    sampler_info: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ tables
+    def fixef(self, prob: float = 0.95) -> pd.DataFrame:
+        """Fixed effects: index term; columns mean, sd, lower, upper."""
+        return S.fixef(self.idata, self.design, prob)
+
+    def ranef(self, group: str | None = None, prob: float = 0.95):
+        """Random effects per term (dict of frames), or one term's frame with ``group``."""
+        out = S.ranef(self.idata, self.design, prob)
+        return out if group is None else out[self.design.block(group).label]
+
+    def coef(self, group: str | None = None, prob: float = 0.95):
+        """Group-level coefficients (fixed + random) per term, as lme4's ``coef``."""
+        out = S.coef(self.idata, self.design, prob)
+        return out if group is None else out[self.design.block(group).label]
+
+    def varcorr(self, prob: float = 0.95) -> pd.DataFrame:
+        """SDs and correlations of the random effects, and the residual SD."""
+        return S.varcorr(self.idata, self.design, prob)
+
+    def icc(self, prob: float = 0.95) -> pd.DataFrame:
+        """Intraclass correlations (latent scale for non-Gaussian families; see ``definition``)."""
+        return S.icc(self.idata, self.design, self.spec.family, self.spec.link, prob)
+
+    def r2(self, prob: float = 0.95) -> pd.DataFrame:
+        """Bayesian R² (Gelman et al. 2019): conditional and marginal."""
+        return S.r2(self.idata, self.design, self.spec.family, self.spec.link, prob)
+
+    def convergence(self) -> pd.DataFrame:
+        """R-hat, bulk ESS and tail ESS of every population-level parameter."""
+        return S.convergence(self.idata)
+
+    @property
+    def divergences(self) -> int:
+        return int(self.idata.sample_stats["diverging"].sum())
+
+    def prior_summary(self) -> pd.DataFrame:
+        """The priors used (see :meth:`bayesmixed.Model.prior_summary`)."""
+        from .priors import default_priors
+
+        defaults = default_priors(self.design, self.spec.family, self.spec.link)
+        rows = [dict(parameter=n, prior=str(p), source="default" if defaults.get(n) == p else "user") for n, p in self.spec.priors]
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def add_log_likelihood(self) -> "Fit":
+        """A new Fit whose InferenceData has the pointwise log-likelihood (if it was not stored)."""
+        from .backends.pymc import build_model
+
+        model = build_model(self.spec, self.design)
+        idata = self.idata.copy()
+        _add_log_likelihood(idata, model)
+        return Fit(self.spec, self.design, idata, dict(self.sampler_info))
+
+    # ------------------------------------------------------------------ printing
+    def summary(self, prob: float = 0.95) -> "Summary":
+        """A printable summary laid out like lme4's ``summary(lmer(...))``, with posterior intervals and
+        convergence figures."""
+        return Summary(self, prob)
+
+    def __repr__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+
+class Summary:
+    """lme4-style summary of a :class:`Fit`: ``str()`` for the terminal, HTML in notebooks."""
+
+    def __init__(self, fit: Fit, prob: float = 0.95):
+        self.fit = fit
+        self.prob = prob
+        self.fixed = fit.fixef(prob)
+        self.varcorr = fit.varcorr(prob)
+        self.diagnostics = fit.convergence()
+
+    def _header(self) -> list[str]:
+        f, d, info = self.fit, self.fit.design, self.fit.sampler_info
+        kind = "linear" if f.spec.family == "gaussian" and f.spec.link == "identity" else "generalized linear"
+        lines = [
+            f"Bayesian {kind} mixed model: family {f.spec.family} ({f.spec.link} link), sampled with "
+            f"{info.get('sampler', '?')} NUTS",
+            f" Formula: {d.formula.text}",
+        ]
+        groups = "; ".join(f"{b.label}, {b.n_levels}" for b in d.blocks)
+        lines.append(f"    Data: {d.n} observations" + (f" ({d.n_dropped} dropped: missing values)" if d.n_dropped else ""))
+        if groups:
+            lines.append(f"  Groups: {groups}")
+        if d.response_levels is not None:
+            lines.append(f" Success: {d.response_label} == {d.response_levels[1]!r} (reference {d.response_levels[0]!r})")
+        diag = self.diagnostics
+        n_div = f.divergences
+        lines.append(
+            f"   Draws: {info.get('chains')} chains x {info.get('draws')} (tune {info.get('tune')}); "
+            f"divergences {n_div}; max R-hat {diag['r_hat'].max():.3f}; min bulk ESS {diag['ess_bulk'].min():.0f}; "
+            f"min tail ESS {diag['ess_tail'].min():.0f}"
+        )
+        warn = []
+        if n_div:
+            warn.append(f"{n_div} divergent transitions: the posterior may be biased (see fit.diagnose())")
+        if diag["r_hat"].max() > 1.01:
+            warn.append("R-hat above 1.01: chains disagree; sample longer")
+        if diag["ess_bulk"].min() < 100 * self.fit.sampler_info.get("chains", 1):
+            warn.append("low effective sample size for some parameters; sample longer")
+        lines += [f" Warning: {w}" for w in warn]
+        return lines
+
+    def __str__(self) -> str:
+        pct = f"{100 * self.prob:g}%"
+        lines = self._header()
+        lines.append("")
+        lines.append(f"Random effects (posterior mean, median and {pct} interval):")
+        vc = self.varcorr
+        if len(vc):
+            t = vc.copy()
+            t["group"] = t["group"].where(t["group"] != t["group"].shift(), "")
+            t["term"] = t["term"].replace("", "")
+            t = t.rename(columns={"lower": f"l-{pct}", "upper": f"u-{pct}"})
+            t["kind"] = t["kind"].map({"sd": "Std.Dev.", "cor": "Corr"})
+            lines.append(t.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        else:
+            lines.append(" (none)")
+        lines.append("")
+        lines.append(f"Fixed effects ({pct} intervals):")
+        fx = self.fixed.copy()
+        diag = self.diagnostics
+        fx["Rhat"] = [diag.loc[f"beta[{t}]", "r_hat"] for t in fx.index]
+        fx["Bulk_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_bulk"]) for t in fx.index]
+        fx["Tail_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_tail"]) for t in fx.index]
+        fx = fx.rename(columns={"mean": "Estimate", "sd": "Est.Error", "lower": f"l-{pct}", "upper": f"u-{pct}"})
+        lines.append(fx.to_string(float_format=lambda v: f"{v:.4g}"))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        pct = f"{100 * self.prob:g}%"
+        head = "<br>".join(html.escape(x) for x in self._header())
+        vc = self.varcorr.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        fx = self.fixed.to_html(float_format=lambda v: f"{v:.4g}")
+        return (
+            f"<div class='bayesmixed-fit'><p style='font-family:monospace'>{head}</p>"
+            f"<b>Random effects</b> ({pct} intervals){vc}<b>Fixed effects</b> ({pct} intervals){fx}</div>"
+        )

@@ -1,0 +1,23 @@
+"""lme4-style formulas: ``tokenize`` → ``parse`` → ``expand``, data-free."""
+
+from __future__ import annotations
+
+from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Term, UnaryOp, expr_to_str
+from .parser import parse, parse_formula, tokenize
+
+__all__ = [
+    "BinOp",
+    "Call",
+    "Expr",
+    "Formula",
+    "GroupTerm",
+    "Name",
+    "Num",
+    "Response",
+    "Term",
+    "UnaryOp",
+    "expr_to_str",
+    "parse",
+    "parse_formula",
+    "tokenize",
+]

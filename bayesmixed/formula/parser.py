@@ -1,0 +1,449 @@
+"""Formula compiler in three stages: ``tokenize`` → ``parse`` (syntax tree) → ``expand`` (model terms).
+
+``parse_formula(text)`` runs all three and returns a frozen :class:`~bayesmixed.formula.ast.Formula`.
+Every error is a :class:`FormulaError` that shows the formula with a caret under the offending position.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import combinations
+
+from ..errors import FormulaError
+from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Term, UnaryOp
+
+__all__ = ["Token", "tokenize", "parse", "expand", "parse_formula"]
+
+
+# --------------------------------------------------------------------------- stage 1: tokens
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "name", "num", "op", "(", ")", ",", "end"
+    value: str
+    pos: int
+
+
+_OPS = ["||", "**", "==", "!=", "<=", ">=", "%in%", "~", "+", "-", "*", "/", ":", "^", "|", "<", ">", "="]
+_NUM = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _is_name_start(ch: str) -> bool:
+    return ch == "_" or ch == "." or unicodedata.category(ch).startswith("L")
+
+
+def _is_name_char(ch: str) -> bool:
+    return ch in "_." or unicodedata.category(ch)[0] in "LN"
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split formula text into tokens; backtick-quoted names may hold any character."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == "`":
+            j = text.find("`", i + 1)
+            if j < 0:
+                raise FormulaError("unterminated backtick-quoted name", text, i)
+            if j == i + 1:
+                raise FormulaError("empty backtick-quoted name", text, i)
+            tokens.append(Token("name", text[i + 1 : j], i))
+            i = j + 1
+            continue
+        m = _NUM.match(text, i)
+        if m and (ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit())):
+            tokens.append(Token("num", m.group(0), i))
+            i = m.end()
+            continue
+        if _is_name_start(ch):
+            j = i + 1
+            while j < n and _is_name_char(text[j]):
+                j += 1
+            tokens.append(Token("name", text[i:j], i))
+            i = j
+            continue
+        if ch in "(),":
+            tokens.append(Token(ch, ch, i))
+            i += 1
+            continue
+        for op in _OPS:
+            if text.startswith(op, i):
+                tokens.append(Token("op", "^" if op == "**" else op, i))
+                i += len(op)
+                break
+        else:
+            raise FormulaError(f"unexpected character {ch!r}", text, i)
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+# --------------------------------------------------------------------------- stage 2: syntax tree
+@dataclass(frozen=True)
+class Node:
+    """Generic syntax node: ``kind`` is "name", "num", "call", "paren", "binop" or "unary"."""
+
+    kind: str
+    value: str
+    children: tuple["Node", ...]
+    pos: int
+
+
+# binding powers follow R's operator precedence
+_BINARY = {
+    "~": 1,
+    "|": 10,
+    "||": 10,
+    "==": 15,
+    "!=": 15,
+    "<": 15,
+    ">": 15,
+    "<=": 15,
+    ">=": 15,
+    "+": 20,
+    "-": 20,
+    "*": 30,
+    "/": 30,
+    "%in%": 35,
+    ":": 40,
+    "^": 50,
+}
+_UNARY_BP = 45
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list[Token]):
+        self.text = text
+        self.tokens = tokens
+        self.i = 0
+        self.open_parens: list[int] = []
+
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def next(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def error(self, msg: str, pos: int) -> FormulaError:
+        return FormulaError(msg, self.text, pos)
+
+    def expect_close(self, open_pos: int) -> None:
+        tok = self.next()
+        if tok.kind != ")":
+            if tok.kind == "end":
+                raise self.error("unbalanced parentheses: this '(' is never closed", open_pos)
+            raise self.error(f"expected ')' but found {tok.value!r}", tok.pos)
+
+    def expression(self, min_bp: int = 0) -> Node:
+        left = self.prefix()
+        while True:
+            tok = self.peek()
+            if tok.kind != "op":
+                break
+            if tok.value == "=":
+                raise self.error("'=' is not a formula operator (did you mean '~'?)", tok.pos)
+            bp = _BINARY[tok.value]
+            if bp <= min_bp and not (tok.value == "^" and bp == min_bp):
+                break
+            self.next()
+            right = self.expression(bp if tok.value != "^" else bp - 1)
+            left = Node("binop", tok.value, (left, right), tok.pos)
+        return left
+
+    def prefix(self) -> Node:
+        tok = self.next()
+        if tok.kind == "num":
+            return Node("num", tok.value, (), tok.pos)
+        if tok.kind == "name":
+            if self.peek().kind == "(":
+                open_tok = self.next()
+                args: list[Node] = []
+                if self.peek().kind != ")":
+                    while True:
+                        if self.peek().kind == "name" and self.tokens[self.i + 1].value == "=":
+                            raise self.error(
+                                f"keyword arguments are not supported in {tok.value}()", self.peek().pos
+                            )
+                        args.append(self.expression(0))
+                        if self.peek().kind == ",":
+                            self.next()
+                            continue
+                        break
+                self.expect_close(open_tok.pos)
+                return Node("call", tok.value, tuple(args), tok.pos)
+            return Node("name", tok.value, (), tok.pos)
+        if tok.kind == "(":
+            if self.peek().kind == ")":
+                raise self.error("empty parentheses", tok.pos)
+            inner = self.expression(0)
+            self.expect_close(tok.pos)
+            return Node("paren", "(", (inner,), tok.pos)
+        if tok.kind == "op" and tok.value in ("-", "+"):
+            operand = self.expression(_UNARY_BP)
+            return Node("unary", tok.value, (operand,), tok.pos)
+        if tok.kind == "end":
+            raise self.error("formula ends too early: a term is missing", tok.pos)
+        if tok.kind == "op" and tok.value == "~":
+            raise self.error("the response is missing before '~', e.g. y ~ x", tok.pos)
+        if tok.kind == ")":
+            raise self.error("unbalanced parentheses: ')' without a matching '('", tok.pos)
+        raise self.error(f"unexpected {tok.value!r}", tok.pos)
+
+
+def parse(text: str) -> Node:
+    """Parse formula text into a generic syntax tree (no expansion)."""
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be a string, got {type(text).__name__}", str(text), 0)
+    if not text.strip():
+        raise FormulaError("the formula is empty", text, 0)
+    tokens = tokenize(text)
+    p = _Parser(text, tokens)
+    node = p.expression(0)
+    tok = p.peek()
+    if tok.kind == ")":
+        raise FormulaError("unbalanced parentheses: ')' without a matching '('", text, tok.pos)
+    if tok.kind != "end":
+        raise FormulaError(f"unexpected {tok.value!r}", text, tok.pos)
+    return node
+
+
+# --------------------------------------------------------------------------- stage 3: expansion
+class _Expander:
+    def __init__(self, text: str):
+        self.text = text
+
+    def error(self, msg: str, node: Node) -> FormulaError:
+        return FormulaError(msg, self.text, node.pos)
+
+    # value expressions (inside calls, the response)
+    def value(self, node: Node) -> Expr:
+        if node.kind == "name":
+            return Name(node.value)
+        if node.kind == "num":
+            return Num(float(node.value))
+        if node.kind == "paren":
+            return self.value(node.children[0])
+        if node.kind == "unary":
+            inner = self.value(node.children[0])
+            if isinstance(inner, Num):
+                return Num(-inner.value if node.value == "-" else inner.value)
+            return UnaryOp(node.value, inner)
+        if node.kind == "call":
+            return Call(node.value, tuple(self.value(a) for a in node.children))
+        if node.kind == "binop":
+            if node.value in ("|", "||", "~", ":", "%in%"):
+                raise self.error(f"operator {node.value!r} cannot be used inside a function call", node)
+            return BinOp(node.value, self.value(node.children[0]), self.value(node.children[1]))
+        raise self.error("not a value", node)
+
+    # fixed-part algebra: returns (terms in order, intercept flag or None, offsets, groups)
+    def terms(self, node: Node, acc: "_TermSet") -> None:
+        k = node.kind
+        if k == "binop" and node.value == "+":
+            self.terms(node.children[0], acc)
+            self.terms(node.children[1], acc)
+        elif k == "binop" and node.value == "-":
+            self.terms(node.children[0], acc)
+            sub = _TermSet()
+            self.terms(node.children[1], sub)
+            acc.remove(sub)
+        elif k == "unary" and node.value == "-":
+            sub = _TermSet()
+            self.terms(node.children[0], sub)
+            acc.remove(sub)
+        elif k == "unary" and node.value == "+":
+            self.terms(node.children[0], acc)
+        elif k == "num":
+            v = float(node.value)
+            if v == 1:
+                acc.intercept = True
+            elif v == 0:
+                acc.intercept = False
+            else:
+                raise self.error(f"the number {node.value} is not a term (only 0, 1 and -1 are)", node)
+        elif k == "paren":
+            inner = node.children[0]
+            if inner.kind == "binop" and inner.value in ("|", "||"):
+                acc.groups.extend(self.group(inner))
+            else:
+                self.terms(inner, acc)
+        elif k == "binop" and node.value in ("|", "||"):
+            raise self.error("a random-effect term must be written in parentheses, e.g. (1 + x | g)", node)
+        elif k == "binop" and node.value in ("*", ":", "/", "^"):
+            for t in self.product(node):
+                acc.add(t)
+        elif k == "call" and node.value == "offset":
+            if len(node.children) != 1:
+                raise self.error("offset() takes exactly one argument", node)
+            acc.offsets.append(self.value(node.children[0]))
+        elif k in ("name", "call"):
+            if k == "call" and node.value in ("cbind", "trials"):
+                raise self.error(f"{node.value}() belongs on the left-hand side of '~'", node)
+            acc.add(Term((self.value(node),)))
+        elif k == "binop" and node.value == "~":
+            raise self.error("a formula can have only one '~'", node)
+        else:
+            raise self.error(f"{node.value!r} cannot be used here; wrap arithmetic in I(), e.g. I(x {node.value} 2)", node)
+
+    def product(self, node: Node) -> list[Term]:
+        """Expand ``*``, ``:``, ``/`` and ``^`` into a list of terms (no intercept)."""
+        if node.kind == "binop" and node.value in ("*", ":", "/"):
+            left = self.product(node.children[0])
+            right = self.product(node.children[1])
+            if node.value == ":":
+                return _dedupe([_interact(a, b) for a in left for b in right])
+            if node.value == "*":
+                return _dedupe(left + right + [_interact(a, b) for a in left for b in right])
+            # a/b = a + (all factors of a):b
+            all_left = Term(tuple(dict.fromkeys(f for t in left for f in t.factors)))
+            return _dedupe(left + [_interact(all_left, b) for b in right])
+        if node.kind == "binop" and node.value == "^":
+            base = self.product(node.children[0])
+            power = node.children[1]
+            if power.kind != "num" or not float(power.value).is_integer() or float(power.value) < 1:
+                raise self.error("the power of a term must be a positive whole number, e.g. (a + b)^2", power)
+            out = list(base)
+            for order in range(2, int(float(power.value)) + 1):
+                for combo in combinations(base, order):
+                    t = combo[0]
+                    for c in combo[1:]:
+                        t = _interact(t, c)
+                    out.append(t)
+            return _dedupe(out)
+        acc = _TermSet()
+        self.terms(node, acc)
+        if acc.groups or acc.offsets or acc.intercept is not None or acc.removed:
+            raise self.error("only variables can be crossed with '*', ':', '/' or '^'", node)
+        return acc.terms
+
+    def group(self, node: Node) -> list[GroupTerm]:
+        correlated = node.value == "|"
+        lhs, rhs = node.children
+        acc = _TermSet()
+        self.terms(lhs, acc)
+        if acc.groups:
+            raise self.error("random-effect terms cannot be nested inside each other", lhs)
+        if acc.offsets:
+            raise self.error("offset() cannot be a random effect", lhs)
+        intercept = acc.intercept if acc.intercept is not None else True
+        terms = ([Term(())] if intercept else []) + _order(acc.terms)
+        if not terms:
+            raise self.error("this random-effect term has no coefficients (0 and nothing else)", lhs)
+        factors = self.grouping(rhs)
+        return [GroupTerm(tuple(terms), f, correlated) for f in factors]
+
+    def grouping(self, node: Node) -> list[tuple[str, ...]]:
+        if node.kind == "name":
+            return [(node.value,)]
+        if node.kind == "paren":
+            return self.grouping(node.children[0])
+        if node.kind == "binop" and node.value == ":":
+            out: list[tuple[str, ...]] = []
+            for a in self.grouping(node.children[0]):
+                for b in self.grouping(node.children[1]):
+                    out.append(a + b)
+            return out
+        if node.kind == "binop" and node.value == "/":
+            left = self.grouping(node.children[0])
+            right = self.grouping(node.children[1])
+            outer = left[-1]
+            return left + [outer + r for r in right]
+        if node.kind == "binop" and node.value == "+":
+            raise self.error(
+                "a random-effect term has one grouping factor; write (1 | a) + (1 | b) for crossed factors", node
+            )
+        raise self.error("a grouping factor must be a column name (or a:b, a/b)", node)
+
+
+class _TermSet:
+    def __init__(self) -> None:
+        self.terms: list[Term] = []
+        self.intercept: bool | None = None
+        self.offsets: list[Expr] = []
+        self.groups: list[GroupTerm] = []
+        self.removed = False
+
+    def add(self, t: Term) -> None:
+        if t not in self.terms:
+            self.terms.append(t)
+
+    def remove(self, other: "_TermSet") -> None:
+        self.removed = True
+        if other.intercept is True:
+            self.intercept = False
+        elif other.intercept is False:  # "- 0" adds the intercept back, as in R
+            self.intercept = True
+        self.terms = [t for t in self.terms if t not in other.terms]
+        if other.groups or other.offsets:
+            raise FormulaError("random-effect terms and offsets cannot be subtracted", "", 0)
+
+
+def _interact(a: Term, b: Term) -> Term:
+    return Term(tuple(dict.fromkeys(a.factors + b.factors)))
+
+
+def _dedupe(ts: list[Term]) -> list[Term]:
+    out: list[Term] = []
+    for t in ts:
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _order(ts: list[Term]) -> list[Term]:
+    """R's order: by the number of variables in the term, then order of appearance."""
+    return sorted(ts, key=lambda t: len(t.factors))
+
+
+def expand(tree: Node, text: str) -> Formula:
+    """Turn a syntax tree into model terms."""
+    ex = _Expander(text)
+    if tree.kind == "binop" and tree.value == "~":
+        lhs_node, rhs_node = tree.children
+        response = _response(ex, lhs_node)
+    else:
+        raise FormulaError("a formula needs '~' between the response and the predictors, e.g. y ~ x", text, len(text))
+    acc = _TermSet()
+    ex.terms(rhs_node, acc)
+    intercept = acc.intercept if acc.intercept is not None else True
+    return Formula(
+        text=text,
+        response=response,
+        intercept=intercept,
+        terms=tuple(_order(acc.terms)),
+        offsets=tuple(acc.offsets),
+        groups=tuple(acc.groups),
+    )
+
+
+def _response(ex: _Expander, node: Node) -> Response:
+    if node.kind == "binop" and node.value == "|":
+        left, right = node.children
+        if right.kind == "call" and right.value == "trials" and len(right.children) == 1:
+            return Response(ex.value(left), "trials", ex.value(right.children[0]))
+        raise ex.error("on the left of '~', '|' is only used as 'successes | trials(n)'", right)
+    if node.kind == "call" and node.value == "cbind":
+        if len(node.children) != 2:
+            raise ex.error("cbind() takes two arguments: cbind(successes, failures)", node)
+        return Response(ex.value(node.children[0]), "cbind", ex.value(node.children[1]))
+    if node.kind == "binop" and node.value in ("+", "*", ":", "~"):
+        raise ex.error("the response must be a single variable or expression; use I() for arithmetic", node)
+    return Response(ex.value(node))
+
+
+def parse_formula(text: str) -> Formula:
+    """Compile formula text into a frozen :class:`Formula`.
+
+    Examples
+    --------
+    >>> f = parse_formula("Reaction ~ Days + (Days | Subject)")
+    >>> [t.label for t in f.terms], [str(g) for g in f.groups]
+    (['Days'], ['(1 + Days | Subject)'])
+    """
+    return expand(parse(text), text)

@@ -1,0 +1,135 @@
+"""``Model``: formula + data + family + priors, validated up front; ``fit()`` samples and returns a ``Fit``."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from .design import Design, build_design
+from .formula import Formula, parse_formula
+from .priors import Prior
+from .spec import ModelSpec, make_spec
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A Bayesian mixed-effects model written as an lme4 formula.
+
+    Construction runs the data-side stages (parse → design → spec), so every error about the formula, the
+    data, the family or the priors is raised here, before any compilation. The stages' results are frozen:
+    ``model.formula``, ``model.design``, ``model.spec``.
+
+    Parameters
+    ----------
+    formula
+        lme4/brms syntax, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
+    data
+        A pandas DataFrame; it is never modified.
+    family, link
+        Response family (``"gaussian"``, ``"student_t"``, ``"bernoulli"``, ``"binomial"``, ``"poisson"``,
+        ``"negative_binomial"``, ``"gamma"``, ``"inverse_gaussian"``, ``"beta"``) and optional link.
+    priors
+        Overrides of the default priors by parameter name (see :mod:`bayesmixed.priors`), e.g.
+        ``{"sd_Subject": Prior("half_normal", sigma=20), "corr_Subject": Prior("lkj", eta=2)}``.
+    parameterization
+        ``"noncentered"`` (default) or ``"centered"``, or a dict by term label (``{"Subject": "centered"}``).
+    missing
+        ``"drop"`` (rows with missing values in used columns are dropped with a warning) or ``"raise"``.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> m = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"))
+    >>> fit = m.fit(draws=500, chains=2, seed=1)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        formula: str | Formula,
+        data: pd.DataFrame,
+        family: str = "gaussian",
+        link: str | None = None,
+        priors: dict[str, Prior | dict[str, Any]] | None = None,
+        parameterization: str | dict[str, str] = "noncentered",
+        missing: str = "drop",
+    ):
+        self.formula: Formula = parse_formula(formula) if isinstance(formula, str) else formula
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            self.design: Design = build_design(self.formula, data, missing=missing)
+        self.spec: ModelSpec = make_spec(self.design, family, link, priors, parameterization)
+
+    def __repr__(self) -> str:
+        groups = ", ".join(f"{b.label} ({b.n_levels} levels)" for b in self.design.blocks) or "none"
+        return (
+            f"<bayesmixed.Model {self.formula.text!r}, family={self.spec.family} ({self.spec.link}), "
+            f"{self.design.n} rows, groups: {groups}>"
+        )
+
+    def prior_summary(self) -> pd.DataFrame:
+        """Every prior the model uses, as rstanarm's ``prior_summary``: parameter, prior, and whether it is
+        the default (scaled to the data) or the user's."""
+        from .priors import default_priors
+
+        defaults = default_priors(self.design, self.spec.family, self.spec.link)
+        rows = []
+        for name, p in self.spec.priors:
+            rows.append(dict(parameter=name, prior=str(p), source="default" if defaults.get(name) == p else "user"))
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def build(self):
+        """The PyMC model (``pm.Model``) of this specification."""
+        from .backends.pymc import build_model
+
+        return build_model(self.spec, self.design)
+
+    def fit(
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        seed: int | None = None,
+        sampler: str = "auto",
+        target_accept: float = 0.9,
+        progressbar: bool = True,
+        cores: int | None = None,
+        log_likelihood: bool | str = "auto",
+    ):
+        """Sample the posterior with NUTS.
+
+        Parameters
+        ----------
+        draws, tune, chains
+            Kept draws per chain, tuning steps per chain, number of chains.
+        seed
+            Random seed; the same seed gives the same draws.
+        sampler
+            ``"auto"`` (nutpie if installed, else PyMC), ``"nutpie"``, ``"pymc"``, ``"numpyro"``, ``"blackjax"``.
+        target_accept
+            NUTS target acceptance rate (0.9 by default: hierarchical posteriors have curvature).
+        log_likelihood
+            Store the pointwise log-likelihood (needed by LOO/WAIC). ``"auto"`` stores it unless it would
+            exceed 2·10⁸ numbers (then ``fit.add_log_likelihood()`` adds it later).
+
+        Returns
+        -------
+        Fit
+        """
+        from .fit import sample_fit
+
+        return sample_fit(
+            self.spec,
+            self.design,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            sampler=sampler,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            cores=cores,
+            log_likelihood=log_likelihood,
+        )

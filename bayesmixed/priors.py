@@ -1,0 +1,291 @@
+"""Backend-free prior specifications and the default-prior rules.
+
+Names users give priors by
+--------------------------
+``"Intercept"``
+    The intercept (on centred predictors, as rstanarm and brms do, when the model has one).
+``"beta"`` / ``"beta[Days]"``
+    All other fixed coefficients, or one of them. They share one distribution family.
+``"sigma"``, ``"nu"``, ``"alpha"``, ``"phi"``, ``"lam"``
+    The family's auxiliary parameter.
+``"sd_<term>"`` / ``"sd_<term>[coef]"``
+    Standard deviations of a random-effect term (``sd_Subject``, ``sd_Subject[Days]``), or ``"sd"`` for all.
+``"corr_<term>"``
+    ``Prior("lkj", eta=...)`` on the correlation of a correlated term, or ``"corr"`` for all.
+``"<term>"``
+    ``Prior("decov", ...)``: rstanarm's prior on the whole covariance matrix of a term.
+
+Default rules (weakly informative, scaled to the data)
+------------------------------------------------------
+With ``s_y`` = sd of the response for Gaussian/Student-t identity links and 1 otherwise, ``m_y`` = mean of
+the response for identity links and 0 otherwise, and ``s_x`` the sd of a predictor column:
+
+* Intercept (centred predictors): ``Normal(m_y, 2.5 s_y)``;
+* coefficient of column x: ``Normal(0, 2.5 s_y / s_x)`` (``2.5 s_y`` for a constant column);
+* residual sigma: ``Exponential(rate = 1 / s_y)``;
+* SD of coefficient c of a term: ``HalfStudentT(nu=3, sigma = 2.5 s_y / s_z)``, ``s_z`` the sd of that
+  term's column (1 for the intercept);
+* correlations: ``LKJ(eta = 1)`` (uniform over correlation matrices);
+* Student-t ``nu``: ``Gamma(2, 0.1)``; negative binomial ``alpha`` (reciprocal dispersion):
+  ``Exponential(1)`` as rstanarm; gamma ``alpha`` (shape), inverse Gaussian ``lam``, beta ``phi``:
+  ``Gamma(0.01, 0.01)`` as brms.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import PriorError
+
+__all__ = ["Prior", "DISTRIBUTIONS", "default_priors", "resolve_priors"]
+
+# distribution -> (required parameters, optional parameters with defaults)
+DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    "normal": (("mu", "sigma"), {}),
+    "student_t": (("nu", "mu", "sigma"), {}),
+    "cauchy": (("alpha", "beta"), {}),
+    "laplace": (("mu", "b"), {}),
+    "half_normal": (("sigma",), {}),
+    "half_student_t": (("nu", "sigma"), {}),
+    "half_cauchy": (("beta",), {}),
+    "exponential": (("lam",), {}),
+    "gamma": (("alpha", "beta"), {}),
+    "inverse_gamma": (("alpha", "beta"), {}),
+    "uniform": (("lower", "upper"), {}),
+    "lkj": ((), {"eta": 1.0}),
+    "decov": ((), {"regularization": 1.0, "concentration": 1.0, "shape": 1.0, "scale": 1.0}),
+    "flat": ((), {}),
+}
+_POSITIVE = {"half_normal", "half_student_t", "half_cauchy", "exponential", "gamma", "inverse_gamma"}
+_POSITIVE_PARAMS = {"sigma", "beta", "lam", "alpha", "nu", "b", "eta", "scale", "shape", "concentration", "regularization"}
+_LOCATION_SCALE = {"normal", "student_t", "cauchy", "laplace", "flat", "uniform"}
+_ALIASES = {
+    "halfnormal": "half_normal",
+    "halfstudentt": "half_student_t",
+    "half_t": "half_student_t",
+    "studentt": "student_t",
+    "t": "student_t",
+    "halfcauchy": "half_cauchy",
+    "exp": "exponential",
+    "lkj_corr": "lkj",
+    "lkjcorr": "lkj",
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior distribution, e.g. ``Prior("half_normal", sigma=10)``.
+
+    Parameters
+    ----------
+    dist
+        One of :data:`DISTRIBUTIONS` (``normal``, ``student_t``, ``half_normal``, ``half_student_t``,
+        ``exponential``, ``gamma``, ``lkj``, ``decov``, ...).
+    relative
+        For random-effect SD priors of Gaussian models only: the prior is on the SD relative to the residual
+        sigma (lme4's θ; SD = sigma · θ).
+    **params
+        Parameters of the distribution (PyMC's names: ``mu``, ``sigma``, ``nu``, ``lam``, ``alpha``, ``beta``;
+        ``eta`` for ``lkj``; ``regularization``, ``concentration``, ``shape``, ``scale`` for ``decov``).
+    """
+
+    dist: str
+    params: tuple[tuple[str, Any], ...] = ()
+    relative: bool = False
+
+    def __init__(self, dist: str, relative: bool = False, **params: Any):
+        d = str(dist).lower().replace("-", "_")
+        d = _ALIASES.get(d, d)
+        if d not in DISTRIBUTIONS:
+            close = difflib.get_close_matches(d, list(DISTRIBUTIONS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise PriorError(f"unknown prior distribution {dist!r}.{hint} Available: {', '.join(DISTRIBUTIONS)}")
+        required, optional = DISTRIBUTIONS[d]
+        missing = [p for p in required if p not in params]
+        if missing:
+            raise PriorError(f"Prior({d!r}) needs the parameter(s) {', '.join(missing)}")
+        unknown = [p for p in params if p not in required and p not in optional]
+        if unknown:
+            raise PriorError(
+                f"Prior({d!r}) has no parameter(s) {', '.join(unknown)}; it takes {', '.join([*required, *optional])}"
+            )
+        full = {**optional, **params}
+        for k, v in full.items():
+            arr = np.asarray(v, dtype=float)
+            if not np.all(np.isfinite(arr)):
+                raise PriorError(f"Prior({d!r}): parameter {k} must be finite, got {v!r}")
+            if k in _POSITIVE_PARAMS and not (d == "cauchy" and k == "alpha") and np.any(arr <= 0):
+                raise PriorError(f"Prior({d!r}): parameter {k} must be positive, got {v!r}")
+        frozen = tuple(sorted((k, _freeze(v)) for k, v in full.items()))
+        object.__setattr__(self, "dist", d)
+        object.__setattr__(self, "params", frozen)
+        object.__setattr__(self, "relative", bool(relative))
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return {k: (np.asarray(v) if isinstance(v, tuple) else v) for k, v in self.params}
+
+    @property
+    def positive(self) -> bool:
+        return self.dist in _POSITIVE
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params)
+        rel = " × sigma" if self.relative else ""
+        return f"{self.dist}({args}){rel}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"dist": self.dist, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params}}
+        if self.relative:
+            out["relative"] = True
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Prior":
+        d = dict(d)
+        if "dist" not in d:
+            raise PriorError(f"a prior needs a 'dist' entry, got {d!r}")
+        return cls(d.pop("dist"), relative=d.pop("relative", False), **d)
+
+    def at(self, i: int) -> "Prior":
+        """The scalar prior of element ``i`` of a vector-valued prior."""
+        kw = {k: (v[i] if isinstance(v, tuple) else v) for k, v in self.params}
+        return Prior(self.dist, relative=self.relative, **kw)
+
+
+def _freeze(v: Any) -> Any:
+    arr = np.asarray(v, dtype=float)
+    return float(arr) if arr.ndim == 0 else tuple(float(x) for x in arr.ravel())
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, tuple):
+        return "[" + ", ".join(f"{x:.4g}" for x in v) + "]"
+    return f"{v:.4g}"
+
+
+def _sd(x: np.ndarray) -> float:
+    s = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+    return s if s > 0 else 1.0
+
+
+def default_priors(design, family: str, link: str) -> dict[str, Prior]:
+    """The default prior of every parameter of a model (see the module docstring for the rules)."""
+    identity = link == "identity" and family in ("gaussian", "student_t")
+    y = design.y
+    s_y = _sd(y) if identity else 1.0
+    m_y = float(np.mean(y)) if identity else 0.0
+    out: dict[str, Prior] = {}
+    names = list(design.x_names)
+    if "Intercept" in names:
+        out["Intercept"] = Prior("normal", mu=m_y, sigma=2.5 * s_y)
+    for j, name in enumerate(names):
+        if name == "Intercept":
+            continue
+        out[f"beta[{name}]"] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
+    if family in ("gaussian", "student_t"):
+        out["sigma"] = Prior("exponential", lam=1.0 / s_y)
+    if family == "student_t":
+        out["nu"] = Prior("gamma", alpha=2.0, beta=0.1)
+    if family == "negative_binomial":
+        out["alpha"] = Prior("exponential", lam=1.0)
+    if family == "gamma":
+        out["alpha"] = Prior("gamma", alpha=0.01, beta=0.01)
+    if family == "inverse_gaussian":
+        out["lam"] = Prior("gamma", alpha=0.01, beta=0.01)
+    if family == "beta":
+        out["phi"] = Prior("gamma", alpha=0.01, beta=0.01)
+    for b in design.blocks:
+        for j, c in enumerate(b.coef_names):
+            s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])
+            out[f"sd_{b.label}[{c}]"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
+        if b.correlated:
+            out[f"corr_{b.label}"] = Prior("lkj", eta=1.0)
+    return out
+
+
+def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) -> dict[str, Prior]:
+    """Defaults overridden by the user's priors; unknown names raise a :class:`PriorError`.
+
+    Group-wide names (``"beta"``, ``"sd_Subject"``, ``"sd"``, ``"corr"``) apply to every matching parameter;
+    specific names (``"beta[Days]"``, ``"sd_Subject[Days]"``) win over them. ``Prior("decov")`` given for a
+    term name replaces that term's SD and correlation priors.
+    """
+    priors = default_priors(design, family, link)
+    if not user:
+        return priors
+    user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
+    labels = [b.label for b in design.blocks]
+    known = set(priors) | {"beta", "sd", "corr"} | {f"sd_{b}" for b in labels} | {f"corr_{b}" for b in labels} | set(labels)
+
+    def check(name: str, p: Prior) -> None:
+        if name == "Intercept" or name.startswith("beta"):
+            if p.dist not in _LOCATION_SCALE:
+                raise PriorError(f"prior for {name!r} must be one of {', '.join(sorted(_LOCATION_SCALE))}, got {p.dist!r}")
+        elif name.startswith("sd") and p.dist not in _POSITIVE:
+            raise PriorError(
+                f"prior for the standard deviation {name!r} must be positive-valued "
+                f"({', '.join(sorted(_POSITIVE))}), got {p.dist!r}"
+            )
+        elif name.startswith("corr") and p.dist != "lkj":
+            raise PriorError(f"prior for the correlation {name!r} must be Prior('lkj', eta=...), got {p.dist!r}")
+        elif name in labels and p.dist != "decov":
+            raise PriorError(
+                f"a prior given for the term {name!r} itself must be Prior('decov', ...); for its SDs use 'sd_{name}'"
+            )
+        elif name in ("sigma", "nu", "alpha", "phi", "lam") and p.dist not in _POSITIVE:
+            raise PriorError(f"prior for {name!r} must be positive-valued ({', '.join(sorted(_POSITIVE))}), got {p.dist!r}")
+        if p.relative and not (name.startswith("sd") or p.dist == "decov"):
+            raise PriorError(f"relative=True only applies to random-effect SD priors, not {name!r}")
+        if p.relative and family != "gaussian":
+            raise PriorError(f"relative=True (SD relative to sigma) needs family='gaussian', not {family!r}")
+
+    for name, p in user.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=3)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise PriorError(
+                f"the model has no parameter {name!r} to put a prior on.{hint} Parameters: {', '.join(sorted(known))}"
+            )
+        check(name, p)
+    # broad names first, then specific ones
+    for name, p in user.items():
+        if name == "beta":
+            for k in priors:
+                if k.startswith("beta["):
+                    priors[k] = p
+        elif name == "sd":
+            for k in priors:
+                if k.startswith("sd_"):
+                    priors[k] = p
+        elif name == "corr":
+            for k in priors:
+                if k.startswith("corr_"):
+                    priors[k] = p
+    for name, p in user.items():
+        if name in labels or (name.startswith("sd_") and "[" not in name):
+            label = name if name in labels else name[3:]
+            for k in list(priors):
+                if k.startswith(f"sd_{label}["):
+                    priors[k] = p
+            if name in labels:
+                priors[name] = p
+                priors.pop(f"corr_{label}", None)
+    for name, p in user.items():
+        if name in priors and name not in labels and not (name.startswith("sd_") and "[" not in name):
+            priors[name] = p
+        elif name.startswith("corr_"):
+            priors[name] = p
+    for lab in labels:
+        if lab in priors:  # decov replaces the per-coefficient SD priors
+            for k in [k for k in priors if k.startswith(f"sd_{lab}[")]:
+                priors.pop(k)
+    return priors
+
+
+def _bad(k: str, v: Any) -> Prior:
+    raise PriorError(f"prior for {k!r} must be a bayesmixed.Prior or a dict with a 'dist' key, got {type(v).__name__}")

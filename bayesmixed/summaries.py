@@ -1,0 +1,304 @@
+"""Pure summary functions over an InferenceData and a Design (pandas out, lme4/brms vocabulary).
+
+Intervals are equal-tailed posterior quantiles (``prob=0.95`` gives the 2.5% and 97.5% quantiles), as in brms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .design import Design
+
+__all__ = [
+    "population_vars",
+    "draws_of",
+    "interval",
+    "fixef",
+    "ranef",
+    "coef",
+    "varcorr",
+    "icc",
+    "r2",
+    "linear_predictor",
+    "draw_index",
+    "convergence",
+    "latent_residual_variance",
+]
+
+AUX = ("sigma", "nu", "alpha", "phi", "lam")
+
+
+def population_vars(idata) -> list[str]:
+    """Population-level variables present in the posterior: ``beta``, ``sd_*``, ``corr_*``, auxiliaries."""
+    names = list(idata.posterior.data_vars)
+    out = [n for n in names if n == "beta"]
+    out += [n for n in names if n.startswith("sd_")]
+    out += [n for n in names if n.startswith("corr_")]
+    out += [n for n in names if n in AUX]
+    return out
+
+
+def draws_of(idata, name: str) -> np.ndarray:
+    """Posterior draws of a variable with chains and draws stacked in the first axis."""
+    a = idata.posterior[name].values
+    return a.reshape((-1,) + a.shape[2:])
+
+
+def interval(x: np.ndarray, prob: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed interval of probability ``prob``."""
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must lie in (0, 1), got {prob}")
+    lo, hi = np.quantile(x, [(1 - prob) / 2, (1 + prob) / 2], axis=axis)
+    return lo, hi
+
+
+def _describe(x: np.ndarray, prob: float) -> dict[str, np.ndarray]:
+    lo, hi = interval(x, prob)
+    return {"mean": x.mean(axis=0), "sd": x.std(axis=0, ddof=1), "lower": lo, "upper": hi}
+
+
+def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
+    """Fixed effects: index ``term``; columns ``mean``, ``sd``, ``lower``, ``upper``."""
+    if "beta" not in idata.posterior:
+        return pd.DataFrame(columns=["mean", "sd", "lower", "upper"], index=pd.Index([], name="term"))
+    d = _describe(draws_of(idata, "beta"), prob)
+    return pd.DataFrame(d, index=pd.Index(design.x_names, name="term"))
+
+
+def ranef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+    """Random effects (deviations from the fixed effects), one frame per term.
+
+    Each frame has index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``.
+    """
+    out = {}
+    for b in design.blocks:
+        r = draws_of(idata, f"r_{b.label}")  # (S, J, k)
+        out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
+    return out
+
+
+def _level_frame(r: np.ndarray, levels, coefs, prob: float) -> pd.DataFrame:
+    d = _describe(r, prob)
+    idx = pd.MultiIndex.from_product([list(levels), list(coefs)], names=["level", "coef"])
+    return pd.DataFrame({k: v.reshape(-1) for k, v in d.items()}, index=idx)
+
+
+def coef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+    """Group-level coefficients (fixed effect + random deviation), one frame per term, as lme4's ``coef``.
+
+    Every fixed coefficient appears for every level; those that do not vary by the term equal the fixed
+    effect. Index (``level``, ``coef``); columns ``mean``, ``sd``, ``lower``, ``upper``.
+    """
+    out = {}
+    beta = draws_of(idata, "beta") if "beta" in idata.posterior else np.zeros((1, 0))
+    names = list(design.x_names)
+    for b in design.blocks:
+        r = draws_of(idata, f"r_{b.label}")
+        S, J, _ = r.shape
+        coefs = names + [c for c in b.coef_names if c not in names]
+        total = np.zeros((S, J, len(coefs)))
+        for j, c in enumerate(coefs):
+            if c in names:
+                total[:, :, j] += beta[:, [names.index(c)]]
+            if c in b.coef_names:
+                total[:, :, j] += r[:, :, b.coef_names.index(c)]
+        out[b.label] = _level_frame(total, b.levels, coefs, prob)
+    return out
+
+
+def varcorr(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
+    """Variance components: one row per SD and correlation, plus the residual SD (Gaussian/Student-t).
+
+    Columns ``group``, ``term``, ``kind`` (``"sd"`` or ``"cor"``), ``mean``, ``median``, ``lower``, ``upper``.
+    A correlation's ``term`` is ``"a,b"``.
+    """
+    rows = []
+
+    def add(group, term, kind, x):
+        lo, hi = interval(x, prob)
+        rows.append(dict(group=group, term=term, kind=kind, mean=float(x.mean()), median=float(np.median(x)),
+                         lower=float(lo), upper=float(hi)))
+
+    for b in design.blocks:
+        sd = draws_of(idata, f"sd_{b.label}")
+        for j, c in enumerate(b.coef_names):
+            add(b.label, c, "sd", sd[:, j])
+        name = f"corr_{b.label}"
+        if name in idata.posterior:
+            c = draws_of(idata, name)
+            for i in range(b.k):
+                for j in range(i + 1, b.k):
+                    add(b.label, f"{b.coef_names[i]},{b.coef_names[j]}", "cor", c[:, i, j])
+    if "sigma" in idata.posterior:
+        add("Residual", "", "sd", draws_of(idata, "sigma"))
+    return pd.DataFrame(rows, columns=["group", "term", "kind", "mean", "median", "lower", "upper"])
+
+
+def draw_index(idata, max_draws: int | None = None, seed: int = 0) -> np.ndarray:
+    """Indices of (at most ``max_draws``, randomly thinned) stacked posterior draws."""
+    S = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    if max_draws is None or S <= max_draws:
+        return np.arange(S)
+    return np.sort(np.random.default_rng(seed).choice(S, max_draws, replace=False))
+
+
+def linear_predictor(idata, design: Design, idx: np.ndarray | None = None) -> np.ndarray:
+    """Draws of the linear predictor η on the fitted rows, shape ``(S, n)`` (draws ``idx`` only, if given)."""
+    idx = draw_index(idata) if idx is None else idx
+    eta = np.zeros((len(idx), design.n))
+    if "beta" in idata.posterior:
+        eta += draws_of(idata, "beta")[idx] @ design.X.T
+    if design.offset is not None:
+        eta += design.offset
+    for b in design.blocks:
+        r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
+        eta += np.einsum("snk,nk->sn", r[:, b.codes, :], b.Z)
+    return eta
+
+
+def _inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
+    from scipy.special import expit, ndtr
+
+    return {
+        "identity": lambda e: e,
+        "log": np.exp,
+        "logit": expit,
+        "probit": ndtr,
+        "cloglog": lambda e: -np.expm1(-np.exp(e)),
+        "inverse": lambda e: 1.0 / e,
+    }[link](eta)
+
+
+def _observation_variance(family: str, mu: np.ndarray, idata, idx, trials) -> np.ndarray:
+    """Variance of one observation given its mean, per draw and row (response scale)."""
+    def aux(name):
+        return draws_of(idata, name)[idx][:, None]
+
+    if family == "gaussian":
+        return np.broadcast_to(aux("sigma") ** 2, mu.shape)
+    if family == "student_t":
+        nu = aux("nu")
+        return np.broadcast_to(aux("sigma") ** 2 * np.where(nu > 2, nu / np.maximum(nu - 2, 1e-9), np.inf), mu.shape)
+    if family == "bernoulli":
+        return mu * (1 - mu)
+    if family == "binomial":  # on the proportion scale
+        return mu * (1 - mu) / np.maximum(trials, 1)
+    if family == "poisson":
+        return mu
+    if family == "negative_binomial":
+        return mu + mu**2 / aux("alpha")
+    if family == "gamma":
+        return mu**2 / aux("alpha")
+    if family == "inverse_gaussian":
+        return mu**3 / aux("lam")
+    if family == "beta":
+        return mu * (1 - mu) / (1 + aux("phi"))
+    raise ValueError(family)
+
+
+def r2(idata, design: Design, family: str, link: str, prob: float = 0.95, max_draws: int = 1000) -> pd.DataFrame:
+    """Bayesian R² of Gelman, Goodrich, Gabry & Vehtari (2019), conditional on the random effects.
+
+    Per draw: ``var(μ̂) / (var(μ̂) + mean residual variance)``, with μ̂ the fitted means (response scale;
+    proportions for binomial) and the residual variance the family's variance at μ̂ (σ² for Gaussian). Also
+    the marginal version from the fixed effects alone. Columns ``mean``, ``sd``, ``lower``, ``upper``.
+    """
+    idx = draw_index(idata, max_draws)
+    eta = linear_predictor(idata, design, idx)
+    mu = _inverse_link(link, eta)
+    trials = design.trials
+    res = _observation_variance(family, mu, idata, idx, trials).mean(axis=1)
+    out = {}
+    fit_var = mu.var(axis=1, ddof=1)
+    out["conditional"] = fit_var / (fit_var + res)
+    eta_fixed = (draws_of(idata, "beta")[idx] @ design.X.T if "beta" in idata.posterior else np.zeros_like(eta))
+    if design.offset is not None:
+        eta_fixed = eta_fixed + design.offset
+    mu_f = _inverse_link(link, eta_fixed)
+    var_f = mu_f.var(axis=1, ddof=1)
+    # marginal: fixed-effect variance over the total (fitted variance + residual)
+    out["marginal"] = var_f / (fit_var + res)
+    rows = {k: {kk: float(vv) for kk, vv in _describe(v, prob).items()} for k, v in out.items()}
+    return pd.DataFrame(rows).T[["mean", "sd", "lower", "upper"]]
+
+
+def latent_residual_variance(family: str, link: str, idata, design: Design) -> tuple[np.ndarray, str]:
+    """Residual variance on the latent (link) scale per draw, and the definition used.
+
+    Gaussian: σ². Logit: π²/3; probit: 1; cloglog: π²/6 (distribution-specific variances of Nakagawa,
+    Johnson & Schielzeth 2017). Log links (Poisson, negative binomial): the lognormal approximation
+    ``log(1 + 1/λ)`` (Poisson) and ``log(1 + 1/λ + 1/α)`` (negative binomial), λ = exp(intercept + ½ Σ
+    variances) evaluated at the mean of the linear predictor.
+    """
+    S = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    if family in ("gaussian", "student_t") and link == "identity":
+        return draws_of(idata, "sigma") ** 2, "residual variance sigma^2 (observation scale)"
+    if link == "logit":
+        return np.full(S, np.pi**2 / 3), "latent scale, logit: residual variance pi^2/3"
+    if link == "probit":
+        return np.full(S, 1.0), "latent scale, probit: residual variance 1"
+    if link == "cloglog":
+        return np.full(S, np.pi**2 / 6), "latent scale, cloglog: residual variance pi^2/6"
+    if link == "log" and family in ("poisson", "negative_binomial"):
+        lam = np.exp(linear_predictor(idata, design)).mean(axis=1) if S * design.n <= 5e7 else np.full(S, float(np.mean(design.y)))
+        v = 1.0 / lam
+        if family == "negative_binomial":
+            v = v + 1.0 / draws_of(idata, "alpha")
+        return np.log1p(v), "latent scale, log link: lognormal approximation log(1 + 1/lambda [+ 1/alpha])"
+    if family in ("gamma",) and link == "log":
+        return np.log1p(1.0 / draws_of(idata, "alpha")), "latent scale, log link: log(1 + 1/shape)"
+    if "sigma" in idata.posterior:
+        return draws_of(idata, "sigma") ** 2, "residual variance sigma^2 (link scale)"
+    raise ValueError(f"no latent residual variance defined for family {family!r} with link {link!r}")
+
+
+def icc(idata, design: Design, family: str, link: str, prob: float = 0.95) -> pd.DataFrame:
+    """Intraclass correlation per grouping term (intercept variance share), plus the total.
+
+    ICC_g = τ²_g,Intercept / (Σ_h τ²_h,Intercept + residual variance), with the residual variance of
+    :func:`latent_residual_variance`. For terms with random slopes this is the ICC at predictor value 0.
+    Columns ``group``, ``mean``, ``lower``, ``upper``, ``definition``.
+    """
+    resid, definition = latent_residual_variance(family, link, idata, design)
+    variances = {}
+    for b in design.blocks:
+        if "Intercept" in b.coef_names:
+            sd = draws_of(idata, f"sd_{b.label}")[:, b.coef_names.index("Intercept")]
+            variances[b.label] = sd**2
+    total = sum(variances.values()) + resid if variances else resid
+    rows = []
+    for g, v in variances.items():
+        x = v / total
+        lo, hi = interval(x, prob)
+        rows.append(dict(group=g, mean=float(x.mean()), lower=float(lo), upper=float(hi), definition=definition))
+    if len(variances) > 1:
+        x = sum(variances.values()) / total
+        lo, hi = interval(x, prob)
+        rows.append(dict(group="(all)", mean=float(x.mean()), lower=float(lo), upper=float(hi), definition=definition))
+    return pd.DataFrame(rows, columns=["group", "mean", "lower", "upper", "definition"])
+
+
+def convergence(idata) -> pd.DataFrame:
+    """R-hat, bulk and tail ESS of every population-level scalar (correlation matrices: upper triangle)."""
+    import arviz as az
+
+    names = population_vars(idata)
+    rhat = az.rhat(idata, var_names=names)
+    bulk = az.ess(idata, var_names=names, method="bulk")
+    tail = az.ess(idata, var_names=names, method="tail")
+    rows = []
+    for n in names:
+        r, b_, t = rhat[n].values, bulk[n].values, tail[n].values
+        if n.startswith("corr_"):
+            iu = np.triu_indices(r.shape[0], 1)
+            labels = [f"{n}[{i},{j}]" for i, j in zip(*iu)]
+            vals = zip(labels, r[iu], b_[iu], t[iu])
+        elif r.ndim == 0:
+            vals = [(n, r, b_, t)]
+        else:
+            coords = idata.posterior[n].coords[idata.posterior[n].dims[-1]].values
+            vals = [(f"{n}[{c}]", r[i], b_[i], t[i]) for i, c in enumerate(coords)]
+        for lab, rr, bb, tt in vals:
+            rows.append(dict(parameter=lab, r_hat=float(rr), ess_bulk=float(bb), ess_tail=float(tt)))
+    return pd.DataFrame(rows).set_index("parameter")
