@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 from . import datasets
+from .compare import compare
 from .design import Design, GroupBlock, build_design
 from .errors import BayesMixedError, DataError, FormulaError, ModelFileError, PriorError
 from .fit import Fit
 from .formula import Formula, parse_formula
 from .model import Model
 from .priors import Prior
+from .simulate import simulate
 from .spec import ModelSpec, make_spec
 
 __version__ = "0.1.0"
@@ -32,8 +34,10 @@ __all__ = [
     "Prior",
     "PriorError",
     "build_design",
+    "compare",
     "datasets",
     "make_spec",
     "parse_formula",
+    "simulate",
     "__version__",
 ]

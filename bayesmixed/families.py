@@ -79,13 +79,13 @@ def get_family(name: str, link: str | None = None) -> tuple[Family, str]:
 
 
 def _rows(mask: np.ndarray, rows) -> str:
-    idx = list(np.asarray(rows)[mask][:5])
+    idx = np.asarray(rows)[mask][:5].tolist()
     more = f" and {int(mask.sum()) - 5} more" if mask.sum() > 5 else ""
     return f"{idx}{more}"
 
 
 def check_response(
-    fam: Family, y: np.ndarray, trials: np.ndarray | None, label: str, rows, response_kind: str
+    fam: Family, y: np.ndarray, trials: np.ndarray | None, label: str, rows, levels: tuple | None = None
 ) -> None:
     """Raise a :class:`DataError` when the response does not fit the family.
 
@@ -100,6 +100,11 @@ def check_response(
     if not fam.needs_trials and trials is not None:
         raise DataError(f"{label!r} gives numbers of trials, which only family='binomial' uses (got {fam.name!r})")
     name = fam.name
+    if levels is not None and name != "bernoulli":
+        raise DataError(
+            f"the response {label!r} is categorical with levels {levels[0]!r} and {levels[1]!r}; family {name!r} "
+            "needs numbers: use family='bernoulli' to model the second level as success"
+        )
     if name in ("poisson", "negative_binomial", "binomial"):
         neg = y < 0
         if neg.any():
@@ -108,7 +113,7 @@ def check_response(
         if frac.any():
             raise DataError(
                 f"{name} response {label!r} has non-integer values on rows {_rows(frac, rows)} "
-                f"(e.g. {y[frac][0]}); counts must be whole numbers (use family='gaussian' or 'gamma' for measurements)"
+                f"(e.g. {y[frac][0].item()}); counts must be whole numbers (use family='gaussian' or 'gamma' for measurements)"
             )
     if name == "binomial":
         bad_t = (trials < 0) | (trials != np.round(trials))
@@ -123,7 +128,7 @@ def check_response(
     if name == "bernoulli":
         bad = ~np.isin(y, (0.0, 1.0))
         if bad.any():
-            vals = np.unique(y[bad])[:5]
+            vals = np.unique(y[bad])[:5].tolist()
             raise DataError(
                 f"bernoulli response {label!r} must be 0/1, boolean or a two-level category; rows "
                 f"{_rows(bad, rows)} hold {list(vals)} (for counts out of n use family='binomial' with cbind())"
@@ -133,11 +138,11 @@ def check_response(
         if bad.any():
             raise DataError(
                 f"beta response {label!r} must lie strictly between 0 and 1; rows {_rows(bad, rows)} do not "
-                f"(e.g. {y[bad][0]}); squeeze the values, e.g. (y*(n-1)+0.5)/n, or model the counts as binomial"
+                f"(e.g. {y[bad][0].item()}); squeeze the values, e.g. (y*(n-1)+0.5)/n, or model the counts as binomial"
             )
     if name in ("gamma", "inverse_gaussian"):
         bad = y <= 0
         if bad.any():
             raise DataError(
-                f"{name} response {label!r} must be positive; rows {_rows(bad, rows)} are not (e.g. {y[bad][0]})"
+                f"{name} response {label!r} must be positive; rows {_rows(bad, rows)} are not (e.g. {y[bad][0].item()})"
             )

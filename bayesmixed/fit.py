@@ -65,33 +65,77 @@ def sample_fit(
     except KeyboardInterrupt:
         raise KeyboardInterrupt("sampling interrupted by the user; nothing was written") from None
     info.timings["build"] = t_build
+    info.parameterization = dict(spec.parameterization)
+    idata = _public(idata, design)
+    if spec.marginal:
+        from .marginal import draw_random_effects
+
+        t1 = time.perf_counter()
+        _add_random_effects(idata, design, draw_random_effects(idata, design, seed))
+        info.timings["draw_random_effects"] = time.perf_counter() - t1
     want = log_likelihood
     if want == "auto":
         want = design.n * draws * chains <= _LOGLIK_LIMIT
     if want:
         t1 = time.perf_counter()
-        _add_log_likelihood(idata, model)
+        _add_log_likelihood(idata, spec, design)
         info.timings["log_likelihood"] = time.perf_counter() - t1
-    idata = _public(idata)
     idata.posterior.attrs["bayesmixed_spec"] = repr(spec.to_dict())
     return Fit(spec=spec, design=design, idata=idata, sampler_info=info.as_dict())
 
 
-def _add_log_likelihood(idata, model) -> None:
-    import pymc as pm
+def _add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
+    """Add the ``log_likelihood`` group (variable ``y``, dims chain, draw, obs)."""
+    import xarray as xr
 
-    pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True, progressbar=False)
+    from .loglik import pointwise_loglik
+
+    ll = pointwise_loglik(idata, design, spec.family, spec.link)
+    post = idata.posterior
+    da = xr.DataArray(
+        ll,
+        dims=("chain", "draw", "obs"),
+        coords={"chain": post["chain"].values, "draw": post["draw"].values, "obs": np.arange(design.n)},
+    )
+    if "log_likelihood" in idata.groups():
+        delattr(idata, "log_likelihood")
+    idata.add_groups({"log_likelihood": xr.Dataset({"y": da})})
 
 
-def _public(idata):
-    """Drop internal variables (names starting with ``_``) from the posterior."""
+def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> None:
+    import xarray as xr
+
+    post = idata.posterior
+    new = {}
+    for b in design.blocks:
+        new[f"r_{b.label}"] = xr.DataArray(
+            draws[f"r_{b.label}"],
+            dims=("chain", "draw", b.label, f"{b.label}_coef"),
+            coords={
+                "chain": post["chain"].values,
+                "draw": post["draw"].values,
+                b.label: list(b.levels),
+                f"{b.label}_coef": list(b.coef_names),
+            },
+        )
+    idata.posterior = post.assign(new)
+
+
+def _public(idata, design: Design):
+    """Drop internal variables (names starting with ``_``) and make ``observed_data`` hold the response."""
+    import xarray as xr
+
     post = idata.posterior
     internal = [v for v in post.data_vars if v.startswith("_")]
     if internal:
         idata.posterior = post.drop_vars(internal)
-    for grp in ("constant_data",):
+    for grp in ("constant_data", "observed_data"):
         if grp in idata.groups():
             delattr(idata, grp)
+    obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
+    if design.trials is not None:
+        obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
+    idata.add_groups({"observed_data": xr.Dataset(obs)})
     return idata
 
 
@@ -161,12 +205,66 @@ class Fit:
 
     def add_log_likelihood(self) -> "Fit":
         """A new Fit whose InferenceData has the pointwise log-likelihood (if it was not stored)."""
-        from .backends.pymc import build_model
-
-        model = build_model(self.spec, self.design)
         idata = self.idata.copy()
-        _add_log_likelihood(idata, model)
+        _add_log_likelihood(idata, self.spec, self.design)
         return Fit(self.spec, self.design, idata, dict(self.sampler_info))
+
+    # --- comparison and prediction (compare.py, predict.py)
+    def loo(self, pointwise: bool = False, by: str | None = None):
+        """PSIS-LOO (ArviZ ``ELPDData``); ``by="<factor>"``: leave-one-group-out over that factor's levels.
+        Pareto k > 0.7 is reported with the rows concerned. See :func:`bayesmixed.compare.loo`."""
+        from .compare import loo
+
+        return loo(self, pointwise=pointwise, by=by)
+
+    def waic(self, pointwise: bool = False, by: str | None = None):
+        """WAIC (ArviZ ``ELPDData``). See :func:`bayesmixed.compare.waic`."""
+        from .compare import waic
+
+        return waic(self, pointwise=pointwise, by=by)
+
+    def kfold(
+        self,
+        k: int | None = 10,
+        by: str | None = None,
+        seed: int | None = None,
+        client: Any = None,
+        n_workers: int = 2,
+        progressbar: bool = True,
+        **fit_kwargs,
+    ):
+        """Exact k-fold cross-validation with refits on Dask (a local cluster unless ``client`` is given);
+        ``by`` folds a grouping factor's levels, ``k=None`` with ``by`` leaves one level out at a time.
+        ``fit_kwargs``: ``draws``, ``tune``, ``chains``, ``sampler``, ``target_accept`` of the refits.
+        See :func:`bayesmixed.compare.kfold`."""
+        from .compare import kfold
+
+        return kfold(self, k, by, seed, client, n_workers, progressbar, **fit_kwargs)
+
+    def predict(
+        self,
+        new_data: pd.DataFrame | None = None,
+        groups: str = "include",
+        kind: str = "mean",
+        prob: float = 0.95,
+        draws: bool = False,
+        seed: int | None = None,
+        trials=None,
+    ):
+        """Predictions (``mean``, ``sd``, ``lower``, ``upper`` per row) for ``new_data`` (default: the fitted
+        rows); ``groups``: ``"include"``, ``"exclude"`` (population level) or ``"sample_new"``; ``kind``:
+        ``"mean"``, ``"response"`` or ``"link"``. See :func:`bayesmixed.predict.predict`."""
+        from .predict import predict
+
+        return predict(self, new_data, groups, kind, prob, draws, seed, trials)
+
+    def posterior_predictive(self, seed: int | None = None) -> "Fit":
+        """A new Fit whose InferenceData has a ``posterior_predictive`` group (``y``, dim ``obs``)."""
+        from dataclasses import replace
+
+        from .predict import posterior_predictive
+
+        return replace(self, idata=posterior_predictive(self, seed))
 
     # ------------------------------------------------------------------ printing
     def summary(self, prob: float = 0.95) -> "Summary":

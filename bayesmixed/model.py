@@ -35,7 +35,10 @@ class Model:
         Overrides of the default priors by parameter name (see :mod:`bayesmixed.priors`), e.g.
         ``{"sd_Subject": Prior("half_normal", sigma=20), "corr_Subject": Prior("lkj", eta=2)}``.
     parameterization
-        ``"noncentered"`` (default) or ``"centered"``, or a dict by term label (``{"Subject": "centered"}``).
+        ``"auto"`` (default: ``"marginal"`` for Gaussian identity-link models of moderate size, where the
+        random effects are integrated out exactly and drawn afterwards; ``"noncentered"`` otherwise),
+        ``"marginal"``, ``"noncentered"`` or ``"centered"``, or a dict by term label choosing
+        ``"centered"``/``"noncentered"`` per term (``{"Subject": "centered"}``).
     missing
         ``"drop"`` (rows with missing values in used columns are dropped with a warning) or ``"raise"``.
 
@@ -53,7 +56,7 @@ class Model:
         family: str = "gaussian",
         link: str | None = None,
         priors: dict[str, Prior | dict[str, Any]] | None = None,
-        parameterization: str | dict[str, str] = "noncentered",
+        parameterization: str | dict[str, str] = "auto",
         missing: str = "drop",
     ):
         self.formula: Formula = parse_formula(formula) if isinstance(formula, str) else formula
@@ -64,9 +67,10 @@ class Model:
 
     def __repr__(self) -> str:
         groups = ", ".join(f"{b.label} ({b.n_levels} levels)" for b in self.design.blocks) or "none"
+        params = sorted({v for _, v in self.spec.parameterization}) or ["-"]
         return (
             f"<bayesmixed.Model {self.formula.text!r}, family={self.spec.family} ({self.spec.link}), "
-            f"{self.design.n} rows, groups: {groups}>"
+            f"{self.design.n} rows, groups: {groups}, parameterization: {'/'.join(params)}>"
         )
 
     def prior_summary(self) -> pd.DataFrame:

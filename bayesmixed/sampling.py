@@ -48,6 +48,7 @@ class SamplerInfo:
     target_accept: float
     versions: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    parameterization: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +60,7 @@ class SamplerInfo:
             "target_accept": self.target_accept,
             "versions": dict(self.versions),
             "timings": dict(self.timings),
+            "parameterization": dict(self.parameterization),
         }
 
 

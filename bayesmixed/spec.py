@@ -12,7 +12,7 @@ from .priors import Prior, resolve_priors
 
 __all__ = ["ModelSpec", "make_spec", "PARAMETERIZATIONS"]
 
-PARAMETERIZATIONS = ("noncentered", "centered")
+PARAMETERIZATIONS = ("noncentered", "centered", "marginal")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class ModelSpec:
     def param_of(self, label: str) -> str:
         return dict(self.parameterization)[label]
 
+    @property
+    def marginal(self) -> bool:
+        """Whether the random effects are integrated out (Gaussian models only; then for every term)."""
+        return any(v == "marginal" for _, v in self.parameterization)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for reproducibility (TOML/JSON friendly)."""
         return {
@@ -63,9 +68,18 @@ class ModelSpec:
 
 def _normalise_param(v: str) -> str:
     key = str(v).lower().replace("-", "").replace("_", "").replace(" ", "")
-    key = {"centred": "centered", "noncentred": "noncentered", "nc": "noncentered", "c": "centered"}.get(key, key)
-    if key not in PARAMETERIZATIONS:
-        raise BayesMixedError(f"unknown parameterization {v!r}; use 'noncentered' (default) or 'centered'")
+    key = {
+        "centred": "centered",
+        "noncentred": "noncentered",
+        "nc": "noncentered",
+        "c": "centered",
+        "marginalised": "marginal",
+        "marginalized": "marginal",
+    }.get(key, key)
+    if key not in PARAMETERIZATIONS + ("auto",):
+        raise BayesMixedError(
+            f"unknown parameterization {v!r}; use 'auto' (default), 'marginal', 'noncentered' or 'centered'"
+        )
     return key
 
 
@@ -74,15 +88,32 @@ def make_spec(
     family: str = "gaussian",
     link: str | None = None,
     priors: dict[str, Any] | None = None,
-    parameterization: str | dict[str, str] = "noncentered",
+    parameterization: str | dict[str, str] = "auto",
 ) -> ModelSpec:
-    """Check the response against the family, resolve priors and parameterisation."""
+    """Check the response against the family, resolve priors and parameterisation.
+
+    ``"auto"`` picks ``"marginal"`` (random effects integrated out exactly) for Gaussian identity-link
+    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all, and
+    ``"noncentered"`` otherwise. ``"marginal"`` applies to the whole model; ``"centered"`` and
+    ``"noncentered"`` can be chosen per term with a dict.
+    """
+    from .marginal import MAX_Q, random_effects_dim
+
     fam, link = get_family(family, link)
-    check_response(fam, design.y, design.trials, design.response_label, design.rows, design.formula.response.kind)
+    check_response(fam, design.y, design.trials, design.response_label, design.rows, design.response_levels)
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.blocks]
+    can_marginalise = fam.name == "gaussian" and link == "identity" and bool(labels)
     if isinstance(parameterization, str):
-        param = {lab: _normalise_param(parameterization) for lab in labels}
+        choice = _normalise_param(parameterization)
+        if choice == "auto":
+            choice = "marginal" if can_marginalise and random_effects_dim(design) <= MAX_Q else "noncentered"
+        if choice == "marginal" and not can_marginalise:
+            raise BayesMixedError(
+                "parameterization='marginal' integrates the random effects out exactly, which needs "
+                f"family='gaussian' with the identity link and at least one random term (got {fam.name!r}, {link!r})"
+            )
+        param = {lab: choice for lab in labels}
     else:
         unknown = [k for k in parameterization if k not in labels]
         if unknown:
@@ -91,6 +122,11 @@ def make_spec(
                 f"terms: {', '.join(map(repr, labels))}"
             )
         param = {lab: _normalise_param(parameterization.get(lab, "noncentered")) for lab in labels}
+        if any(v in ("marginal", "auto") for v in param.values()):
+            raise BayesMixedError(
+                "per-term parameterizations are 'centered' or 'noncentered'; "
+                "'marginal' and 'auto' apply to the whole model: pass the string, not a dict"
+            )
     return ModelSpec(
         formula=design.formula.text,
         family=fam.name,

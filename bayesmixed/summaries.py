@@ -5,6 +5,8 @@ Intervals are equal-tailed posterior quantiles (``prob=0.95`` gives the 2.5% and
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -284,9 +286,11 @@ def convergence(idata) -> pd.DataFrame:
     import arviz as az
 
     names = population_vars(idata)
-    rhat = az.rhat(idata, var_names=names)
-    bulk = az.ess(idata, var_names=names, method="bulk")
-    tail = az.ess(idata, var_names=names, method="tail")
+    with warnings.catch_warnings():  # constant diagonals of correlation matrices give 0/0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = az.rhat(idata, var_names=names)
+        bulk = az.ess(idata, var_names=names, method="bulk")
+        tail = az.ess(idata, var_names=names, method="tail")
     rows = []
     for n in names:
         r, b_, t = rhat[n].values, bulk[n].values, tail[n].values

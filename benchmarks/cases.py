@@ -37,6 +37,9 @@ class Case:
         brms_formula: the formula given to brms.
         large: only run when asked for by name or with ``--all``.
         tool_notes: per-tool remarks printed beside the results.
+        alt_reference: (reference name, column label) of a second lme4 fit to
+            show beside the results -- the independent-effects model that
+            bambi fits, where lme4 estimates for it are known.
     """
 
     name: str
@@ -48,6 +51,7 @@ class Case:
     brms_formula: str
     large: bool = False
     tool_notes: dict[str, str] = field(default_factory=dict)
+    alt_reference: tuple[str, str] | None = None
 
     @property
     def csv_path(self) -> Path:
@@ -83,6 +87,7 @@ CASES: dict[str, Case] = {
             bambi_formula="Reaction ~ Days + (Days | Subject)",
             brms_formula="Reaction ~ Days + (Days | Subject)",
             tool_notes=_independent_note("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)"),
+            alt_reference=("sleepstudy_uncorrelated", "lme4 (Days || Subject)"),
         ),
         Case(
             name="radon",

@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 "mode": mode,
                 "wall_s": res.wall_s,
                 "build_s": res.build_s,
+                "sampling_s": res.sampling_s,
                 "peak_rss_mb": _peak_rss_mb(),
                 "params": params,
                 "info": res.info,

@@ -51,24 +51,32 @@ def run_child(cmd: list[str], log_path: Path, timeout_s: float, env: dict[str, s
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                 start_new_session=True)
         timed_out = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid == proc.pid:
-                break
-            if time.perf_counter() - t0 > timeout_s:
-                timed_out = True
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid == proc.pid:
+                    break
+                if time.perf_counter() - t0 > timeout_s:
+                    timed_out = True
+                    _kill_group(proc.pid)
+                    pid, status, usage = os.wait4(proc.pid, 0)
+                    break
+                time.sleep(0.05)
+        except BaseException:  # Ctrl-C in the parent: do not leave the fit running
+            _kill_group(proc.pid)
+            raise
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
     # Linux reports ru_maxrss in KiB.
     rss_mb = usage.ru_maxrss / 1024.0 if usage is not None else None
     return ProcResult(proc.returncode, wall, rss_mb, timed_out, log_path)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def python_cmd(module: str, *args: str) -> list[str]:

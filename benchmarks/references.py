@@ -1,8 +1,9 @@
 """lme4 reference estimates, keyed by canonical parameter name.
 
-The estimates belong in ``models/*.toml`` under ``[reference]``; until a case
-has such a file, the values below (from ``shared/data/README.md``: lme4
-1.1-31, REML for Gaussian, Laplace for GLMMs) are used.
+The estimates live in ``models/<case>.toml`` under ``[reference]`` (``fixef``
+and ``varcorr``, see :func:`_from_toml_table`); :data:`BUILTIN` (from
+``shared/data/README.md``: lme4 1.1-31, REML for Gaussian, Laplace for GLMMs)
+fills in when a file or a parameter is missing.
 
 Canonical parameter names, shared by every runner:
 
@@ -10,10 +11,6 @@ Canonical parameter names, shared by every runner:
 - group SDs ``sd(<coef>|<group>)``, e.g. ``sd(Intercept|Subject)``
 - correlations ``cor(<coef1>,<coef2>|<group>)``
 - the residual SD ``sigma``; other family auxiliaries by their own names.
-
-:func:`canonical_name` also accepts the bayesmixed/brms-like spellings a toml
-file is likely to use (``beta[Days]``, ``sd_Subject[Intercept]``, ``sd_herd``,
-``corr_Subject[Intercept,Days]``, ``(Intercept)``), flat or as nested tables.
 """
 
 from __future__ import annotations
@@ -55,6 +52,13 @@ BUILTIN: dict[str, dict[str, float]] = {
         "sd(Intercept|plate)": 0.8467,
         "sd(Intercept|sample)": 1.9316,
         "sigma": 0.5499,
+    },
+    "sleepstudy_uncorrelated": {
+        "Intercept": 251.405,
+        "Days": 10.467,
+        "sd(Intercept|Subject)": 25.051,
+        "sd(Days|Subject)": 5.988,
+        "sigma": 25.565,
     },
     "insteval": {
         "Intercept": 3.2826,
@@ -98,24 +102,35 @@ def canonical_name(key: str) -> str:
     return _coef(key)
 
 
-def _flatten(table: dict, prefix: str = "") -> dict[str, float]:
-    """Flatten nested toml tables: ``{beta = {Days = 1}}`` -> ``{"beta[Days]": 1}``."""
+def _from_toml_table(table: dict) -> dict[str, float]:
+    """Canonical values from a ``[reference]`` table.
+
+    The project's format (``models/*.toml``)::
+
+        fixef = { Intercept = 251.405, Days = 10.467 }
+        varcorr = [
+          { group = "Subject", term = "Intercept", kind = "sd", value = 24.741 },
+          { group = "Subject", term = "Intercept,Days", kind = "cor", value = 0.066 },
+          { group = "Residual", term = "", kind = "sd", value = 25.592 },
+        ]
+
+    Plain numeric keys (``sigma = 1.2``, ``"beta[Days]" = 10.4``) are read too.
+    """
     out: dict[str, float] = {}
-    for k, v in table.items():
-        if isinstance(v, dict):
-            if not prefix:
-                out.update(_flatten(v, k))
-            elif prefix in ("sd", "corr", "cor"):  # [reference.sd.Subject] Intercept = ...
-                out.update(_flatten(v, f"{prefix}_{k}"))
-            else:
-                out.update(_flatten(v, f"{prefix}_{k}"))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            if not prefix:
-                out[k] = float(v)
-            elif prefix in ("sd", "corr", "cor"):  # [reference.sd] Subject = 24.7
-                out[f"{prefix}_{k}"] = float(v)
-            else:
-                out[f"{prefix}[{k}]"] = float(v)
+    for name, value in (table.get("fixef") or {}).items():
+        out[_coef(name)] = float(value)
+    for vc in table.get("varcorr") or []:
+        group, term, kind = vc.get("group", ""), vc.get("term", ""), vc.get("kind", "sd")
+        if group == "Residual":
+            out["sigma"] = float(vc["value"])
+        elif kind == "sd":
+            out[f"sd({_coef(term or 'Intercept')}|{group})"] = float(vc["value"])
+        elif kind in ("cor", "corr"):
+            c1, c2 = (_coef(t) for t in term.split(",", 1))
+            out[f"cor({c1},{c2}|{group})"] = float(vc["value"])
+    for key, value in table.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[canonical_name(key)] = float(value)
     return out
 
 
@@ -132,29 +147,29 @@ def _toml_for(case: str, dataset: str) -> Path | None:
             doc = tomllib.loads(p.read_text())
         except (OSError, tomllib.TOMLDecodeError):
             continue
-        names = {str(doc.get(k, "")).lower() for k in ("name", "case", "data", "dataset")}
-        if case in names or dataset.lower() in names:
+        if str(doc.get("name", "")).lower() == case:
             return p
     return None
 
 
-def load_reference(case: str, dataset: str) -> tuple[dict[str, float], str]:
+def load_reference(case: str, dataset: str | None = None) -> tuple[dict[str, float], str]:
     """Reference estimates for ``case`` and where they came from.
 
-    Values in ``models/<case>.toml``'s ``[reference]`` table win; any canonical
-    parameter the toml does not give falls back to :data:`BUILTIN`.
+    Values in ``models/<case>.toml``'s ``[reference]`` table win; a parameter
+    the toml does not give falls back to :data:`BUILTIN`.
     """
     ref = dict(BUILTIN.get(case, {}))
-    source = "lme4 1.1-31 (shared/data/README.md)"
-    path = _toml_for(case, dataset)
-    if path is not None:
-        try:
-            doc = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            return ref, f"{source}; could not read {path.name}: {exc}"
-        table = doc.get("reference")
-        if isinstance(table, dict):
-            from_toml = {canonical_name(k): v for k, v in _flatten(table).items()}
-            ref.update(from_toml)
-            source = f"models/{path.name} [reference]" + ("" if set(from_toml) >= set(ref) else " + built-in")
+    source = "built in (lme4 1.1-31, shared/data/README.md)"
+    path = _toml_for(case, dataset or case)
+    if path is None:
+        return ref, source
+    try:
+        table = tomllib.loads(path.read_text()).get("reference")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return ref, f"{source}; could not read {path.name}: {exc}"
+    if isinstance(table, dict):
+        from_toml = _from_toml_table(table)
+        missing = set(ref) - set(from_toml)
+        ref.update(from_toml)
+        source = f"models/{path.name}" + (f" + built in for {sorted(missing)}" if missing else "")
     return ref, source

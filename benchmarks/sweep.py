@@ -50,8 +50,8 @@ def grid(rows=DEFAULT_ROWS, levels=DEFAULT_LEVELS, points: str | None = None) ->
     if points:
         out = []
         for p in points.split(","):
-            r, l = p.lower().split("x")
-            out.append((int(float(r)), int(float(l))))
+            r, lv = p.lower().split("x")
+            out.append((int(float(r)), int(float(lv))))
         return out
-    pairs = [(r, l) for r, l in itertools.product(rows, levels) if r >= MIN_ROWS_PER_LEVEL * l]
+    pairs = [(r, lv) for r, lv in itertools.product(rows, levels) if r >= MIN_ROWS_PER_LEVEL * lv]
     return sorted(pairs, key=lambda p: (p[0], p[1]))

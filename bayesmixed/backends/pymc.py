@@ -2,7 +2,10 @@
 
 Parameterisation of a random-effect term with ``k`` coefficients and ``J`` levels
 --------------------------------------------------------------------------------
-non-centred (default)
+marginalised (Gaussian identity-link models; what ``"auto"`` picks for them when q is moderate)
+    ``b`` is integrated out exactly (Woodbury identity, :mod:`bayesmixed.marginal`); NUTS explores only
+    (β, θ, σ) and ``r_<t>`` is drawn afterwards from its exact conditional Gaussian.
+non-centred
     ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
     Cholesky factor of the correlation matrix (LKJ prior), or ``r = _z · sd`` for ``||`` terms and ``k = 1``.
 centred
@@ -73,6 +76,7 @@ def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
 
 
 def _fixed(spec_priors: dict[str, Prior], design: Design):
+    """Fixed effects on centred columns; returns (η_fixed, γ) with γ = (intercept_c, slopes)."""
     X = design.X
     names = list(design.x_names)
     has_int = "Intercept" in names
@@ -98,15 +102,16 @@ def _fixed(spec_priors: dict[str, Prior], design: Design):
             parts.append(b[k : k + 1])
     if parts:
         pm.Deterministic("beta", pt.concatenate(parts), dims="coef")
-    return eta
+    gamma = pt.concatenate(([pt.atleast_1d(a_c)] if has_int else []) + ([b] if slope_idx else []))
+    return eta, gamma
 
 
-def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma):
+def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
+    """SD vector and Cholesky factor (k × k, or None for independent effects) of one term, on the
+    observation scale; registers ``sd_<t>`` and ``corr_<t>``."""
     lab = b.label
     k = b.k
-    centered = spec.param_of(lab) == "centered"
     decov = priors.get(lab)
-    relative = False
     if decov is not None:
         # rstanarm's decov: trace(Σ) = k τ², τ ~ Gamma(shape, 1/scale), variance shares π ~ Dirichlet
         kw = decov.kwargs
@@ -128,12 +133,10 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma):
     chol = None
     if b.correlated:
         if sd is None:
-            chol_raw, corr, stds = pm.LKJCholeskyCov(
+            chol, corr, sd = pm.LKJCholeskyCov(
                 f"_chol_{lab}", n=k, eta=eta_lkj, sd_dist=prior_dist(sd_prior, shape=k), compute_corr=True,
                 store_in_trace=False,
             )
-            sd = stds
-            chol = chol_raw
         else:
             # decov: the SDs come from τ and π; LKJCholeskyCov supplies only the correlation factor, with an
             # auxiliary unit scale that does not enter the likelihood
@@ -141,27 +144,77 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma):
                 f"_chol_{lab}", n=k, eta=eta_lkj, sd_dist=pm.HalfNormal.dist(1.0, shape=k), compute_corr=True,
                 store_in_trace=False,
             )
-            L = chol_aux / stds_aux[:, None]
-            chol = sd[:, None] * L
+            chol = sd[:, None] * (chol_aux / stds_aux[:, None])
         pm.Deterministic(f"corr_{lab}", corr, dims=(f"{lab}_coef", f"{lab}_coef2"))
+        chol = chol * scale
     elif sd is None:
         sd = prior_dist(sd_prior, f"_sd_{lab}", shape=k)
-    pm.Deterministic(f"sd_{lab}", sd * scale, dims=f"{lab}_coef")
-    if centered:
+    sd = pm.Deterministic(f"sd_{lab}", sd * scale, dims=f"{lab}_coef")
+    return sd, chol
+
+
+def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma):
+    """Contribution of one term to the linear predictor (non-centred or centred)."""
+    lab = b.label
+    sd, chol = _covariance(b, priors, sigma)
+    dims = (lab, f"{lab}_coef")
+    if spec.param_of(lab) == "centered":
         if chol is not None:
-            r = pm.MvNormal(f"r_{lab}", mu=np.zeros(k), chol=chol * scale, dims=(lab, f"{lab}_coef"))
+            r = pm.MvNormal(f"r_{lab}", mu=np.zeros(b.k), chol=chol, dims=dims)
         else:
-            r = pm.Normal(f"r_{lab}", mu=0.0, sigma=sd * scale, dims=(lab, f"{lab}_coef"))
+            r = pm.Normal(f"r_{lab}", mu=0.0, sigma=sd, dims=dims)
     else:
-        z = pm.Normal(f"_z_{lab}", 0.0, 1.0, dims=(lab, f"{lab}_coef"))
-        r = pm.Deterministic(
-            f"r_{lab}", (pt.dot(z, chol.T) if chol is not None else z * sd) * scale, dims=(lab, f"{lab}_coef")
-        )
+        z = pm.Normal(f"_z_{lab}", 0.0, 1.0, dims=dims)
+        r = pm.Deterministic(f"r_{lab}", pt.dot(z, chol.T) if chol is not None else z * sd, dims=dims)
     codes = pm.Data(f"_codes_{lab}", b.codes)
-    if k == 1 and b.coef_names == ("Intercept",):
+    if b.coef_names == ("Intercept",):
         return r[codes, 0]
     Z = pm.Data(f"_Z_{lab}", b.Z)
     return pt.sum(Z * r[codes], axis=1)
+
+
+def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma):
+    """Exact marginal log-likelihood of a Gaussian model, random effects integrated out (see
+    :mod:`bayesmixed.marginal`): cost per gradient O(q³) from sufficient statistics, independent of n."""
+    from ..marginal import sufficient_stats
+
+    st = sufficient_stats(design)
+    s2 = sigma**2
+    rr = st.yty - 2.0 * pt.dot(gamma, st.Wty) + pt.dot(gamma, pt.dot(st.WtW, gamma))
+    if len(design.blocks) == 1 and design.blocks[0].k <= 2:
+        # one term: A is block diagonal with J blocks A_j = Lᵀ Z_jᵀZ_j L + σ² I_k; k ≤ 2 in closed form
+        b = design.blocks[0]
+        J, k = b.n_levels, b.k
+        S = np.stack([st.ZtZ[j * k : (j + 1) * k, j * k : (j + 1) * k] for j in range(J)])  # (J, k, k)
+        sd, chol = _covariance(b, priors, sigma)
+        L = chol if chol is not None else pt.diag(sd)
+        Ztr = (st.Zty - pt.dot(st.ZtW, gamma)).reshape((J, k))
+        u = pt.dot(Ztr, L)  # rows u_j = Lᵀ Z_jᵀ r
+        if k == 1:
+            a = L[0, 0] ** 2 * S[:, 0, 0] + s2
+            logdet_A = pt.sum(pt.log(a))
+            uAu = pt.sum(u[:, 0] ** 2 / a)
+        else:
+            M = pt.matmul(pt.matmul(L.T, S), L)  # (J, 2, 2)
+            m00, m01, m11 = M[:, 0, 0] + s2, M[:, 0, 1], M[:, 1, 1] + s2
+            det = m00 * m11 - m01**2
+            logdet_A = pt.sum(pt.log(det))
+            uAu = pt.sum((m11 * u[:, 0] ** 2 - 2 * m01 * u[:, 0] * u[:, 1] + m00 * u[:, 1] ** 2) / det)
+        logdet = (st.n - st.q) * pt.log(s2) + logdet_A
+        return -0.5 * (st.n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
+    lam_blocks = []
+    for b in design.blocks:
+        sd, chol = _covariance(b, priors, sigma)
+        L = chol if chol is not None else pt.diag(sd)
+        lam_blocks.append(pt.linalg.kron(pt.eye(b.n_levels), L) if b.n_levels > 1 else L)
+    Lam = pt.linalg.block_diag(*lam_blocks) if len(lam_blocks) > 1 else lam_blocks[0]
+    u = pt.dot(Lam.T, st.Zty - pt.dot(st.ZtW, gamma))
+    A = pt.dot(Lam.T, pt.dot(st.ZtZ, Lam)) + s2 * pt.eye(st.q)
+    C = pt.linalg.cholesky(A)
+    w = pt.linalg.solve_triangular(C, u, lower=True)
+    logdet = (st.n - st.q) * pt.log(s2) + 2.0 * pt.sum(pt.log(pt.diag(C)))
+    quad = (rr - pt.dot(w, w)) / s2
+    return -0.5 * (st.n * np.log(2 * np.pi) + logdet + quad)
 
 
 def _inverse_link(link: str, eta):
@@ -188,7 +241,10 @@ def build_model(spec: ModelSpec, design: Design) -> pm.Model:
         sigma = None
         if fam in ("gaussian", "student_t"):
             sigma = prior_dist(priors["sigma"], "sigma")
-        eta = _fixed(priors, design)
+        eta, gamma = _fixed(priors, design)
+        if spec.marginal:
+            pm.Potential("_marginal_loglik", _marginal_loglik(design, priors, sigma, gamma))
+            return model
         if design.offset is not None:
             eta = eta + pm.Data("_offset", design.offset)
         for b in design.blocks:

@@ -268,7 +268,7 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
         dropped_cols = tuple(c for c in cols if counts[c] > 0)
         detail = ", ".join(f"{c!r} ({int(counts[c])})" for c in dropped_cols)
         if missing == "raise" or n_dropped == len(data):
-            first = list(data.index[bad_rows][:5])
+            first = data.index[bad_rows][:5].tolist()
             msg = f"{n_dropped} of {len(data)} rows have missing values in used columns: {detail}; first rows: {first}."
             if n_dropped == len(data):
                 raise DataError(msg + " No complete rows are left; check those columns")
@@ -282,7 +282,7 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
     state: State = {}
     y, trials, levels = _response(f.response, d, state)
     if not np.all(np.isfinite(y)):
-        bad = list(d.index[~np.isfinite(y)][:5])
+        bad = d.index[~np.isfinite(y)][:5].tolist()
         raise DataError(f"the response {f.response.label!r} has non-finite values (rows {bad})")
     X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects")
     _check_finite(X, x_names, d)
@@ -345,7 +345,7 @@ def _check_finite(M: np.ndarray, names: tuple[str, ...], d: pd.DataFrame) -> Non
     bad = ~np.isfinite(M)
     if bad.any():
         j = int(np.argmax(bad.any(axis=0)))
-        rows = list(d.index[bad[:, j]][:5])
+        rows = d.index[bad[:, j]][:5].tolist()
         raise DataError(
             f"{names[j]!r} is not finite (NaN or infinite) on {int(bad[:, j].sum())} row(s), first rows {rows}: "
             "check the transform (e.g. log of zero or a negative number)"

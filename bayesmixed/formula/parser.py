@@ -406,6 +406,8 @@ def expand(tree: Node, text: str) -> Formula:
     ex = _Expander(text)
     if tree.kind == "binop" and tree.value == "~":
         lhs_node, rhs_node = tree.children
+        if lhs_node.kind == "binop" and lhs_node.value == "~":
+            raise FormulaError("a formula can have only one '~'", text, tree.pos)
         response = _response(ex, lhs_node)
     else:
         raise FormulaError("a formula needs '~' between the response and the predictors, e.g. y ~ x", text, len(text))

@@ -34,18 +34,19 @@ def _base(tool: str, label: str, case: Case | None) -> dict[str, Any]:
 
 def run_fit(tool: str, settings: Settings, workdir: Path, *, case: Case | None = None,
             sweep_point: tuple[int, int] | None = None, warm: bool = False,
-            timeout_s: float = 3600, compile_cache: str = "shared") -> list[dict[str, Any]]:
+            timeout_s: float = 3600, compile_cache: str = "shared", rep: int = 0) -> list[dict[str, Any]]:
     """Fit one case (or one sweep point) with ``tool`` in a fresh process.
 
     Returns one record (two with ``warm`` for Python tools: the cold fit and
     a second fit in the same process). ``status`` is ``ok``, ``error``,
-    ``timeout`` or ``not installed``.
+    ``timeout``, ``not installed`` (R tools) or ``not available`` (a Python
+    tool that cannot be imported). ``rep`` numbers repeats (logs, ``rep`` field).
     """
     label = case.name if case else f"sweep {sweep_point[0]}x{sweep_point[1]}"
-    stem = f"{label.replace(' ', '_')}__{tool}"
+    stem = f"{label.replace(' ', '_')}__{tool}" + (f"__rep{rep}" if rep else "")
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "logs" / f"{stem}.log"
-    base = _base(tool, label, case)
+    base = {**_base(tool, label, case), "rep": rep}
     if sweep_point:
         base.update(rows=sweep_point[0], levels=sweep_point[1])
 
@@ -101,7 +102,7 @@ def run_fit(tool: str, settings: Settings, workdir: Path, *, case: Case | None =
         recs.append({**base, "mode": "warm" if recs else "cold", "status": "timeout",
                      "process_wall_s": proc.process_wall_s, "error": f"killed after {timeout_s:.0f} s"})
     elif "error" in payload or proc.returncode != 0:
-        status = "not installed" if payload.get("unavailable") else "error"
+        status = "not available" if payload.get("unavailable") else "error"
         err = payload.get("error") or proc.log_tail()
         recs.append({**base, "mode": "warm" if recs else "cold", "status": status,
                      "process_wall_s": proc.process_wall_s, "error": err})

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,14 @@ class FitOutput:
     n_draws: int
     n_steps_total: float | None
     divergences: int | None
+    sampling_s: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+
+
+def _sampling_time(idata) -> float | None:
+    """PyMC and nutpie record the sampling time (without compilation) on the posterior."""
+    t = idata.posterior.attrs.get("sampling_time")
+    return float(t) if t is not None else None
 
 
 def _shape(idata) -> tuple[int, int]:
@@ -60,7 +68,9 @@ def load_bayesmixed_data(dataset: str):
 def fit_bayesmixed(formula: str, family: str, data, settings: Settings, *, sampler: str) -> FitOutput:
     """Fit with ``bm.Model(formula, data, family).fit(..., sampler=sampler)``.
 
-    ``cores`` is passed only if ``Model.fit`` has a parameter of that name.
+    ``cores`` (and ``progressbar=False``, as for bambi) are passed only if
+    ``Model.fit`` has parameters of those names; everything else, such as
+    ``target_accept``, stays at bayesmixed's defaults.
     """
     import bayesmixed as bm
 
@@ -70,8 +80,11 @@ def fit_bayesmixed(formula: str, family: str, data, settings: Settings, *, sampl
     kwargs: dict[str, Any] = dict(draws=settings.draws, tune=settings.tune, chains=settings.chains,
                                   seed=settings.seed, sampler=sampler)
     try:
-        if "cores" in inspect.signature(model.fit).parameters:
+        accepted = inspect.signature(model.fit).parameters
+        if "cores" in accepted:
             kwargs["cores"] = settings.cores
+        if "progressbar" in accepted:
+            kwargs["progressbar"] = False
     except (TypeError, ValueError):
         pass
     fit = model.fit(**kwargs)
@@ -82,10 +95,15 @@ def fit_bayesmixed(formula: str, family: str, data, settings: Settings, *, sampl
     steps, div = sample_stats_totals(idata)
     info: dict[str, Any] = {"versions": {"bayesmixed": getattr(bm, "__version__", "unknown")},
                             "sampler": sampler, "fit_kwargs": {k: v for k, v in kwargs.items()}}
+    sampling_s = _sampling_time(idata)
     sampler_info = getattr(fit, "sampler_info", None)
     if isinstance(sampler_info, dict):
         info["sampler_info"] = _jsonable(sampler_info)
-    return FitOutput(population_params(idata), t1 - t0, t_built - t0, n_chains, n_draws, steps, div, info)
+        timings = sampler_info.get("timings") or {}
+        if isinstance(timings.get("sample"), (int, float)):
+            sampling_s = float(timings["sample"])
+    return FitOutput(population_params(idata), t1 - t0, t_built - t0, n_chains, n_draws, steps, div,
+                     sampling_s, info)
 
 
 def fit_bambi(formula: str, family: str, data, settings: Settings, *, backend: str) -> FitOutput:
@@ -120,7 +138,7 @@ def fit_bambi(formula: str, family: str, data, settings: Settings, *, backend: s
         versions["nutpie"] = nutpie.__version__
     info = {"versions": versions, "sampler": backend}
     return FitOutput(bambi_population_params(idata, aux), t1 - t0, t_built - t0, n_chains, n_draws,
-                     steps, div, info)
+                     steps, div, _sampling_time(idata), info)
 
 
 def _jsonable(obj: Any) -> Any:

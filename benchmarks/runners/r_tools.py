@@ -31,7 +31,7 @@ INSTALL_HINT = ("apt-get update && apt-get install -y --no-install-recommends "
                 "r-base-core r-cran-lme4 r-cran-rstanarm r-cran-brms r-cran-posterior")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def r_missing(tool: str) -> str | None:
     """Why ``tool`` cannot run here (``None`` when it can)."""
     rscript = shutil.which("Rscript")

@@ -1,0 +1,560 @@
+"""Model comparison: PSIS-LOO, WAIC, leave-one-group-out, and exact k-fold cross-validation on Dask.
+
+All estimates are ArviZ ``ELPDData`` objects, so ``az.compare`` and :func:`compare` accept any of them.
+
+PSIS-LOO and WAIC
+    :func:`loo` and :func:`waic` run ArviZ on the pointwise log-likelihood stored in ``fit.idata``
+    (variable ``y``, dim ``obs``). Observations whose Pareto k exceeds 0.7 are reported, with their row
+    labels and group levels, in a warning and in the ``"flagged"`` entry of the result.
+Leave-one-group-out (PSIS)
+    ``loo(fit, by="Subject")`` sums the pointwise log-likelihood over the rows of each level of a grouping
+    factor and runs PSIS-LOO on the summed matrix: each "observation" is a whole level, so the ELPD answers
+    "how well does the model predict a new subject's data" (one pointwise value per level). Importance
+    sampling fails more often here (a level is influential); the exact alternative is
+    ``kfold(fit, k=None, by="Subject")``.
+Exact k-fold
+    :func:`kfold` splits the rows (or the levels of ``by``) into ``k`` folds, refits the model without each
+    fold and scores the held-out rows. Refits run on Dask (see :mod:`bayesmixed.cluster`).
+
+How refits get their data
+-------------------------
+A refit needs no copy of the user's data frame: the fitted :class:`~bayesmixed.design.Design` *is* the
+encoded data, and a training fold is its rows taken by position (:func:`take_rows`), with every term's
+level list, the fixed-effect columns and the transform state of the full data unchanged. So the held-out
+rows are encoded exactly as in the full fit, and a level whose rows are all held out keeps its place in
+the model with no data: its effects in the refit's posterior are draws from the population distribution
+``N(0, G)`` — the ``groups="sample_new"`` semantics of :mod:`bayesmixed.predict`, which is what
+leave-one-group-out must use. Refits use the fitted :class:`~bayesmixed.spec.ModelSpec` unchanged (the
+same priors, including the defaults that were scaled to the full data).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import replace
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from .design import Design, GroupBlock
+from .errors import BayesMixedError
+
+__all__ = [
+    "PARETO_K_THRESHOLD",
+    "loo",
+    "waic",
+    "compare",
+    "kfold",
+    "kfold_split",
+    "loglik_by",
+    "take_rows",
+    "KFoldELPDData",
+]
+
+PARETO_K_THRESHOLD = 0.7
+_REFIT_SETTINGS = ("draws", "tune", "chains", "sampler", "target_accept")
+
+
+# --------------------------------------------------------------------------- helpers
+def _require_loglik(fit) -> None:
+    if "log_likelihood" not in fit.idata.groups() or "y" not in fit.idata.log_likelihood:
+        raise BayesMixedError(
+            "the fit has no pointwise log-likelihood (it was too large to store by default, or "
+            "log_likelihood=False was passed): add it with fit = fit.add_log_likelihood()"
+        )
+
+
+def _pop_idata(fit, log_lik):
+    """InferenceData with the posterior's population-level variables and the given log-likelihood."""
+    import arviz as az
+    import xarray as xr
+
+    from .summaries import population_vars
+
+    post = fit.idata.posterior
+    # ArviZ's relative efficiency averages the ESS of every posterior variable; keep the population-level
+    # ones, and drop the constant diagonal of correlation matrices (its ESS is undefined).
+    keep = {}
+    for name in population_vars(fit.idata):
+        v = post[name]
+        if name.startswith("corr_"):
+            iu, ju = np.triu_indices(v.shape[-1], 1)
+            d1, d2 = v.dims[-2:]
+            v = v.isel({d1: xr.DataArray(iu, dims="pair"), d2: xr.DataArray(ju, dims="pair")}).drop_vars([d1, d2])
+        keep[name] = v
+    return az.InferenceData(posterior=xr.Dataset(keep), log_likelihood=xr.Dataset({"y": log_lik}))
+
+
+def loglik_by(fit, by: str):
+    """Pointwise log-likelihood summed over the rows of each level of the grouping factor ``by``.
+
+    Returns an ``xarray.DataArray`` with dims ``(chain, draw, <label>)`` and the level labels as coordinates.
+    """
+    import xarray as xr
+
+    _require_loglik(fit)
+    b = _block(fit.design, by)
+    ll = fit.idata.log_likelihood["y"].transpose("chain", "draw", "obs").values
+    summed = _sum_by(ll, b.codes, b.n_levels)
+    post = fit.idata.posterior
+    return xr.DataArray(
+        summed,
+        dims=("chain", "draw", b.label),
+        coords={"chain": post["chain"].values, "draw": post["draw"].values, b.label: list(b.levels)},
+        name="y",
+    )
+
+
+def _sum_by(ll: np.ndarray, codes: np.ndarray, n_units: int) -> np.ndarray:
+    """Sum the last axis of ``ll`` over rows with the same code (codes ``0..n_units-1``, every one present)."""
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=n_units)
+    if (counts == 0).any():
+        raise BayesMixedError("some levels have no rows; cannot sum the log-likelihood by level")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.add.reduceat(ll[..., order], starts, axis=-1)
+
+
+def _block(design: Design, by: str) -> GroupBlock:
+    try:
+        return design.block(by)
+    except KeyError as err:
+        raise BayesMixedError(str(err.args[0])) from None
+
+
+def _elpd(data: dict[str, Any], cls=None):
+    from arviz.stats.stats_utils import ELPDData
+
+    cls = cls or ELPDData
+    return cls(data=list(data.values()), index=list(data.keys()))
+
+
+def _rebuild(res, drop=(), **extra):
+    """A copy of an ELPDData without the keys ``drop`` and with ``extra`` appended."""
+    data = {k: res[k] for k in res.index if k not in drop}
+    data.update(extra)
+    return _elpd(data)
+
+
+def _row_table(fit, by: str | None) -> pd.DataFrame:
+    """Per pointwise unit: its label and what identifies it (group levels for rows; the level for groups)."""
+    d = fit.design
+    if by is not None:
+        b = _block(d, by)
+        return pd.DataFrame({"rows": b.counts()}, index=pd.Index(list(b.levels), name=b.label))
+    cols: dict[str, Any] = {}
+    for b in d.blocks:
+        cols[b.label] = np.asarray(b.levels, dtype=object)[b.codes]
+    cols[d.response_label] = np.asarray(d.y)
+    return pd.DataFrame(cols, index=pd.Index(d.rows, name="row"))
+
+
+def _flag(res, fit, by: str | None, kind: str = "loo") -> pd.DataFrame:
+    """Units with Pareto k above the threshold, with a warning that says which and what to do."""
+    k = np.asarray(res["pareto_k"].values)
+    table = _row_table(fit, by)
+    table.insert(0, "pareto_k", k)
+    table.insert(1, "elpd_loo_i", np.asarray(res["loo_i"].values))
+    flagged = table[k > PARETO_K_THRESHOLD].sort_values("pareto_k", ascending=False)
+    if len(flagged):
+        unit = f"levels of {by!r}" if by is not None else "observations"
+        shown = ", ".join(f"{idx!r} (k={v:.2f})" for idx, v in flagged["pareto_k"].head(10).items())
+        more = f" and {len(flagged) - 10} more" if len(flagged) > 10 else ""
+        if by is not None:
+            advice = (
+                f"Leaving a whole level out moves the posterior too far for importance sampling; use the exact "
+                f"fit.kfold(k=None, by={by!r}) (one refit per level) or fit.kfold(k=10, by={by!r})"
+            )
+        else:
+            advice = (
+                "These rows are influential, so PSIS-LOO is unreliable for them: use the exact fit.kfold(k=10), "
+                "check them for data errors, or consider a more robust family (e.g. student_t for outliers)"
+            )
+        warnings.warn(
+            f"{len(flagged)} of {len(table)} {unit} have Pareto k > {PARETO_K_THRESHOLD}: {shown}{more}. {advice}. "
+            "They are listed in result['flagged'].",
+            UserWarning,
+            stacklevel=3,
+        )
+    return flagged
+
+
+# --------------------------------------------------------------------------- PSIS-LOO and WAIC
+def loo(fit, pointwise: bool = False, by: str | None = None):
+    """PSIS-LOO (ArviZ) of a fit; with ``by``, leave-one-group-out over the levels of that grouping factor.
+
+    Parameters
+    ----------
+    fit
+        A :class:`~bayesmixed.fit.Fit` with a stored log-likelihood.
+    pointwise
+        Keep the pointwise values (``loo_i``) and Pareto k (``pareto_k``) in the result.
+    by
+        A grouping factor (or term label) of the model: sum the log-likelihood by its levels first.
+
+    Returns
+    -------
+    arviz.ELPDData
+        ArviZ's entries, plus ``"flagged"`` (a DataFrame of the units with Pareto k > 0.7: row labels of the
+        user's data and their group levels, or the levels for ``by``) and ``"by"``.
+    """
+    import arviz as az
+
+    _require_loglik(fit)
+    ll = loglik_by(fit, by) if by is not None else fit.idata.log_likelihood["y"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
+        res = az.loo(_pop_idata(fit, ll), pointwise=True)
+    flagged = _flag(res, fit, by)
+    drop = () if pointwise else ("loo_i", "pareto_k")
+    return _rebuild(res, drop, flagged=flagged, by=by)
+
+
+def waic(fit, pointwise: bool = False, by: str | None = None):
+    """WAIC (ArviZ) of a fit; ``by`` sums the log-likelihood by the levels of a grouping factor first."""
+    import arviz as az
+
+    _require_loglik(fit)
+    ll = loglik_by(fit, by) if by is not None else fit.idata.log_likelihood["y"]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="For one or more samples the posterior variance")
+        res = az.waic(_pop_idata(fit, ll), pointwise=True)
+    if res["warning"]:
+        warnings.warn(
+            "the posterior variance of the log predictive density exceeds 0.4 for some "
+            f"{'levels' if by else 'observations'}: WAIC may be unreliable; prefer loo (and check its Pareto k)",
+            UserWarning,
+            stacklevel=2,
+        )
+    drop = () if pointwise else ("waic_i",)
+    return _rebuild(res, drop, by=by)
+
+
+def compare(
+    models: Mapping[str, Any],
+    ic: str = "loo",
+    by: str | None = None,
+    method: str = "stacking",
+    **kwargs,
+) -> pd.DataFrame:
+    """Rank models by expected log predictive density (ArviZ's comparison table).
+
+    Parameters
+    ----------
+    models
+        ``{name: Fit | InferenceData | ELPDData}``; ELPDData from :func:`loo`, :func:`waic` or :func:`kfold`
+        are used as they are (all of one kind).
+    ic
+        ``"loo"`` (PSIS-LOO) or ``"waic"``; ignored for precomputed estimates.
+    by
+        Leave-one-group-out: compute the estimates of fits on the log-likelihood summed by this factor.
+    method, kwargs
+        Passed to ``arviz.compare`` (model weights: ``"stacking"``, ``"BB-pseudo-BMA"``, ``"pseudo-BMA"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``arviz.compare``'s table (``rank``, ``elpd_<ic>``, ``p_<ic>``, ``elpd_diff``, ``weight``, ``se``,
+        ``dse``, ``warning``, ``scale``), best model first. When every model was scored by k-fold, the
+        columns are ``elpd_kfold`` and ``p_kfold``.
+    """
+    import arviz as az
+    from arviz.stats.stats_utils import ELPDData
+
+    from .fit import Fit
+
+    if not isinstance(models, Mapping) or len(models) < 2:
+        raise BayesMixedError("compare needs a dict of at least two models: {'name': fit, ...}")
+    if ic not in ("loo", "waic"):
+        raise BayesMixedError(f"ic must be 'loo' or 'waic', got {ic!r} (k-fold: pass fit.kfold(...) results)")
+    pre = [v for v in models.values() if isinstance(v, ELPDData)]
+    if pre:
+        ic = "waic" if "elpd_waic" in pre[0].index else "loo"
+    elpds = {}
+    for name, m in models.items():
+        if isinstance(m, ELPDData):
+            elpds[name] = m
+        elif isinstance(m, Fit):
+            elpds[name] = loo(m, pointwise=True, by=by) if ic == "loo" else waic(m, pointwise=True, by=by)
+        else:  # InferenceData
+            if by is not None:
+                raise BayesMixedError(f"by= needs bayesmixed fits; {name!r} is a {type(m).__name__}")
+            elpds[name] = (az.loo if ic == "loo" else az.waic)(m, pointwise=True)
+    sizes = {name: int(e["n_data_points"]) for name, e in elpds.items()}
+    if len(set(sizes.values())) > 1:
+        raise BayesMixedError(
+            f"the estimates have different numbers of pointwise values ({sizes}): compare models on the same "
+            "rows, and leave-one-group-out estimates only with the same by= factor"
+        )
+    kinds = {name: ("kfold" if "elpd_kfold" in e.index else ic) for name, e in elpds.items()}
+    if len(set(kinds.values())) > 1:
+        warnings.warn(
+            f"comparing k-fold with PSIS-{ic.upper()} estimates ({kinds}): both estimate the same ELPD, but "
+            "their errors differ; prefer one method for all models",
+            UserWarning,
+            stacklevel=2,
+        )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
+        table = az.compare(elpds, ic=ic, method=method, **kwargs)
+    if set(kinds.values()) == {"kfold"}:
+        table = table.rename(columns={"elpd_loo": "elpd_kfold", "p_loo": "p_kfold"})
+    return table
+
+
+# --------------------------------------------------------------------------- k-fold
+def take_rows(design: Design, idx: np.ndarray) -> Design:
+    """The design restricted to rows ``idx`` (positions), with the full design's levels and encoding."""
+    idx = np.asarray(idx)
+
+    def t(a):
+        if a is None:
+            return None
+        out = np.ascontiguousarray(a[idx])
+        out.flags.writeable = False
+        return out
+
+    blocks = tuple(replace(b, Z=t(b.Z), codes=t(b.codes)) for b in design.blocks)
+    return replace(
+        design, y=t(design.y), trials=t(design.trials), X=t(design.X), offset=t(design.offset), blocks=blocks,
+        rows=design.rows[idx],
+    )
+
+
+def kfold_split(design: Design, k: int | None = 10, by: str | None = None, seed: int | None = None) -> np.ndarray:
+    """Fold number (``0..K-1``) of every row.
+
+    ``by=None``: rows are shuffled and dealt into ``k`` folds of (nearly) equal size. ``by="<factor>"``: the
+    levels of that grouping factor are shuffled and dealt into ``k`` folds, every row following its level;
+    ``k=None`` gives one fold per level (leave-one-group-out).
+    """
+    rng = np.random.default_rng(seed)
+    if by is None:
+        n = design.n
+        if k is None or not isinstance(k, (int, np.integer)) or not 2 <= k <= n:
+            raise BayesMixedError(f"k must be a whole number from 2 to the number of rows ({n}), got {k!r}")
+        fold = np.empty(n, dtype=np.int64)
+        fold[rng.permutation(n)] = np.arange(n) % k
+        return fold
+    b = _block(design, by)
+    J = b.n_levels
+    if k is None:
+        return b.codes.astype(np.int64).copy()
+    if not isinstance(k, (int, np.integer)) or not 2 <= k <= J:
+        raise BayesMixedError(
+            f"with by={by!r}, k must be a whole number from 2 to its number of levels ({J}), or None for "
+            f"leave-one-group-out; got {k!r}"
+        )
+    level_fold = np.empty(J, dtype=np.int64)
+    level_fold[rng.permutation(J)] = np.arange(J) % k
+    return level_fold[b.codes]
+
+
+def _refit_fold(
+    fold: int,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    unit_of_test: np.ndarray,
+    seed: int,
+    settings: dict,
+    spec=None,
+    design: Design | None = None,
+) -> dict:
+    """Run on a worker: refit without the fold, return the held-out log predictive density per unit."""
+    from scipy.special import logsumexp
+
+    from . import summaries as S
+    from .fit import sample_fit
+    from .loglik import pointwise_loglik
+
+    t0 = time.perf_counter()
+    train, test = take_rows(design, train_idx), take_rows(design, test_idx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sample_fit(spec, train, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
+        diag = S.convergence(fit.idata)
+    ll = pointwise_loglik(fit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
+    units, inverse = np.unique(unit_of_test, return_inverse=True)
+    ll_units = _sum_by(ll, inverse, len(units))
+    n_draws = ll.shape[0]
+    return {
+        "fold": fold,
+        "units": units,
+        "elpd_i": logsumexp(ll_units, axis=0) - np.log(n_draws),
+        "n_test": len(test_idx),
+        "divergences": fit.divergences,
+        "max_rhat": float(np.nanmax(diag["r_hat"].values)),
+        "min_ess_bulk": float(np.nanmin(diag["ess_bulk"].values)),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+_KFOLD_CLASS: list[type] = []
+
+
+def _kfold_class() -> type:
+    """The ELPDData subclass of k-fold estimates, made on first use (ArviZ is imported lazily)."""
+    if _KFOLD_CLASS:
+        return _KFOLD_CLASS[0]
+    from arviz.stats.stats_utils import ELPDData
+
+    class _KFoldELPDData(ELPDData):  # pylint: disable=too-many-ancestors
+        """ArviZ ``ELPDData`` of an exact k-fold estimate; prints as k-fold.
+
+        Holds ``elpd_kfold``, ``se``, ``p_kfold``, ``kfold_i`` (pointwise), and the same numbers under the
+        names ``arviz.compare`` reads (``elpd_loo``, ``p_loo``, ``loo_i``), so that ArviZ accepts it.
+        """
+
+        def __str__(self):
+            unit = f"levels of {self['by']!r}" if self["by"] is not None else "observations"
+            k = self["k"]
+            lines = [
+                f"Computed from {int(self['n_samples'])} posterior draws per refit and {int(self['n_data_points'])} "
+                f"{unit}: exact {'leave-one-group-out' if k == 'logo' else f'{k}-fold'} cross-validation.",
+                "",
+                "              Estimate       SE",
+                f"elpd_kfold {self['elpd_kfold']:11.2f} {self['se']:8.2f}",
+                f"p_kfold    {self['p_kfold']:11.2f}        -",
+            ]
+            if self["warning"]:
+                lines += ["", "Some refits had divergences or R-hat above 1.05: see result['refits']."]
+            return "\n".join(lines)
+
+        def __repr__(self):
+            return self.__str__()
+
+    _KFoldELPDData.__name__ = _KFoldELPDData.__qualname__ = "KFoldELPDData"
+    _KFoldELPDData.__module__ = __name__
+    _KFOLD_CLASS.append(_KFoldELPDData)
+    return _KFoldELPDData
+
+
+def __getattr__(name: str):
+    # ``KFoldELPDData`` subclasses ArviZ's ELPDData; it is made when first asked for, so that importing this
+    # module does not import ArviZ (and pickles of k-fold results find their class).
+    if name == "KFoldELPDData":
+        return _kfold_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def kfold(
+    fit,
+    k: int | None = 10,
+    by: str | None = None,
+    seed: int | None = None,
+    client: Any = None,
+    n_workers: int = 2,
+    progressbar: bool = True,
+    **fit_kwargs,
+):
+    """Exact k-fold cross-validation, the refits spread over a Dask cluster.
+
+    Parameters
+    ----------
+    fit
+        The :class:`~bayesmixed.fit.Fit` to cross-validate.
+    k
+        Number of folds; with ``by``, ``None`` means one fold per level (leave-one-group-out by refits).
+    by
+        ``None``: folds of rows, scored per row (comparable with :func:`loo`). A grouping factor: folds of its
+        levels, scored per level by the joint predictive density of the level's rows (comparable with
+        ``loo(fit, by=...)``).
+    seed
+        Seed of the fold assignment and of the refits. Use the same seed (and ``k``, ``by``) for models you
+        compare, so they see the same folds.
+    client
+        ``None``: a ``LocalCluster`` of ``n_workers`` processes (one thread each), created and closed here.
+        A ``distributed.Client`` or a scheduler address: run there (workers need bayesmixed installed).
+    n_workers
+        Worker processes of the local cluster.
+    progressbar
+        Show a progress bar of finished refits.
+    fit_kwargs
+        ``draws``, ``tune``, ``chains``, ``sampler``, ``target_accept`` of the refits; by default those of
+        the original fit. Each refit samples its chains one after the other (one core).
+
+    Returns
+    -------
+    KFoldELPDData
+        An ArviZ ``ELPDData`` with ``elpd_kfold``, ``se``, ``p_kfold`` (in-sample lppd − elpd_kfold, when the
+        fit stores its log-likelihood), ``kfold_i`` (pointwise, indexed by row label or level), ``fold`` (fold
+        of each unit), ``refits`` (per-fold diagnostics), the ArviZ names ``elpd_loo``/``p_loo``/``loo_i``,
+        and ``warning`` (some refit had divergences or R-hat > 1.05).
+    """
+    import xarray as xr
+    from scipy.special import logsumexp
+
+    unknown = sorted(set(fit_kwargs) - set(_REFIT_SETTINGS))
+    if unknown:
+        raise BayesMixedError(
+            f"unknown refit setting(s) {', '.join(map(repr, unknown))}; use {', '.join(_REFIT_SETTINGS)}"
+        )
+    info = fit.sampler_info or {}
+    settings = {key: fit_kwargs.get(key, info.get(key)) for key in _REFIT_SETTINGS}
+    defaults = {"draws": 1000, "tune": 1000, "chains": 4, "sampler": "auto", "target_accept": 0.9}
+    settings = {key: defaults[key] if v is None else v for key, v in settings.items()}
+    design = fit.design
+    fold = kfold_split(design, k, by, seed)
+    K = int(fold.max()) + 1
+    if by is None:
+        unit = np.arange(design.n)
+        labels = pd.Index(design.rows, name="row")
+    else:
+        b = _block(design, by)
+        unit = b.codes
+        labels = pd.Index(list(b.levels), name=b.label)
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(K)]
+    tasks, names = [], []
+    for j in range(K):
+        test = np.flatnonzero(fold == j)
+        train = np.flatnonzero(fold != j)
+        tasks.append((j, train, test, unit[test], seeds[j], settings))
+        names.append(f"refit {j + 1} of {K} (holding out {len(test)} rows)")
+    from .cluster import dask_client, run_tasks
+
+    with dask_client(client, n_workers) as c:
+        results = run_tasks(
+            c, _refit_fold, tasks, names, shared={"spec": fit.spec, "design": design}, progressbar=progressbar,
+            description=f"k-fold ({K} refits)",
+        )
+    n_units = len(labels)
+    elpd_i = np.full(n_units, np.nan)
+    unit_fold = np.full(n_units, -1)
+    for r in results:
+        elpd_i[r["units"]] = r["elpd_i"]
+        unit_fold[r["units"]] = r["fold"]
+    refits = pd.DataFrame(
+        [{key: r[key] for key in ("fold", "n_test", "divergences", "max_rhat", "min_ess_bulk", "seconds")} for r in results]
+    ).set_index("fold")
+    elpd = float(elpd_i.sum())
+    se = float(np.sqrt(n_units * np.var(elpd_i)))
+    p = np.nan
+    if "log_likelihood" in fit.idata.groups() and "y" in fit.idata.log_likelihood:
+        ll = fit.idata.log_likelihood["y"].transpose("chain", "draw", "obs").values.reshape(-1, design.n)
+        ll_units = ll if by is None else _sum_by(ll, unit, n_units)
+        p = float((logsumexp(ll_units, axis=0) - np.log(ll.shape[0])).sum() - elpd)
+    pointwise = xr.DataArray(elpd_i, dims=["unit"], coords={"unit": np.asarray(labels)}, name="kfold_i")
+    warn = bool((refits["divergences"] > 0).any() or (refits["max_rhat"] > 1.05).any())
+    n_samples = int(settings["draws"]) * int(settings["chains"])
+    cls = _kfold_class()
+    return _elpd(
+        {
+            "elpd_loo": elpd,
+            "se": se,
+            "p_loo": p,
+            "n_samples": n_samples,
+            "n_data_points": n_units,
+            "warning": warn,
+            "loo_i": pointwise.rename("loo_i"),
+            "scale": "log",
+            "elpd_kfold": elpd,
+            "p_kfold": p,
+            "kfold_i": pointwise,
+            "fold": pd.Series(unit_fold, index=labels, name="fold"),
+            "refits": refits,
+            "k": "logo" if (by is not None and k is None) else K,
+            "by": by,
+        },
+        cls,
+    )

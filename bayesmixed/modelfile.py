@@ -1,0 +1,161 @@
+"""Model files (``models/*.toml``): formula, family, data set, priors, and reference estimates.
+
+Layout::
+
+    name = "sleepstudy"
+    data = "sleepstudy"              # a shipped data set, or a path to a CSV relative to the file
+    formula = "Reaction ~ Days + (Days | Subject)"
+    family = "gaussian"              # optional, with optional link = "..."
+    [priors]                         # optional, by parameter name (see bayesmixed.priors)
+    sd_Subject = { dist = "half_normal", sigma = 50 }
+    [fit]                            # optional defaults for draws, tune, chains, seed, sampler
+    [reference]                      # optional: estimates of another tool, with their source
+    source = "lme4 1.1-31 ..."
+    fixef = { Intercept = 251.405, Days = 10.467 }
+    varcorr = [ { group = "Subject", term = "Intercept", kind = "sd", value = 24.741 }, ... ]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ModelFileError
+
+__all__ = ["ModelFile", "load_model_file", "reference_table"]
+
+_KEYS = {"name", "description", "data", "formula", "family", "link", "priors", "fit", "reference", "parameterization"}
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A parsed model file."""
+
+    path: Path
+    name: str
+    data: str
+    formula: str
+    family: str = "gaussian"
+    link: str | None = None
+    description: str = ""
+    priors: dict[str, Any] = field(default_factory=dict)
+    fit: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict)
+    parameterization: Any = "auto"
+
+    def load_data(self) -> pd.DataFrame:
+        """The data set: a shipped one by name, or a CSV path relative to the model file."""
+        from . import datasets
+
+        if self.data in datasets.names():
+            return datasets.load(self.data)
+        p = Path(self.data)
+        if not p.is_absolute():
+            p = self.path.parent / p
+        if not p.exists():
+            raise ModelFileError(
+                f"{self.path}: data {self.data!r} is neither a shipped data set ({', '.join(datasets.names())}) "
+                f"nor an existing file ({p})"
+            )
+        return pd.read_csv(p)
+
+    def model(self, data: pd.DataFrame | None = None):
+        """The :class:`bayesmixed.Model` this file describes."""
+        from .model import Model
+
+        return Model(
+            self.formula,
+            self.load_data() if data is None else data,
+            family=self.family,
+            link=self.link,
+            priors=self.priors or None,
+            parameterization=self.parameterization,
+        )
+
+
+def load_model_file(path: str | Path) -> ModelFile:
+    """Read and check a model file."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model file {str(path)!r} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ModelFileError(f"{path}: not valid TOML: {e}") from None
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise ModelFileError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_KEYS))}")
+    for key in ("formula", "data"):
+        if key not in raw:
+            raise ModelFileError(f"{path}: the key {key!r} is required")
+    return ModelFile(
+        path=path,
+        name=raw.get("name", path.stem),
+        data=raw["data"],
+        formula=raw["formula"],
+        family=raw.get("family", "gaussian"),
+        link=raw.get("link"),
+        description=raw.get("description", ""),
+        priors=dict(raw.get("priors", {})),
+        fit=dict(raw.get("fit", {})),
+        reference=dict(raw.get("reference", {})),
+        parameterization=raw.get("parameterization", "auto"),
+    )
+
+
+def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.DataFrame:
+    """Posterior summaries beside reference estimates (e.g. lme4's).
+
+    Columns: ``parameter``, ``kind`` (``fixef``, ``sd``, ``cor``), ``reference``, ``mean``, ``sd`` (posterior
+    SD), ``lower``, ``upper`` (equal-tailed ``prob`` interval), ``inside`` (reference within the interval),
+    ``z`` ((mean − reference) / posterior SD), ``boundary`` (the reference sits on the edge of the parameter
+    space, e.g. an SD of 0).
+    """
+    from .summaries import draws_of, interval
+
+    rows = []
+    names = list(fit.design.x_names)
+    beta = draws_of(fit.idata, "beta") if "beta" in fit.idata.posterior else None
+    for term, value in reference.get("fixef", {}).items():
+        if term not in names:
+            raise ModelFileError(f"reference fixef {term!r} is not a coefficient of the model ({', '.join(names)})")
+        x = beta[:, names.index(term)]
+        rows.append(_row(term, "fixef", value, x, prob, False))
+    for vc in reference.get("varcorr", []):
+        g, term, kind, value = vc["group"], vc.get("term", ""), vc.get("kind", "sd"), vc["value"]
+        if g == "Residual":
+            x = draws_of(fit.idata, "sigma")
+        else:
+            b = fit.design.block(g)
+            if kind == "sd":
+                x = draws_of(fit.idata, f"sd_{b.label}")[:, b.coef_names.index(term)]
+            else:
+                a, c = term.split(",")
+                x = draws_of(fit.idata, f"corr_{b.label}")[:, b.coef_names.index(a), b.coef_names.index(c)]
+        label = f"{kind}({g}{':' + term if term else ''})"
+        rows.append(_row(label, kind, value, x, prob, bool(vc.get("boundary", False))))
+    return pd.DataFrame(rows)
+
+
+def _row(label: str, kind: str, value: float, x: np.ndarray, prob: float, boundary: bool) -> dict[str, Any]:
+    from .summaries import interval
+
+    lo, hi = interval(x, prob)
+    sd = float(np.std(x, ddof=1))
+    return dict(
+        parameter=label,
+        kind=kind,
+        reference=float(value),
+        mean=float(np.mean(x)),
+        sd=sd,
+        lower=float(lo),
+        upper=float(hi),
+        inside=bool(lo <= value <= hi),
+        z=float((np.mean(x) - value) / sd) if sd > 0 else np.nan,
+        boundary=boundary,
+    )

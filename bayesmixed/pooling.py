@@ -1,0 +1,796 @@
+"""Partial pooling, measured: shrinkage per level and pooling factors per term (pure functions, pandas out).
+
+Every function here reads an ArviZ ``InferenceData`` (the posterior), a :class:`~bayesmixed.design.Design` and
+the family/link of the model, and returns numbers or tables. Nothing is plotted or printed, and nothing is
+sampled: the no-pooling and complete-pooling reference fits are cheap least-squares / maximum-likelihood
+fits done here with NumPy (iteratively reweighted least squares, IRLS).
+
+The three estimates of a varying coefficient
+--------------------------------------------
+Take a random-effect term ``t`` with grouping factor ``g`` and varying coefficient ``c`` (``Intercept``,
+``Days``), e.g. ``y ~ x + (1 | g)``.
+
+no pooling
+    Each level gets its own coefficient, estimated from its own rows only: the lme4-style "no pooling" model
+    ``y ~ x + g`` (for ``(1 + z | g)``: ``y ~ x + g + g:z``) in which the term's coefficients are one free
+    parameter per level and the other fixed coefficients are shared. Gaussian (and Student-t) responses:
+    least squares; other families: maximum likelihood by IRLS with the family's variance function (a
+    quasi-likelihood for ``beta``; the negative binomial uses the posterior mean of ``alpha``). Other
+    random-effect terms are left out. A level's estimate is ``NaN`` (with a ``note``) when it does not
+    exist: too few rows for the number of coefficients, a predictor that does not vary within the level,
+    all successes / all failures / all-zero counts (separation: the ML estimate is infinite), or fitted
+    probabilities of exactly 0 or 1 after the fit (quasi-separation).
+complete pooling
+    One coefficient for all levels: the same fit without the random term (``y ~ x``; a varying coefficient
+    with no fixed counterpart gets a shared column).
+partial pooling
+    The fitted model's level coefficient, posterior mean and equal-tailed interval of
+    ``θ_jc = β_c + Σ_m β_m u_jm + r_jc``.
+
+In all three, a *group-level predictor* (a fixed-effect column ``x_m = z_c · u_j`` that is constant within
+every level of ``g``, like county uranium in the radon data) belongs to the level's coefficient: it is part
+of ``θ_jc`` (partial), of the complete-pooling prediction ``β̂_c + Σ_m β̂_m u_jm`` for the level, and it is
+absorbed into the level's own coefficient in the no-pooling fit.
+
+Shrinkage and pooling factors
+-----------------------------
+shrinkage factor of a level
+    ``(no pooling − partial) / (no pooling − complete pooling)``: 0 when the estimate stays at the level's
+    own fit, 1 when it moves all the way to the complete-pooling estimate. Values are not clipped; a
+    ``note`` says when one falls outside [0, 1] (possible when the population mean of the hierarchical model
+    differs from the complete-pooling fit, or by Monte Carlo error when the two reference fits are close).
+``omega`` (ω_j), the per-level pooling factor
+    ``(1/τ²) / (1/τ² + I_j)`` with ``I_j`` the information of the level's own data about the coefficient:
+    ``I_j = Σ_i∈j z_ic² W_i``, ``W_i = (dμ/dη)² / Var(y_i)`` at the fitted mean (for a Gaussian intercept
+    ``I_j = n_j/σ²`` and ``ω_j = (σ²/n_j) / (σ²/n_j + τ²)``). Computed per posterior draw, reported as the
+    posterior mean. It predicts the shrinkage factor of a level in the simplest models.
+``info_ratio``
+    ``I_j τ²`` (``n_j τ²/σ²`` for a Gaussian intercept): within-level information over the between-level
+    prior precision; ``ω_j = 1 / (1 + info_ratio)``. Posterior median.
+``lambda`` (λ), Gelman & Pardoe's (2006) pooling factor of a term and coefficient
+    ``λ = 1 − V_j(E[ε_j]) / E[V_j(ε_j)]`` with ``ε_j = r_jc`` the level's random effect, ``V_j`` the variance
+    across levels and ``E`` the posterior mean: near 0 when the levels are estimated separately (little
+    pooling), near 1 when they are pooled completely.
+``r2``
+    Gelman & Pardoe's explained variance at the level, ``1 − E[V_j(ε_j)] / E[V_j(θ_jc)]``: the share of the
+    variation of the level coefficients that group-level predictors explain (0 without such predictors).
+``n_eff_groups``
+    Effective number of groups, ``Σ_j (1 − ω_j)``: how many levels' worth of separate estimates the data
+    support (``J`` when each level is estimated on its own, near 0 under complete pooling; about
+    ``J (1 − λ)``).
+
+References
+----------
+Gelman, A. and Pardoe, I. (2006). Bayesian measures of explained variance and pooling in multilevel
+(hierarchical) models. Technometrics 48(2), 241-251.
+Gelman, A. and Hill, J. (2007). Data Analysis Using Regression and Multilevel/Hierarchical Models, ch. 12.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .design import Design, GroupBlock
+from .summaries import draw_index, draws_of, interval
+
+__all__ = [
+    "LevelFits",
+    "level_predictors",
+    "no_pooling",
+    "complete_fit",
+    "complete_pooling",
+    "partial_pooling_draws",
+    "shrinkage",
+    "level_information",
+    "level_pooling",
+    "pooling_factor",
+    "pooling",
+    "recommend",
+    "STRONG_RATIO",
+]
+
+#: A level is "strong" (its data dominate the between-level prior) when ``info_ratio`` exceeds this.
+STRONG_RATIO = 1.0
+
+_BOUNDED = ("bernoulli", "binomial")
+_COUNTS = ("poisson", "negative_binomial")
+
+
+# ----------------------------------------------------------------------------------------------- links
+def _link(link: str):
+    """``(g, g⁻¹, dμ/dη)`` of a link."""
+    if link == "identity":
+        return (lambda m: m), (lambda e: e), (lambda e: np.ones_like(e))
+    if link == "log":
+        return np.log, (lambda e: np.exp(np.minimum(e, 700.0))), (lambda e: np.exp(np.minimum(e, 700.0)))
+    if link == "logit":
+        return special.logit, special.expit, (lambda e: special.expit(e) * special.expit(-e))
+    if link == "probit":
+        return special.ndtri, special.ndtr, (lambda e: np.exp(-0.5 * e**2) / np.sqrt(2 * np.pi))
+    if link == "cloglog":
+        return (
+            (lambda m: np.log(-np.log1p(-m))),
+            (lambda e: -np.expm1(-np.exp(np.minimum(e, 700.0)))),
+            (lambda e: np.exp(np.minimum(e, 700.0) - np.exp(np.minimum(e, 700.0)))),
+        )
+    if link == "inverse":
+        return (lambda m: 1.0 / m), (lambda e: 1.0 / e), (lambda e: -1.0 / e**2)
+    raise ValueError(f"unknown link {link!r}")
+
+
+def _variance(family: str, mu: np.ndarray, alpha: float | None) -> np.ndarray:
+    """Variance function V(μ) (per unit prior weight)."""
+    if family in ("gaussian", "student_t"):
+        return np.ones_like(mu)
+    if family in _BOUNDED or family == "beta":
+        return mu * (1 - mu)
+    if family == "poisson":
+        return mu
+    if family == "negative_binomial":
+        return mu + mu**2 / (alpha if alpha else np.inf)
+    if family == "gamma":
+        return mu**2
+    if family == "inverse_gaussian":
+        return mu**3
+    raise ValueError(f"unknown family {family!r}")
+
+
+def _deviance(family: str, y: np.ndarray, mu: np.ndarray, w: np.ndarray, alpha: float | None) -> float:
+    """(Quasi-)deviance, the objective IRLS decreases."""
+    if family in ("gaussian", "student_t"):
+        d = (y - mu) ** 2
+    elif family in _BOUNDED or family == "beta":
+        d = 2 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
+    elif family == "poisson":
+        d = 2 * (special.xlogy(y, y / mu) - (y - mu))
+    elif family == "negative_binomial":
+        a = alpha if alpha else 1e12
+        d = 2 * (special.xlogy(y, y / mu) - (y + a) * np.log((y + a) / (mu + a)))
+    elif family == "gamma":
+        d = 2 * (-np.log(y / mu) + (y - mu) / mu)
+    elif family == "inverse_gaussian":
+        d = (y - mu) ** 2 / (y * mu**2)
+    else:
+        raise ValueError(f"unknown family {family!r}")
+    return float(np.sum(w * d))
+
+
+def _clip_mean(family: str, link: str, mu: np.ndarray) -> np.ndarray:
+    if family in _BOUNDED or family == "beta":
+        return np.clip(mu, 1e-12, 1 - 1e-12)
+    if family in _COUNTS or family in ("gamma", "inverse_gaussian") or link in ("log", "inverse"):
+        return np.maximum(mu, 1e-12)
+    return mu
+
+
+# ------------------------------------------------------------------------------- weighted least squares
+def _block_wls(
+    Xf: np.ndarray, Z: np.ndarray | None, codes: np.ndarray | None, J: int, w: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Minimise ``Σ w_i (z_i − X_i β − Z_i b_codes[i])²`` over shared ``β`` and per-level ``b`` (J × k).
+
+    The per-level coefficients are eliminated level by level (a Schur complement over the k × k blocks
+    ``Z_j' W Z_j``), so no ``n × (J·k)`` matrix is formed. Returns ``β``, ``b`` and the rank of each level's
+    block (``b_j`` is meaningful only at full rank ``k``).
+    """
+    n, p = Xf.shape
+    Xw = Xf * w[:, None]
+    XtWX = Xw.T @ Xf
+    XtWz = Xw.T @ z
+    if Z is None or Z.shape[1] == 0:
+        beta = np.linalg.lstsq(XtWX, XtWz, rcond=None)[0] if p else np.zeros(0)
+        return beta, np.zeros((J, 0)), np.zeros(J, dtype=int)
+    k = Z.shape[1]
+    A = np.zeros((J, k, k))
+    B = np.zeros((J, k, p))
+    c = np.zeros((J, k))
+    for a in range(k):
+        wz_a = w * Z[:, a]
+        for b_ in range(a, k):
+            A[:, a, b_] = A[:, b_, a] = np.bincount(codes, wz_a * Z[:, b_], minlength=J)
+        for m in range(p):
+            B[:, a, m] = np.bincount(codes, wz_a * Xf[:, m], minlength=J)
+        c[:, a] = np.bincount(codes, wz_a * z, minlength=J)
+    evals, evecs = np.linalg.eigh(A)
+    top = evals.max(axis=1, keepdims=True)
+    keep = (evals > 1e-9 * top) & (top > 0)
+    inv = np.where(keep, 1.0 / np.where(keep, evals, 1.0), 0.0)
+    Apinv = np.einsum("jab,jb,jcb->jac", evecs, inv, evecs)
+    rank = keep.sum(axis=1)
+    if p:
+        M = XtWX - np.einsum("jap,jab,jbq->pq", B, Apinv, B)
+        r = XtWz - np.einsum("jap,jab,jb->p", B, Apinv, c)
+        beta = np.linalg.lstsq(M, r, rcond=None)[0]
+        c = c - np.einsum("jap,p->ja", B, beta)
+    else:
+        beta = np.zeros(0)
+    b = np.einsum("jab,jb->ja", Apinv, c)
+    return beta, b, rank
+
+
+@dataclass(frozen=True)
+class _GLMResult:
+    beta: np.ndarray
+    b: np.ndarray
+    rank: np.ndarray
+    eta: np.ndarray
+    converged: bool
+
+
+def _glm(
+    y: np.ndarray,
+    pw: np.ndarray,
+    Xf: np.ndarray,
+    Z: np.ndarray | None,
+    codes: np.ndarray | None,
+    J: int,
+    family: str,
+    link: str,
+    alpha: float | None = None,
+    offset: np.ndarray | None = None,
+    max_iter: int = 100,
+) -> _GLMResult:
+    """Least squares (Gaussian identity) or IRLS maximum likelihood with shared ``β`` and per-level ``b``."""
+    off = np.zeros(len(y)) if offset is None else offset
+
+    def predictor(beta, b):
+        eta = off + (Xf @ beta if Xf.shape[1] else 0.0)
+        if Z is not None and Z.shape[1]:
+            eta = eta + np.einsum("nk,nk->n", Z, b[codes])
+        return eta
+
+    if family in ("gaussian", "student_t") and link == "identity":
+        beta, b, rank = _block_wls(Xf, Z, codes, J, pw, y - off)
+        return _GLMResult(beta, b, rank, predictor(beta, b), True)
+    g, ginv, dmu = _link(link)
+    if family in _BOUNDED:
+        mu = (pw * y + 0.5) / (pw + 1.0)
+    elif family in _COUNTS:
+        mu = y + 0.1
+    elif link == "log" or link == "inverse":
+        mu = np.where(y > 0, y, max(float(np.mean(y[y > 0])) if np.any(y > 0) else 1.0, 1e-3))
+    else:
+        mu = y.astype(float)
+    eta = g(_clip_mean(family, link, mu))
+    dev_old = np.inf
+    beta = np.zeros(Xf.shape[1])
+    b = np.zeros((J, 0 if Z is None else Z.shape[1]))
+    rank = np.zeros(J, dtype=int)
+    converged = False
+    for _ in range(max_iter):
+        mu = _clip_mean(family, link, ginv(eta))
+        d = dmu(eta)
+        d = np.where(np.abs(d) < 1e-12, np.where(d < 0, -1e-12, 1e-12), d)
+        W = pw * d**2 / np.maximum(_variance(family, mu, alpha), 1e-300)
+        z = eta - off + (y - mu) / d
+        beta_new, b_new, rank = _block_wls(Xf, Z, codes, J, W, z)
+        eta_new = predictor(beta_new, b_new)
+        dev = _deviance(family, y, _clip_mean(family, link, ginv(eta_new)), pw, alpha)
+        halvings = 0
+        while (not np.isfinite(dev) or dev > dev_old + 1e-10 * abs(dev_old)) and halvings < 20 and np.isfinite(dev_old):
+            beta_new, b_new = (beta + beta_new) / 2, (b + b_new) / 2
+            eta_new = predictor(beta_new, b_new)
+            dev = _deviance(family, y, _clip_mean(family, link, ginv(eta_new)), pw, alpha)
+            halvings += 1
+        beta, b, eta = beta_new, b_new, eta_new
+        if np.isfinite(dev_old) and abs(dev - dev_old) < 1e-9 * (abs(dev) + 0.1):
+            converged = True
+            break
+        dev_old = dev
+    return _GLMResult(beta, b, rank, eta, converged)
+
+
+# ------------------------------------------------------------------------------------ the reference fits
+def level_predictors(design: Design, block: GroupBlock) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """Group-level predictors of each varying coefficient of ``block``.
+
+    A fixed-effect column ``m`` (other than the coefficients the term varies) is a group-level predictor of
+    coefficient ``c`` when ``X[:, m] = Z[:, c] · u_j`` with ``u_j`` constant within every level ``j`` (and not
+    the same for all levels). Returns, per coefficient, ``[(m, u)]`` with ``u`` of shape ``(J,)``.
+    """
+    J = block.n_levels
+    out: dict[str, list[tuple[int, np.ndarray]]] = {c: [] for c in block.coef_names}
+    for m, name in enumerate(design.x_names):
+        if name in block.coef_names:
+            continue
+        x = design.X[:, m]
+        for a, c in enumerate(block.coef_names):
+            z = block.Z[:, a]
+            nz = z != 0
+            if np.any(x[~nz] != 0) or not nz.any():
+                continue
+            ratio = x[nz] / z[nz]
+            cj = block.codes[nz]
+            lo = np.full(J, np.inf)
+            hi = np.full(J, -np.inf)
+            np.minimum.at(lo, cj, ratio)
+            np.maximum.at(hi, cj, ratio)
+            seen = np.isfinite(lo)
+            tol = 1e-9 * (1.0 + float(np.max(np.abs(ratio))))
+            if np.all(hi[seen] - lo[seen] <= tol):
+                u = np.where(seen, lo, 0.0)
+                if np.ptp(u[seen]) > tol:
+                    out[c].append((m, u))
+                    break
+    return out
+
+
+def _response(design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """Response on the scale the mean lives on (proportions for binomial) and prior weights."""
+    if design.trials is not None:
+        t = np.asarray(design.trials, dtype=float)
+        y = np.divide(design.y, t, out=np.zeros_like(t), where=t > 0)
+        return y, t
+    return np.asarray(design.y, dtype=float), np.ones(design.n)
+
+
+def _aux_mean(idata, family: str) -> float | None:
+    if family == "negative_binomial" and idata is not None and "alpha" in idata.posterior:
+        return float(idata.posterior["alpha"].mean())
+    return None
+
+
+def complete_fit(design: Design, label: str, family: str, link: str, idata=None) -> pd.Series:
+    """Coefficients of the complete-pooling model of term ``label``: ``y ~ X`` (the model without the random
+    term), plus a shared column for each varying coefficient of the term that has no fixed counterpart.
+
+    Least squares (Gaussian, Student-t) or IRLS maximum likelihood. Index: the column names.
+    """
+    blk = design.block(label)
+    names = list(design.x_names)
+    extra = [a for a, c in enumerate(blk.coef_names) if c not in names]
+    Xc = np.column_stack([design.X] + [blk.Z[:, a] for a in extra]) if extra else np.asarray(design.X)
+    cols = names + [blk.coef_names[a] for a in extra]
+    y, pw = _response(design)
+    res = _glm(y, pw, Xc, None, None, 0, family, link, _aux_mean(idata, family), design.offset)
+    return pd.Series(res.beta, index=pd.Index(cols, name="coef"))
+
+
+def complete_pooling(design: Design, label: str, family: str, link: str, idata=None) -> np.ndarray:
+    """Complete-pooling estimate of each varying coefficient of term ``label`` for each level, ``(J, k)``.
+
+    From :func:`complete_fit`: a level's value is ``β̂_c + Σ_m β̂_m u_jm`` (group-level predictors ``u``, see
+    :func:`level_predictors`); without group-level predictors it is the same for every level.
+    """
+    blk = design.block(label)
+    beta = complete_fit(design, label, family, link, idata)
+    preds = level_predictors(design, blk)
+    out = np.zeros((blk.n_levels, blk.k))
+    for a, c in enumerate(blk.coef_names):
+        out[:, a] = beta[c]
+        for m, u in preds[c]:
+            out[:, a] += beta.iloc[m] * u
+    return out
+
+
+@dataclass(frozen=True)
+class LevelFits:
+    """No-pooling fit of one term.
+
+    Attributes
+    ----------
+    estimate
+        ``(J, k)`` per-level coefficients, ``NaN`` where they do not exist.
+    note
+        Per level: why the estimate does not exist (empty when it does).
+    shared
+        The no-pooling model's shared coefficients (the fixed columns that are neither the term's
+        coefficients nor group-level predictors), by column name.
+    converged
+        Whether IRLS converged (always true for least squares).
+    """
+
+    estimate: np.ndarray
+    note: tuple[str, ...]
+    shared: pd.Series
+    converged: bool
+
+
+def _boundary_levels(design: Design, blk: GroupBlock, family: str) -> dict[int, str]:
+    """Levels whose ML estimate is infinite before any fitting (all successes/failures, all-zero counts)."""
+    if "Intercept" not in blk.coef_names:
+        return {}
+    J = blk.n_levels
+    codes = blk.codes
+    out: dict[int, str] = {}
+    if family in _BOUNDED:
+        t = np.ones(design.n) if design.trials is None else np.asarray(design.trials, dtype=float)
+        succ = np.bincount(codes, design.y, minlength=J)
+        tot = np.bincount(codes, t, minlength=J)
+        for j in range(J):
+            if tot[j] == 0:
+                out[j] = "no trials: no information"
+            elif succ[j] == 0:
+                out[j] = "all failures: ML estimate is -inf (separation)"
+            elif succ[j] == tot[j]:
+                out[j] = "all successes: ML estimate is +inf (separation)"
+    elif family in _COUNTS:
+        s = np.bincount(codes, design.y, minlength=J)
+        for j in np.flatnonzero(s == 0):
+            out[int(j)] = "all counts zero: ML estimate is -inf"
+    return out
+
+
+def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -> LevelFits:
+    """No-pooling estimates of the varying coefficients of term ``label`` (see the module docstring).
+
+    Returns a :class:`LevelFits` with ``estimate`` of shape ``(J, k)``: each level's own coefficient from the
+    model with one free coefficient per level for the term's coefficients and shared other fixed
+    coefficients (least squares for Gaussian responses, IRLS maximum likelihood otherwise). Group-level
+    predictors are absorbed into the level's coefficients. ``NaN`` with a note where the estimate does not
+    exist.
+    """
+    blk = design.block(label)
+    J, k = blk.n_levels, blk.k
+    preds = level_predictors(design, blk)
+    drop = set(blk.coef_names) | {design.x_names[m] for v in preds.values() for m, _ in v}
+    keep = [m for m, n in enumerate(design.x_names) if n not in drop]
+    Xf = np.asarray(design.X)[:, keep]
+    y, pw = _response(design)
+    notes = [""] * J
+    boundary = _boundary_levels(design, blk, family)
+    rows = np.ones(design.n, dtype=bool)
+    if boundary:
+        rows = ~np.isin(blk.codes, list(boundary))
+    off = None if design.offset is None else np.asarray(design.offset)[rows]
+    alpha = _aux_mean(idata, family)
+    res = _glm(y[rows], pw[rows], Xf[rows], np.asarray(blk.Z)[rows], blk.codes[rows], J, family, link, alpha, off)
+    est = res.b.copy()
+    counts = np.bincount(blk.codes[rows], minlength=J)
+    for j in range(J):
+        if j in boundary:
+            notes[j] = boundary[j]
+            est[j] = np.nan
+        elif res.rank[j] < k:
+            est[j] = np.nan
+            if counts[j] < k:
+                notes[j] = f"{counts[j]} row(s) for {k} coefficients: no estimate"
+            else:
+                notes[j] = "a varying predictor does not vary within the level: no estimate"
+    if family in _BOUNDED or family in _COUNTS:
+        eta_lvl = np.full(J, 0.0)
+        np.maximum.at(eta_lvl, blk.codes[rows], np.abs(res.eta) if family in _BOUNDED else -res.eta)
+        for j in range(J):
+            if not notes[j] and eta_lvl[j] > 15:
+                est[j] = np.nan
+                notes[j] = (
+                    "fitted probabilities of 0 or 1: no finite ML estimate (quasi-separation)"
+                    if family in _BOUNDED
+                    else "fitted means of 0: no finite ML estimate"
+                )
+    shared = pd.Series(res.beta, index=pd.Index([design.x_names[m] for m in keep], name="coef"))
+    return LevelFits(est, tuple(notes), shared, res.converged)
+
+
+def partial_pooling_draws(idata, design: Design, label: str) -> np.ndarray:
+    """Posterior draws ``(S, J, k)`` of the level coefficients ``θ_jc = β_c + Σ_m β_m u_jm + r_jc``."""
+    blk = design.block(label)
+    r = draws_of(idata, f"r_{blk.label}")
+    theta = r.copy()
+    names = list(design.x_names)
+    beta = draws_of(idata, "beta") if "beta" in idata.posterior else np.zeros((r.shape[0], 0))
+    for a, (c, plist) in enumerate(level_predictors(design, blk).items()):
+        if c in names:
+            theta[:, :, a] += beta[:, [names.index(c)]]
+        for m, u in plist:
+            theta[:, :, a] += beta[:, [m]] * u[None, :]
+    return theta
+
+
+# ------------------------------------------------------------------------------------ information, ω
+def level_information(
+    idata, design: Design, family: str, link: str, label: str, max_draws: int = 400
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-draw information matrix of each level's data about the term's coefficients, and the term's G.
+
+    ``I_j = Σ_i∈j W_i z_i z_iᵀ`` with ``W_i = (dμ/dη)² / Var(y_i | μ_i)`` at the draw's fitted mean (Gaussian
+    identity: ``1/σ²``; Student-t: the Fisher information ``(ν+1)/((ν+3)σ²)``; binomial: ``n_i μ_i(1 − μ_i)``
+    for the logit link). Returns ``I`` ``(S', J, k, k)``, the SDs ``τ`` ``(S', k)`` and the covariance
+    ``G = diag(τ) C diag(τ)`` ``(S', k, k)`` on (at most ``max_draws``) thinned posterior draws.
+    """
+    from scipy import sparse
+
+    from .summaries import _observation_variance, linear_predictor
+
+    blk = design.block(label)
+    S_all = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    cap = max(20, min(max_draws, int(2e7 // max(design.n, 1))))
+    idx = draw_index(idata, cap) if S_all > cap else np.arange(S_all)
+    tau = draws_of(idata, f"sd_{blk.label}")[idx]
+    corr_name = f"corr_{blk.label}"
+    C = draws_of(idata, corr_name)[idx] if corr_name in idata.posterior else np.broadcast_to(np.eye(blk.k), (len(idx), blk.k, blk.k))
+    G = tau[:, :, None] * C * tau[:, None, :]
+    if family == "gaussian" and link == "identity":
+        W = (1.0 / draws_of(idata, "sigma")[idx] ** 2)[:, None] * np.ones((1, design.n))
+    elif family == "student_t" and link == "identity":
+        nu = draws_of(idata, "nu")[idx]
+        W = ((nu + 1) / ((nu + 3) * draws_of(idata, "sigma")[idx] ** 2))[:, None] * np.ones((1, design.n))
+    else:
+        eta = linear_predictor(idata, design, idx)
+        _, ginv, dmu = _link(link)
+        mu = _clip_mean(family, link, ginv(eta))
+        var = _observation_variance(family, mu, idata, idx, design.trials)  # proportions for binomial
+        W = dmu(eta) ** 2 / np.maximum(var, 1e-300)
+        if design.trials is not None:
+            W = np.where(np.asarray(design.trials) > 0, W, 0.0)
+        W = np.where(np.isfinite(W), W, 0.0)
+    J, k = blk.n_levels, blk.k
+    info = np.empty((len(idx), J, k, k))
+    rows = np.arange(design.n)
+    Z = np.asarray(blk.Z)
+    for a in range(k):
+        for b_ in range(a, k):
+            M = sparse.csr_matrix((Z[:, a] * Z[:, b_], (rows, blk.codes)), shape=(design.n, J))
+            info[:, :, a, b_] = info[:, :, b_, a] = np.asarray((M.T @ W.T).T)
+    return info, tau, G
+
+
+def level_pooling(idata, design: Design, family: str, link: str, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-level pooling factors ``ω`` and information ratios, both ``(S', J, k)`` (thinned draws).
+
+    ``ω_j = diag((I + G I_j)⁻¹)``: the weight of the population in the level's conditional posterior mean
+    (Gaussian, given the other parameters), ``1/(1 + I_j τ²)`` for one coefficient. ``info_ratio_jc =
+    (I_j)_cc τ_c²``: the level's information about coefficient ``c`` alone over the prior precision.
+    """
+    info, tau, G = level_information(idata, design, family, link, label)
+    k = tau.shape[1]
+    ratio = np.einsum("sjcc->sjc", info) * tau[:, None, :] ** 2
+    if k == 1:
+        omega = 1.0 / (1.0 + ratio)
+    else:
+        A = np.eye(k) + np.einsum("sab,sjbc->sjac", G, info)
+        omega = np.einsum("sjcc->sjc", np.linalg.inv(A))
+    return omega, ratio
+
+
+# --------------------------------------------------------------------------------------- shrinkage
+def shrinkage(
+    idata,
+    design: Design,
+    family: str,
+    link: str,
+    group: str,
+    term: str | None = None,
+    prob: float = 0.95,
+) -> pd.DataFrame:
+    """Shrinkage of each level's coefficient from its own fit toward the population.
+
+    Parameters
+    ----------
+    idata, design
+        The posterior and the design of the fitted model.
+    family, link
+        The model's family and link (they choose least squares or maximum likelihood for the reference fits).
+    group
+        The random-effect term (its label or grouping factor, e.g. ``"Subject"``).
+    term
+        The varying coefficient (``"Intercept"``, ``"Days"``); ``None`` for all of the term's coefficients.
+    prob
+        Probability of the partial-pooling interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``level`` (one coefficient) or (``coef``, ``level``) (several). Columns:
+
+        ``n``
+            number of observations (rows) of the level;
+        ``no_pooling``
+            the level's own estimate (least squares / ML of the no-pooling model, see the module
+            docstring); ``NaN`` where it does not exist (reason in ``note``);
+        ``complete_pooling``
+            the estimate of the model without the random term (``y ~ x``; with group-level predictors, its
+            prediction for the level);
+        ``population``
+            posterior mean of the level's population value ``β_c + Σ_m β_m u_jm`` (its coefficient with
+            ``r_j = 0``): the centre the fitted model pulls the level toward. It differs from
+            ``complete_pooling`` when the hierarchical model weighs the levels differently from the pooled
+            fit (radon: the many-house counties dominate the pooled fit);
+        ``partial_pooling``, ``lower``, ``upper``
+            posterior mean and equal-tailed ``prob`` interval of the level's coefficient ``θ_jc``;
+        ``shrinkage``
+            ``(no_pooling − partial_pooling) / (no_pooling − population)``: how far the estimate moved from
+            the level's own fit toward the population, 0 = not at all (no pooling), 1 = all the way
+            (complete pooling). For one varying coefficient of a Gaussian model it lies in [0, 1] up to
+            Monte Carlo error and approximates ``omega``; with correlated coefficients a level can be
+            pulled past the population value in one coordinate (the shrinkage is two-dimensional, see
+            ``fit.plot.shrinkage2d``). ``NaN`` where no-pooling does not exist or equals the population
+            value. Not clipped: ``note`` marks values outside [0, 1];
+        ``omega``
+            the level's pooling factor ω_j (posterior mean): the population's weight in the level's
+            conditional posterior mean, ``(σ²/n_j)/(σ²/n_j + τ²)`` for a Gaussian intercept, in general
+            the diagonal of ``(I + G I_j)⁻¹`` (see :func:`level_pooling`);
+        ``info_ratio``
+            within-level information over the between-level prior precision, ``n_j τ²/σ²`` for a Gaussian
+            intercept, ``(I_j)_cc τ_c²`` in general (posterior median);
+        ``note``
+            why ``no_pooling`` or ``shrinkage`` is missing or outside [0, 1]; empty otherwise.
+    """
+    blk = design.block(group)
+    coefs = list(blk.coef_names) if term is None else [term]
+    for c in coefs:
+        if c not in blk.coef_names:
+            raise KeyError(f"term {blk.label!r} has no varying coefficient {c!r}; it has {', '.join(blk.coef_names)}")
+    npool = no_pooling(design, blk.label, family, link, idata)
+    cpool = complete_pooling(design, blk.label, family, link, idata)
+    theta = partial_pooling_draws(idata, design, blk.label)
+    popu = (theta - draws_of(idata, f"r_{blk.label}")).mean(axis=0)
+    lo, hi = interval(theta, prob)
+    omega_d, ratio_d = level_pooling(idata, design, family, link, blk.label)
+    omega, ratio = omega_d.mean(axis=0), np.median(ratio_d, axis=0)
+    counts = blk.counts()
+    frames = []
+    for c in coefs:
+        a = blk.coef_names.index(c)
+        no, pop, pp = npool.estimate[:, a], popu[:, a], theta[:, :, a].mean(axis=0)
+        denom = no - pop
+        spread = float(np.nanstd(no)) if np.any(np.isfinite(no)) else 0.0
+        tiny = np.abs(denom) <= 1e-8 * (spread + np.abs(pop) + 1e-300)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.where(tiny | ~np.isfinite(no), np.nan, (no - pp) / np.where(tiny, 1.0, denom))
+        notes = []
+        for j in range(blk.n_levels):
+            note = npool.note[j]
+            if not note and tiny[j]:
+                note = "no-pooling equals the population value: shrinkage undefined"
+            elif np.isfinite(s[j]) and not 0 <= s[j] <= 1:
+                note = (
+                    "shrinkage outside [0, 1]: the estimate moved past the population value "
+                    + ("(correlated coefficients shrink jointly)" if blk.k > 1 else "(or Monte Carlo error)")
+                )
+            notes.append(note)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "n": counts,
+                    "no_pooling": no,
+                    "complete_pooling": cpool[:, a],
+                    "population": pop,
+                    "partial_pooling": pp,
+                    "lower": lo[:, a],
+                    "upper": hi[:, a],
+                    "shrinkage": s,
+                    "omega": omega[:, a],
+                    "info_ratio": ratio[:, a],
+                    "note": notes,
+                },
+                index=pd.Index(list(blk.levels), name="level"),
+            )
+        )
+    if len(coefs) == 1:
+        return frames[0]
+    return pd.concat(frames, keys=coefs, names=["coef", "level"])
+
+
+# --------------------------------------------------------------------------------- pooling factors
+def pooling_factor(idata, design: Design, label: str) -> pd.DataFrame:
+    """Gelman & Pardoe's pooling factor ``lambda`` and level ``r2`` per varying coefficient of a term.
+
+    ``λ = 1 − V_j(E[ε_j]) / E[V_j(ε_j)]`` and ``R² = 1 − E[V_j(ε_j)] / E[V_j(θ_j)]`` with ``ε_j = r_jc``,
+    ``θ_jc`` the level coefficient (see :func:`partial_pooling_draws`), ``V_j`` the sample variance across
+    levels and ``E`` the posterior mean. Index ``coef``; columns ``lambda``, ``r2``.
+    """
+    blk = design.block(label)
+    eps = draws_of(idata, f"r_{blk.label}")  # (S, J, k)
+    theta = partial_pooling_draws(idata, design, blk.label)
+    e_v = eps.var(axis=1, ddof=1).mean(axis=0)
+    v_e = eps.mean(axis=0).var(axis=0, ddof=1)
+    v_theta = theta.var(axis=1, ddof=1).mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = 1.0 - v_e / e_v
+        r2 = np.clip(1.0 - e_v / v_theta, 0.0, 1.0)
+    return pd.DataFrame({"lambda": lam, "r2": r2}, index=pd.Index(list(blk.coef_names), name="coef"))
+
+
+def _marginal_available() -> bool:
+    from .spec import PARAMETERIZATIONS
+
+    return "marginal" in PARAMETERIZATIONS
+
+
+def recommend(frac_strong: dict[str, float], family: str, link: str, current: str) -> tuple[str, str]:
+    """Parameterisation advice for one term from the share of strong levels of each coefficient.
+
+    A level is strong for a coefficient when its ``info_ratio`` exceeds :data:`STRONG_RATIO`: its own data
+    then dominate the between-level prior, and the centred form samples well (the non-centred one has
+    correlated ``z`` and τ); weak levels make a funnel in the centred form, which the non-centred one
+    removes. Rule: every coefficient ≥ 80 % strong → ``"centered"``; every coefficient ≤ 20 % strong →
+    ``"noncentered"``; mixed → the majority. Gaussian identity-link models can integrate the effects out
+    exactly (``"marginal"``), which has no funnel whatever the data strength: it is recommended for them
+    when the levels are mixed or it is already in use. Returns ``(recommendation, advice text)``.
+    """
+    lo, hi = min(frac_strong.values()), max(frac_strong.values())
+    shares = ", ".join(f"{c} {100 * f:.0f}%" for c, f in frac_strong.items())
+    gaussian = family == "gaussian" and link == "identity"
+    if lo >= 0.8:
+        rec, why = "centered", f"the data dominate the prior in most levels ({shares} strong)"
+    elif hi <= 0.2:
+        rec, why = "noncentered", f"most levels carry little information relative to the population SD ({shares} strong)"
+    else:
+        rec = "centered" if lo >= 0.5 else "noncentered"
+        why = f"levels are mixed ({shares} strong)"
+    sampled = rec
+    if gaussian and (current == "marginal" or (lo < 0.8 and hi > 0.2)):
+        rec = "marginal"
+    if rec == "marginal":
+        alt = f"if the effects are sampled instead, {_nice(sampled)} suits these data"
+        if current == "marginal":
+            return rec, f"keep marginal: the effects are integrated out exactly, so no funnel can form; {why}; {alt}"
+        how = "parameterization='marginal'" if _marginal_available() else "integrating the effects out"
+        return rec, f"marginalise ({how}): {why}, so neither centred nor non-centred suits every level"
+    verb = "keep" if rec == current else "switch to"
+    return rec, f"{verb} {_nice(rec)}: {why}"
+
+
+def _nice(p: str) -> str:
+    return {"centered": "centred", "noncentered": "non-centred"}.get(p, p)
+
+
+def pooling(
+    idata,
+    design: Design,
+    family: str,
+    link: str,
+    parameterization: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Pooling summary of every random-effect term and varying coefficient.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``group``, ``coef``). Columns:
+
+        ``n_levels``
+            number of levels J;
+        ``lambda``
+            Gelman & Pardoe's pooling factor (0 = no pooling, 1 = complete pooling);
+        ``r2``
+            Gelman & Pardoe's R² at the level (share explained by group-level predictors; 0 without them);
+        ``n_eff_groups``
+            effective number of groups ``Σ_j (1 − ω_j)``;
+        ``info_ratio``
+            median across levels of the within-level information over the between-level prior precision
+            (``n_j τ²/σ²`` for a Gaussian intercept);
+        ``frac_strong``
+            share of levels with ``info_ratio`` above :data:`STRONG_RATIO`;
+        ``parameterization``
+            the term's current parameterisation;
+        ``recommendation``
+            ``"noncentered"``, ``"centered"`` or ``"marginal"`` (the same for all coefficients of a term,
+            see :func:`recommend`);
+        ``advice``
+            the recommendation in words, with the reason.
+    """
+    param = dict(parameterization or {})
+    rows = []
+    for blk in design.blocks:
+        pf = pooling_factor(idata, design, blk.label)
+        omega_d, ratio_d = level_pooling(idata, design, family, link, blk.label)
+        omega = omega_d.mean(axis=0)
+        med = np.median(ratio_d, axis=0)  # (J, k)
+        frac = {c: float(np.mean(med[:, a] > STRONG_RATIO)) for a, c in enumerate(blk.coef_names)}
+        current = param.get(blk.label, "noncentered")
+        rec, text = recommend(frac, family, link, current)
+        for a, c in enumerate(blk.coef_names):
+            rows.append(
+                {
+                    "group": blk.label,
+                    "coef": c,
+                    "n_levels": blk.n_levels,
+                    "lambda": float(pf.loc[c, "lambda"]),
+                    "r2": float(pf.loc[c, "r2"]),
+                    "n_eff_groups": float(np.sum(1.0 - omega[:, a])),
+                    "info_ratio": float(np.median(med[:, a])),
+                    "frac_strong": frac[c],
+                    "parameterization": current,
+                    "recommendation": rec,
+                    "advice": text,
+                }
+            )
+    cols = ["group", "coef", "n_levels", "lambda", "r2", "n_eff_groups", "info_ratio", "frac_strong",
+            "parameterization", "recommendation", "advice"]
+    return pd.DataFrame(rows, columns=cols).set_index(["group", "coef"])

@@ -1,0 +1,412 @@
+"""Predictions from a fitted model: new data encoded with the fitted :class:`~bayesmixed.design.Encoding`.
+
+New data go through the same stages as the fitted data, in prediction mode: the fixed-effect columns are
+rebuilt with ``model_matrix(..., fitting=False)`` from the remembered state (categorical levels, the centre
+and scale of ``scale()``/``center()``), each random-effect term's ``Z`` columns the same way, and grouping
+levels are mapped to the fitted level codes.
+
+Three treatments of the group effects, as in lme4's ``re.form`` and brms's ``sample_new_levels``:
+
+``groups="include"``
+    Known levels use their estimated effects; an unseen level is an error naming the factor and levels.
+``groups="exclude"``
+    Population-level predictions (lme4's ``re.form = NA``): ``η = Xβ + offset``.
+``groups="sample_new"``
+    Known levels use their estimated effects; each unseen level gets, for every posterior draw ``s``, a new
+    effect drawn from the population distribution ``N(0, G_s)`` with ``G_s = diag(sd_s) C_s diag(sd_s)``
+    (``sd_<term>`` and ``corr_<term>`` of that draw). Rows of one unseen level share its draw.
+
+``kind="link"`` gives draws of η, ``kind="mean"`` of ``g⁻¹(η)`` (a probability for binomial models),
+``kind="response"`` draws new responses from the family (successes for binomial models).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, GroupBlock
+from .design.design import _factor_codes
+from .design.evaluate import Categorical, check_columns, evaluate, expr_columns
+from .design.matrix import model_matrix
+from .errors import DataError
+from .formula.ast import expr_to_str
+from .response import aux_draws, draw_response
+from .summaries import _inverse_link, draws_of, interval
+
+__all__ = [
+    "NewRows",
+    "encode",
+    "predict",
+    "posterior_predictive",
+    "predictive_draws",
+    "response_trials",
+    "GROUPS",
+    "KINDS",
+]
+
+GROUPS = ("include", "exclude", "sample_new")
+KINDS = ("link", "mean", "response")
+
+
+@dataclass(frozen=True)
+class NewRows:
+    """Rows to predict, encoded like the fitted data.
+
+    Attributes
+    ----------
+    index
+        Index labels of the rows (the new data's index, or ``design.rows``).
+    X
+        Fixed-effect matrix ``m × p`` with the fitted column names.
+    offset
+        Offset, or ``None``.
+    codes
+        Per random-effect term (in ``design.blocks`` order): level code of each row; codes
+        ``>= n_levels`` index the unseen levels of :attr:`new_levels`. Empty when groups are excluded.
+    Z
+        Per term: ``m × k`` expression columns.
+    new_levels
+        Per term: labels of levels not in the fitted data, in code order after the fitted ones.
+    trials
+        Numbers of trials (binomial), when known.
+    """
+
+    index: pd.Index
+    X: np.ndarray
+    offset: np.ndarray | None
+    codes: tuple[np.ndarray, ...]
+    Z: tuple[np.ndarray, ...]
+    new_levels: tuple[tuple[str, ...], ...]
+    trials: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise DataError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def _from_design(design: Design, groups: str) -> NewRows:
+    """The fitted rows as :class:`NewRows`."""
+    blocks = () if groups == "exclude" else design.blocks
+    return NewRows(
+        index=design.rows,
+        X=design.X,
+        offset=design.offset,
+        codes=tuple(b.codes for b in blocks),
+        Z=tuple(b.Z for b in blocks),
+        new_levels=tuple(() for _ in blocks),
+        trials=design.trials,
+    )
+
+
+def _required_columns(design: Design, groups: str) -> dict[str, str]:
+    f = design.formula
+    out: dict[str, str] = {}
+    for t in f.terms:
+        for e in t.factors:
+            for c in expr_columns(e):
+                out.setdefault(c, f"the term {t.label}")
+    for o in f.offsets:
+        for c in expr_columns(o):
+            out.setdefault(c, f"offset({expr_to_str(o)})")
+    if groups != "exclude":
+        for g in f.groups:
+            for t in g.terms:
+                for e in t.factors:
+                    for c in expr_columns(e):
+                        out.setdefault(c, f"the random-effect term {g}")
+            for c in g.factor:
+                out.setdefault(c, f"the grouping factor of {g} (or pass groups='exclude')")
+    return out
+
+
+def response_trials(formula, data: pd.DataFrame) -> np.ndarray | None:
+    """Numbers of trials that the formula's binomial response gives on ``data``, without the successes.
+
+    ``s | trials(n)``: ``n``. ``cbind(s, f)``: ``s + f`` when both are in ``data``; when the failures are an
+    expression of the successes (``cbind(s, n - s)``), their sum does not depend on ``s`` and is read with
+    ``s`` absent. ``None`` when it cannot be read (or the response has no trials).
+    """
+    r = formula.response
+    if r is None or r.kind == "single":
+        return None
+    if not all(c in data.columns for c in expr_columns(r.second) if c not in expr_columns(r.expr)):
+        return None
+    if r.kind == "trials":
+        w = evaluate(r.second, data, {}, True)
+        return None if isinstance(w, Categorical) else w.values
+    s_cols = expr_columns(r.expr)
+    if all(c in data.columns for c in s_cols):
+        s, w = evaluate(r.expr, data, {}, True), evaluate(r.second, data, {}, True)
+        if isinstance(s, Categorical) or isinstance(w, Categorical):
+            return None
+        return s.values + w.values
+    if len(s_cols) != 1 or not set(s_cols) & set(expr_columns(r.second)):
+        return None
+    totals = []
+    for v in (0.0, 1.0):  # successes + failures(successes) at two values: equal when f = n - s
+        probe = data.assign(**{s_cols[0]: v})
+        s, w = evaluate(r.expr, probe, {}, True), evaluate(r.second, probe, {}, True)
+        totals.append(s.values + w.values)
+    return totals[0] if np.allclose(totals[0], totals[1], equal_nan=True) else None
+
+
+def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", trials=None) -> NewRows:
+    """Encode ``new_data`` with the fitted encoding of ``design``.
+
+    Parameters
+    ----------
+    design
+        The fitted :class:`~bayesmixed.design.Design`.
+    new_data
+        Rows to predict; needs the predictor columns (and the grouping columns unless ``groups="exclude"``),
+        not the response. It is never modified.
+    groups
+        ``"include"``, ``"exclude"`` or ``"sample_new"`` (see the module docstring).
+    trials
+        Numbers of trials for binomial response draws (array or column name); by default taken from the
+        formula's response (``cbind(s, f)``: ``s + f``; ``s | trials(n)``: ``n``) when its columns are present.
+
+    Raises
+    ------
+    DataError
+        A column is missing, a used value is missing, a categorical predictor has a level the model has
+        not seen, or (``groups="include"``) a grouping factor has unseen levels.
+    """
+    _check_choice("groups", groups, GROUPS)
+    if isinstance(new_data, dict):
+        new_data = pd.DataFrame(new_data)
+    if not isinstance(new_data, pd.DataFrame):
+        raise DataError(f"new_data must be a pandas DataFrame (or a dict of columns), got {type(new_data).__name__}")
+    if len(new_data) == 0:
+        raise DataError("new_data is empty (0 rows); there is nothing to predict")
+    required = _required_columns(design, groups)
+    for col, where in required.items():
+        check_columns([col], new_data, where)
+    if required:
+        na = new_data[list(required)].isna()
+        if na.any().any():
+            cols = [c for c in required if na[c].any()]
+            rows = list(new_data.index[na.any(axis=1)][:5])
+            raise DataError(
+                f"new_data has missing values in {', '.join(map(repr, cols))} (rows {rows}); predictions need "
+                "every predictor (and grouping factor): drop or fill those rows"
+            )
+    f = design.formula
+    state = design.encoding.state_dict()
+    X, names = model_matrix(f.terms, f.intercept, new_data, state, False, "the fixed effects")
+    if names != design.x_names:  # pragma: no cover - the encoding fixes the columns
+        raise DataError(f"new_data give the fixed-effect columns {names}, the model has {design.x_names}")
+    offset = None
+    if f.offsets:
+        offset = np.zeros(len(new_data))
+        for o in f.offsets:
+            offset = offset + evaluate(o, new_data, state, False).values
+    codes, Zs, new_levels = [], [], []
+    if groups != "exclude":
+        for b in design.blocks:
+            c, Z, new = _encode_block(b, new_data, state, groups)
+            codes.append(c)
+            Zs.append(Z)
+            new_levels.append(new)
+    return NewRows(
+        index=new_data.index.copy(),
+        X=X,
+        offset=offset,
+        codes=tuple(codes),
+        Z=tuple(Zs),
+        new_levels=tuple(new_levels),
+        trials=_trials_arg(new_data, trials) if trials is not None else response_trials(f, new_data),
+    )
+
+
+def _trials_arg(data: pd.DataFrame, trials) -> np.ndarray:
+    t = np.asarray(data[trials] if isinstance(trials, str) else trials, dtype=float).reshape(-1)
+    if len(t) != len(data):
+        raise DataError(f"trials has {len(t)} values for {len(data)} rows of new_data")
+    return t
+
+
+def _encode_block(b: GroupBlock, data: pd.DataFrame, state, groups: str):
+    g = b.term
+    Z, znames = model_matrix(tuple(t for t in g.terms if not t.is_intercept), g.has_intercept, data, state, False, str(g))
+    if znames != b.coef_names:  # pragma: no cover
+        raise DataError(f"new_data give the columns {znames} for {g}, the model has {b.coef_names}")
+    own_codes, own_levels = _factor_codes(g, data, None)
+    lookup = {lv: i for i, lv in enumerate(b.levels)}
+    unseen = [lv for lv in own_levels if lv not in lookup]
+    if unseen and groups == "include":
+        shown = ", ".join(repr(v) for v in unseen[:10]) + (f" and {len(unseen) - 10} more" if len(unseen) > 10 else "")
+        known = ", ".join(b.levels[:8]) + (", ..." if b.n_levels > 8 else "")
+        raise DataError(
+            f"the grouping factor {g.factor_label!r} of {g} has level(s) {shown} that were not in the data the "
+            f"model was fitted to (it knows {b.n_levels} levels: {known}). Use groups='sample_new' to draw new "
+            "effects for them from the population distribution, or groups='exclude' for population-level "
+            "predictions"
+        )
+    new_lookup = {lv: b.n_levels + j for j, lv in enumerate(unseen)}
+    to_code = np.array([lookup[lv] if lv in lookup else new_lookup[lv] for lv in own_levels], dtype=np.int64)
+    return to_code[own_codes], Z, tuple(unseen)
+
+
+def _new_effects(idata, b: GroupBlock, n_new: int, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draws ``(S, n_new, k)`` of effects of unseen levels from ``N(0, G_s)``, one per posterior draw ``s``."""
+    sd = draws_of(idata, f"sd_{b.label}")[idx]  # (S, k)
+    z = rng.standard_normal((len(idx), n_new, b.k))
+    name = f"corr_{b.label}"
+    if name in idata.posterior and b.k > 1:
+        C = draws_of(idata, name)[idx]  # (S, k, k)
+        Lc = np.linalg.cholesky(C + 1e-10 * np.eye(b.k))
+        z = np.einsum("sjk,slk->sjl", z, Lc)  # rows z_j @ Lᵀ: covariance C
+    return z * sd[:, None, :]
+
+
+def predictive_draws(
+    fit,
+    rows: NewRows,
+    groups: str = "include",
+    kind: str = "mean",
+    seed: int | np.random.Generator | None = None,
+    idx: np.ndarray | None = None,
+) -> np.ndarray:
+    """Draws ``(S, m)`` of the linear predictor, the mean or a new response on encoded rows.
+
+    Parameters
+    ----------
+    fit
+        The :class:`~bayesmixed.fit.Fit`.
+    rows
+        Rows from :func:`encode` (or the fitted rows).
+    groups, kind
+        See the module docstring.
+    seed
+        Seed of the draws of new-level effects and responses.
+    idx
+        Indices of the stacked posterior draws to use (all by default).
+    """
+    _check_choice("groups", groups, GROUPS)
+    _check_choice("kind", kind, KINDS)
+    idata, design, spec = fit.idata, fit.design, fit.spec
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    S = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    idx = np.arange(S) if idx is None else np.asarray(idx)
+    eta = np.zeros((len(idx), rows.n))
+    if "beta" in idata.posterior:
+        eta += draws_of(idata, "beta")[idx] @ rows.X.T
+    if rows.offset is not None:
+        eta += rows.offset
+    if groups != "exclude":
+        for b, codes, Z, new in zip(design.blocks, rows.codes, rows.Z, rows.new_levels):
+            r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
+            if new:
+                if groups != "sample_new":
+                    raise DataError(f"unseen levels of {b.factor!r} need groups='sample_new'")
+                r = np.concatenate([r, _new_effects(idata, b, len(new), idx, rng)], axis=1)
+            eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
+    if kind == "link":
+        return eta
+    if kind == "mean":
+        return _inverse_link(spec.link, eta)
+    if spec.family == "binomial" and rows.trials is None:
+        raise DataError(
+            "kind='response' for a binomial model needs the numbers of trials of the new rows: include the "
+            "columns of the formula's response in new_data, or pass trials= (an array or a column name)"
+        )
+    return draw_response(spec.family, spec.link, eta, aux_draws(idata, spec.family, idx), rng, rows.trials)
+
+
+def predict(
+    fit,
+    new_data: pd.DataFrame | None = None,
+    groups: str = "include",
+    kind: str = "mean",
+    prob: float = 0.95,
+    draws: bool = False,
+    seed: int | None = None,
+    trials=None,
+):
+    """Posterior predictions for new (or the fitted) rows.
+
+    Parameters
+    ----------
+    fit
+        The :class:`~bayesmixed.fit.Fit`.
+    new_data
+        Rows to predict (``None``: the fitted rows).
+    groups
+        ``"include"`` (known levels' effects; unseen levels are an error), ``"exclude"`` (population level,
+        lme4's ``re.form = NA``) or ``"sample_new"`` (unseen levels get new effects drawn from the population).
+    kind
+        ``"mean"`` (``g⁻¹(η)``), ``"response"`` (new observations from the family) or ``"link"`` (η).
+    prob
+        Probability of the equal-tailed interval.
+    draws
+        Also return the draws, as an ``xarray.DataArray`` with dims ``(chain, draw, row)``.
+    seed
+        Seed of the random parts (new-level effects, response draws).
+    trials
+        Numbers of trials for binomial response draws (array or column name of ``new_data``).
+
+    Returns
+    -------
+    pandas.DataFrame or (pandas.DataFrame, xarray.DataArray)
+        Index: the rows' index labels; columns ``mean``, ``sd``, ``lower``, ``upper``.
+    """
+    _check_choice("groups", groups, GROUPS)
+    _check_choice("kind", kind, KINDS)
+    if new_data is None and trials is not None:
+        raise DataError("trials= is for new_data; the fitted rows use the fitted numbers of trials")
+    rows = _from_design(fit.design, groups) if new_data is None else encode(fit.design, new_data, groups, trials)
+    x = predictive_draws(fit, rows, groups, kind, seed)
+    lo, hi = interval(x, prob)
+    table = pd.DataFrame(
+        {"mean": x.mean(axis=0), "sd": x.std(axis=0, ddof=1), "lower": lo, "upper": hi}, index=rows.index
+    )
+    if not draws:
+        return table
+    import xarray as xr
+
+    post = fit.idata.posterior
+    arr = x.reshape(post.sizes["chain"], post.sizes["draw"], rows.n)
+    da = xr.DataArray(
+        arr,
+        dims=("chain", "draw", "row"),
+        coords={"chain": post["chain"].values, "draw": post["draw"].values, "row": np.asarray(rows.index)},
+        name=kind,
+    )
+    return table, da
+
+
+def posterior_predictive(fit, seed: int | None = None):
+    """A new InferenceData: ``fit.idata``'s groups plus ``posterior_predictive`` (variable ``y``, dim ``obs``).
+
+    One replicated response per posterior draw and fitted row, with the estimated group effects (what
+    ``az.plot_ppc`` and ``fit.plot.ppc()`` compare with ``observed_data``). ``observed_data`` is added when
+    missing. The input is not modified.
+    """
+    import arviz as az
+    import xarray as xr
+
+    design = fit.design
+    post = fit.idata.posterior
+    y_rep = predictive_draws(fit, _from_design(design, "include"), "include", "response", seed)
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values, "obs": np.arange(design.n)}
+    pp = xr.Dataset(
+        {"y": xr.DataArray(y_rep.reshape(post.sizes["chain"], post.sizes["draw"], design.n),
+                           dims=("chain", "draw", "obs"), coords=coords)}
+    )
+    groups = {g: getattr(fit.idata, g) for g in fit.idata.groups() if g != "posterior_predictive"}
+    groups["posterior_predictive"] = pp
+    if "observed_data" not in groups:
+        obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
+        if design.trials is not None:
+            obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
+        groups["observed_data"] = xr.Dataset(obs)
+    return az.InferenceData(**groups)

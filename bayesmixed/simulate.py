@@ -1,0 +1,255 @@
+"""Simulate responses from a formula, a data frame of predictors and chosen population-level parameters.
+
+For teaching and for parameter-recovery tests: the data are encoded exactly as :class:`~bayesmixed.Model`
+would encode them, group effects are drawn from ``N(0, G)`` with ``G = diag(sd) C diag(sd)`` per term, and
+responses from the family (same parameterisations as the fitted models, see :mod:`bayesmixed.response`).
+
+Parameters are given by the names the posterior uses::
+
+    params = {
+        "beta": {"Intercept": 250.0, "Days": 10.0},      # every fixed-effect column (fit.fixef() index)
+        "sd": {"Subject": {"Intercept": 25.0, "Days": 6.0}},  # per term label: SD of each coefficient
+        "corr": {"Subject": 0.1},                          # scalar (two coefficients) or a k × k matrix
+        "sigma": 25.0,                                     # the family's auxiliaries: sigma, nu, alpha, phi, lam
+    }
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .design import Design, build_design
+from .errors import DataError
+from .families import get_family
+from .formula import Formula, parse_formula
+from .formula.ast import Name, expr_to_str
+from .predict import response_trials
+
+__all__ = ["simulate"]
+
+_AUX = ("sigma", "nu", "alpha", "phi", "lam")
+
+
+def _as_name(e, what: str) -> str:
+    if not isinstance(e, Name):
+        raise DataError(
+            f"simulate fills response columns, so {what} must be a column name, not {expr_to_str(e)!r}; "
+            "simulate the untransformed column and transform it afterwards"
+        )
+    return e.name
+
+
+def _trials_and_placeholders(f: Formula, fam_name: str, data: pd.DataFrame, trials) -> tuple[pd.DataFrame, pd.Series | None]:
+    """A copy of ``data`` with valid placeholder responses, and the numbers of trials (binomial)."""
+    r = f.response
+    d = data.copy()
+    if fam_name != "binomial":
+        if r.kind != "single":
+            raise DataError(f"the response {r.label!r} gives numbers of trials, which only family='binomial' uses")
+        d[_as_name(r.expr, "the response")] = 0.0
+        return d, None
+    if r.kind == "single":
+        raise DataError(
+            "family='binomial' needs the number of trials: write the response as cbind(successes, failures) or "
+            "successes | trials(n)"
+        )
+    s_name = _as_name(r.expr, "the successes")
+    if trials is not None:
+        t = np.asarray(data[trials] if isinstance(trials, str) else trials, dtype=float).reshape(-1)
+        if len(t) != len(data):
+            raise DataError(f"trials has {len(t)} values for {len(data)} rows")
+    else:
+        t = response_trials(f, data)
+        if t is None:
+            raise DataError(
+                f"cannot read the numbers of trials from {r.label!r} and the data: pass trials= (an array or a "
+                "column name); cbind(s, f) with both columns present keeps their sums"
+            )
+    T = pd.Series(np.asarray(t, dtype=float), index=data.index)
+    if r.kind == "cbind" and isinstance(r.second, Name):
+        d[r.second.name] = T.to_numpy()
+    d[s_name] = 0.0
+    ok = T.dropna()
+    if (ok < 0).any() or (ok != np.round(ok)).any():
+        raise DataError("numbers of trials must be whole and non-negative")
+    return d, T
+
+
+def _beta(design: Design, value) -> np.ndarray:
+    names = list(design.x_names)
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], names, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"params['beta'] names {unknown[0]!r}, not a fixed-effect column.{hint} Columns: {names}")
+        missing = [n for n in names if n not in value]
+        if missing:
+            raise DataError(f"params['beta'] lacks {missing}; give a value for every fixed-effect column {names}")
+        return np.array([float(value[n]) for n in names])
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    if arr.shape != (len(names),):
+        raise DataError(f"params['beta'] needs {len(names)} values, for {names}; got {arr.shape[0]}")
+    return arr
+
+
+def _term_value(params: Mapping, key: str, b) -> Any:
+    table = params.get(key, {}) or {}
+    for name in (b.label, b.factor):
+        if name in table:
+            return table[name]
+    return None
+
+
+def _sd(params: Mapping, b) -> np.ndarray:
+    v = _term_value(params, "sd", b)
+    if v is None:
+        raise DataError(
+            f"params['sd'] has no entry for the term {b.label!r}: give {{'{b.label}': "
+            f"{{{', '.join(repr(c) + ': ...' for c in b.coef_names)}}}}}"
+        )
+    if isinstance(v, Mapping):
+        unknown = [c for c in v if c not in b.coef_names]
+        missing = [c for c in b.coef_names if c not in v]
+        if unknown or missing:
+            raise DataError(f"params['sd'][{b.label!r}] must give the coefficients {list(b.coef_names)}; got {list(v)}")
+        sd = np.array([float(v[c]) for c in b.coef_names])
+    else:
+        sd = np.atleast_1d(np.asarray(v, dtype=float))
+        if sd.shape != (b.k,):
+            raise DataError(f"params['sd'][{b.label!r}] needs {b.k} values, for {list(b.coef_names)}")
+    if (sd < 0).any():
+        raise DataError(f"standard deviations must be non-negative, got {sd} for {b.label!r}")
+    return sd
+
+
+def _corr(params: Mapping, b) -> np.ndarray:
+    v = _term_value(params, "corr", b)
+    if v is None:
+        return np.eye(b.k)
+    if not b.correlated:
+        raise DataError(f"the term {b.label!r} has no correlation parameters (one coefficient, or written with ||)")
+    C = np.asarray(v, dtype=float)
+    if C.ndim == 0:
+        if b.k != 2:
+            raise DataError(f"params['corr'][{b.label!r}] must be a {b.k} x {b.k} matrix (a scalar needs 2 coefficients)")
+        C = np.array([[1.0, float(C)], [float(C), 1.0]])
+    if C.shape != (b.k, b.k) or not np.allclose(C, C.T) or not np.allclose(np.diag(C), 1.0):
+        raise DataError(f"params['corr'][{b.label!r}] must be a symmetric {b.k} x {b.k} matrix with unit diagonal")
+    if np.linalg.eigvalsh(C).min() < -1e-10:
+        raise DataError(f"params['corr'][{b.label!r}] is not a correlation matrix (not positive semi-definite)")
+    return C
+
+
+def simulate(
+    formula: str | Formula,
+    data: pd.DataFrame,
+    params: Mapping[str, Any],
+    family: str = "gaussian",
+    link: str | None = None,
+    seed: int | None = None,
+    trials=None,
+    return_effects: bool = False,
+):
+    """A copy of ``data`` with the formula's response drawn from the model with parameters ``params``.
+
+    Parameters
+    ----------
+    formula
+        lme4 formula; the response must be a column name (``cbind(s, f)``, ``s | trials(n)`` for binomial).
+        The response columns need not exist in ``data``.
+    data
+        Predictors and grouping factors; never modified.
+    params
+        ``"beta"`` ({column: value}, or values in column order), ``"sd"`` ({term: {coef: value}}, or a
+        scalar for one coefficient), ``"corr"`` ({term: scalar or matrix}; independence by default), and the
+        family's auxiliary parameter (``"sigma"``, ``"nu"``, ``"alpha"``, ``"phi"``, ``"lam"``).
+    family, link
+        Response family and link, as for :class:`~bayesmixed.Model`.
+    seed
+        Seed of the random group effects and responses.
+    trials
+        Binomial only: numbers of trials (array or column name). By default, ``s | trials(n)`` uses ``n``;
+        ``cbind(s, n - s)`` uses ``n``; ``cbind(s, f)`` with two columns keeps their sum.
+    return_effects
+        Also return the drawn group effects, ``{term: DataFrame (levels × coefficients)}``.
+
+    Returns
+    -------
+    pandas.DataFrame, or (DataFrame, dict)
+        The new data: the response column filled (successes and, for ``cbind(s, f)`` with a column ``f``,
+        failures). Rows dropped for missing predictors get missing responses.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> sleep = bm.datasets.load("sleepstudy")
+    >>> sim = bm.simulate("Reaction ~ Days + (Days | Subject)", sleep, {
+    ...     "beta": {"Intercept": 250, "Days": 10}, "sd": {"Subject": {"Intercept": 25, "Days": 6}},
+    ...     "corr": {"Subject": 0.1}, "sigma": 25}, seed=1)
+    >>> sim.shape
+    (180, 3)
+    """
+    from .response import draw_response
+
+    f = parse_formula(formula) if isinstance(formula, str) else formula
+    fam, link = get_family(family, link)
+    if f.response is None:
+        raise DataError("the formula has no response; write it as y ~ ... (the column to fill)")
+    if isinstance(data, dict):
+        data = pd.DataFrame(data)
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame (or a dict of columns), got {type(data).__name__}")
+    if not isinstance(params, Mapping):
+        raise DataError("params must be a dict: {'beta': {...}, 'sd': {...}, 'corr': {...}, 'sigma': ...}")
+    allowed = {"beta", "sd", "corr", *_AUX}
+    unknown = [k for k in params if k not in allowed]
+    if unknown:
+        raise DataError(f"unknown parameter(s) {unknown} in params; use {sorted(allowed)}")
+    positional = data.reset_index(drop=True)  # rows by position: the user's index may repeat labels
+    d, T = _trials_and_placeholders(f, fam.name, positional, trials)
+    design = build_design(f, d)
+    beta = _beta(design, params.get("beta", {}))
+    aux = {}
+    for name in fam.aux:
+        if name not in params:
+            raise DataError(f"family {fam.name!r} needs params[{name!r}]")
+        aux[name] = np.asarray(float(params[name]))
+    extra = [a for a in _AUX if a in params and a not in fam.aux]
+    if extra:
+        raise DataError(f"family {fam.name!r} has no parameter {extra[0]!r}")
+    rng = np.random.default_rng(seed)
+    eta = design.X @ beta
+    if design.offset is not None:
+        eta = eta + design.offset
+    effects = {}
+    for b in design.blocks:
+        sd, C = _sd(params, b), _corr(params, b)
+        G = C * np.outer(sd, sd)
+        # symmetric square root: works for singular G (an SD of 0, a correlation of ±1)
+        w, V = np.linalg.eigh(G)
+        root = V * np.sqrt(np.clip(w, 0.0, None))
+        r = rng.standard_normal((b.n_levels, b.k)) @ root.T
+        effects[b.label] = pd.DataFrame(r, index=pd.Index(list(b.levels), name=b.label), columns=list(b.coef_names))
+        eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
+    used = np.asarray(design.rows, dtype=np.int64)
+    n_trials = None if T is None else T.to_numpy()[used]
+    y = draw_response(fam.name, link, eta, aux, rng, n_trials)
+    out = data.copy()
+    r = f.response
+    complete = len(design.rows) == len(data)
+    counts = fam.name in ("bernoulli", "binomial", "poisson", "negative_binomial")
+
+    def column(values: np.ndarray) -> np.ndarray:
+        full = np.full(len(data), np.nan)
+        full[used] = values
+        return full.astype(np.int64) if counts and complete else full
+
+    out[r.expr.name] = column(y)
+    if r.kind == "cbind" and isinstance(r.second, Name):
+        out[r.second.name] = column(n_trials - y)
+    return (out, effects) if return_effects else out

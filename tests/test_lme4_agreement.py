@@ -1,0 +1,86 @@
+"""Every model in models/ against lme4's estimates (stored in the TOML files; R is not needed).
+
+Checks, per model: each lme4 estimate of a population-level parameter lies inside the 90% posterior
+interval; each fixed-effect posterior mean is within 0.3 posterior SD of lme4's estimate; no divergences;
+R-hat ≤ 1.01. Boundary estimates (Dyestuff2's group SD of 0) are checked as "posterior piled near zero".
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bayesmixed.modelfile import load_model_file, reference_table
+from bayesmixed.summaries import draws_of
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+# the large InstEval case is for the benchmark, not the test suite
+FILES = sorted(p for p in MODELS.glob("*.toml") if p.stem != "insteval")
+
+
+@pytest.fixture(scope="module", params=FILES, ids=lambda p: p.stem)
+def model_fit(request):
+    mf = load_model_file(request.param)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opts = {"draws": 1000, "tune": 1000, **mf.fit, "chains": 2, "seed": 20261122, "progressbar": False}
+        fit = mf.model().fit(**opts)
+    return mf, fit
+
+
+@pytest.mark.slow
+def test_reference_estimates_inside_90_percent_intervals(model_fit):
+    mf, fit = model_fit
+    tab = reference_table(fit, mf.reference, prob=0.90)
+    regular = tab[~tab.boundary]
+    outside = regular[~regular.inside]
+    assert outside.empty, f"{mf.name}: lme4 estimates outside the 90% interval:\n{outside.to_string()}"
+    fx = tab[tab.kind == "fixef"]
+    far = fx[np.abs(fx.z) > 0.3]
+    assert far.empty, f"{mf.name}: fixed-effect means more than 0.3 posterior SD from lme4:\n{far.to_string()}"
+
+
+@pytest.mark.slow
+def test_converged_without_divergences(model_fit):
+    mf, fit = model_fit
+    assert fit.divergences == 0, f"{mf.name}: {fit.divergences} divergences"
+    conv = fit.convergence()
+    assert conv.r_hat.max() <= 1.01, f"{mf.name}:\n{conv.sort_values('r_hat').tail(3)}"
+
+
+@pytest.mark.slow
+def test_boundary_sd_piles_near_zero(model_fit):
+    mf, fit = model_fit
+    boundary = [v for v in mf.reference.get("varcorr", []) if v.get("boundary")]
+    if not boundary:
+        pytest.skip("no boundary estimate in this model")  # only Dyestuff2 has one
+    for v in boundary:
+        b = fit.design.block(v["group"])
+        sd = draws_of(fit.idata, f"sd_{b.label}")[:, b.coef_names.index(v["term"])]
+        sigma = draws_of(fit.idata, "sigma")
+        # the posterior density is highest in the bin next to zero, and half the mass is below a third of sigma
+        hist, _ = np.histogram(sd, bins=20, range=(0, np.quantile(sd, 0.99)))
+        assert hist.argmax() <= 1, hist
+        assert np.median(sd) < np.median(sigma) / 3
+
+
+def test_model_files_parse_and_build_their_models():
+    for p in sorted(MODELS.glob("*.toml")):
+        mf = load_model_file(p)
+        model = mf.model()
+        assert mf.reference.get("source"), p
+        names = set(model.design.x_names)
+        assert set(mf.reference.get("fixef", {})) <= names, p
+        labels = {b.label for b in model.design.blocks} | {"Residual"}
+        assert {v["group"] for v in mf.reference.get("varcorr", [])} <= labels, p
+
+
+def test_correlation_only_for_correlated_terms():
+    from bayesmixed.modelfile import load_model_file as load
+
+    corr = load(MODELS / "sleepstudy.toml").model().build()
+    uncorr = load(MODELS / "sleepstudy_uncorrelated.toml").model().build()
+    assert "corr_Subject" in corr.named_vars and "corr_Subject" not in uncorr.named_vars
