@@ -47,13 +47,21 @@ def dask_client(client: Any = None, n_workers: int = 2) -> Iterator[Any]:
     if client is None:
         if not isinstance(n_workers, int) or n_workers < 1:
             raise BayesMixedError(f"n_workers must be a positive whole number, got {n_workers!r}")
-        with distributed.LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster, distributed.Client(cluster) as c:
+        try:
+            cluster = distributed.LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        except Exception as err:
+            raise BayesMixedError(
+                f"the local Dask cluster could not start its worker processes ({type(err).__name__}: {err}). "
+                "Worker processes re-import the main script: in a script, run the k-fold call under "
+                "`if __name__ == '__main__':`; or pass client= (a distributed.Client or a scheduler address)"
+            ) from err
+        with cluster, distributed.Client(cluster) as c:
             yield c
     elif isinstance(client, str):
         try:

@@ -30,6 +30,7 @@ same priors, including the defaults that were scaled to the full data).
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import replace
@@ -47,6 +48,7 @@ __all__ = [
     "compare",
     "kfold",
     "kfold_split",
+    "kfold_elpd",
     "loglik_by",
     "take_rows",
     "KFoldELPDData",
@@ -208,7 +210,7 @@ def loo(fit, pointwise: bool = False, by: str | None = None):
         res = az.loo(_pop_idata(fit, ll), pointwise=True)
     flagged = _flag(res, fit, by)
     drop = () if pointwise else ("loo_i", "pareto_k")
-    return _rebuild(res, drop, flagged=flagged, by=by)
+    return _rebuild(res, drop, flagged=flagged, by=None if by is None else _block(fit.design, by).label)
 
 
 def waic(fit, pointwise: bool = False, by: str | None = None):
@@ -228,7 +230,7 @@ def waic(fit, pointwise: bool = False, by: str | None = None):
             stacklevel=2,
         )
     drop = () if pointwise else ("waic_i",)
-    return _rebuild(res, drop, by=by)
+    return _rebuild(res, drop, by=None if by is None else _block(fit.design, by).label)
 
 
 def compare(
@@ -322,6 +324,19 @@ def take_rows(design: Design, idx: np.ndarray) -> Design:
     )
 
 
+def _check_settings(settings: dict) -> None:
+    """Refit settings are checked here, before any worker starts."""
+    from .sampling import resolve_sampler
+
+    for name in ("draws", "tune", "chains"):
+        v = settings[name]
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if name == "tune" else 1):
+            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
+    if not 0 < settings["target_accept"] < 1:
+        raise BayesMixedError(f"target_accept must lie in (0, 1), got {settings['target_accept']}")
+    settings["sampler"] = resolve_sampler(settings["sampler"])
+
+
 def kfold_split(design: Design, k: int | None = 10, by: str | None = None, seed: int | None = None) -> np.ndarray:
     """Fold number (``0..K-1``) of every row.
 
@@ -370,10 +385,20 @@ def _refit_fold(
 
     t0 = time.perf_counter()
     train, test = take_rows(design, train_idx), take_rows(design, test_idx)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = sample_fit(spec, train, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
-        diag = S.convergence(fit.idata)
+    logger = logging.getLogger("pymc")  # PyMC's "Initializing NUTS..." lines would fill the worker logs
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sample_fit(spec, train, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
+            if fit.idata.posterior.sizes["chain"] > 1:  # R-hat needs two chains
+                diag = S.convergence(fit.idata)
+                max_rhat, min_ess = float(np.nanmax(diag["r_hat"].values)), float(np.nanmin(diag["ess_bulk"].values))
+            else:
+                max_rhat = min_ess = float("nan")
+    finally:
+        logger.setLevel(level)
     ll = pointwise_loglik(fit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
     units, inverse = np.unique(unit_of_test, return_inverse=True)
     ll_units = _sum_by(ll, inverse, len(units))
@@ -384,8 +409,8 @@ def _refit_fold(
         "elpd_i": logsumexp(ll_units, axis=0) - np.log(n_draws),
         "n_test": len(test_idx),
         "divergences": fit.divergences,
-        "max_rhat": float(np.nanmax(diag["r_hat"].values)),
-        "min_ess_bulk": float(np.nanmin(diag["ess_bulk"].values)),
+        "max_rhat": max_rhat,
+        "min_ess_bulk": min_ess,
         "seconds": time.perf_counter() - t0,
     }
 
@@ -482,7 +507,6 @@ def kfold(
         of each unit), ``refits`` (per-fold diagnostics), the ArviZ names ``elpd_loo``/``p_loo``/``loo_i``,
         and ``warning`` (some refit had divergences or R-hat > 1.05).
     """
-    import xarray as xr
     from scipy.special import logsumexp
 
     unknown = sorted(set(fit_kwargs) - set(_REFIT_SETTINGS))
@@ -494,6 +518,7 @@ def kfold(
     settings = {key: fit_kwargs.get(key, info.get(key)) for key in _REFIT_SETTINGS}
     defaults = {"draws": 1000, "tune": 1000, "chains": 4, "sampler": "auto", "target_accept": 0.9}
     settings = {key: defaults[key] if v is None else v for key, v in settings.items()}
+    _check_settings(settings)
     design = fit.design
     fold = kfold_split(design, k, by, seed)
     K = int(fold.max()) + 1
@@ -527,23 +552,55 @@ def kfold(
     refits = pd.DataFrame(
         [{key: r[key] for key in ("fold", "n_test", "divergences", "max_rhat", "min_ess_bulk", "seconds")} for r in results]
     ).set_index("fold")
-    elpd = float(elpd_i.sum())
-    se = float(np.sqrt(n_units * np.var(elpd_i)))
-    p = np.nan
+    lppd_i = None
     if "log_likelihood" in fit.idata.groups() and "y" in fit.idata.log_likelihood:
         ll = fit.idata.log_likelihood["y"].transpose("chain", "draw", "obs").values.reshape(-1, design.n)
         ll_units = ll if by is None else _sum_by(ll, unit, n_units)
-        p = float((logsumexp(ll_units, axis=0) - np.log(ll.shape[0])).sum() - elpd)
-    pointwise = xr.DataArray(elpd_i, dims=["unit"], coords={"unit": np.asarray(labels)}, name="kfold_i")
-    warn = bool((refits["divergences"] > 0).any() or (refits["max_rhat"] > 1.05).any())
-    n_samples = int(settings["draws"]) * int(settings["chains"])
-    cls = _kfold_class()
+        lppd_i = logsumexp(ll_units, axis=0) - np.log(ll.shape[0])
+    return kfold_elpd(
+        elpd_i,
+        pd.Series(unit_fold, index=labels, name="fold"),
+        refits,
+        n_samples=int(settings["draws"]) * int(settings["chains"]),
+        k="logo" if (by is not None and k is None) else K,
+        by=None if by is None else _block(design, by).label,
+        lppd_i=lppd_i,
+    )
+
+
+def kfold_elpd(
+    elpd_i: np.ndarray,
+    fold: pd.Series,
+    refits: pd.DataFrame,
+    n_samples: int,
+    k: int | str,
+    by: str | None = None,
+    lppd_i: np.ndarray | None = None,
+):
+    """Assemble the :class:`KFoldELPDData` of pointwise held-out values (one per row, or per level of ``by``).
+
+    The pointwise values have the dims of PSIS-LOO's: ``obs`` (positions) for rows, the term label (level
+    labels) for levels, so that they line up with ``loo(..., pointwise=True)``. ``fold`` is indexed by the
+    user's row labels (or the levels). ``p_kfold`` is ``Σ lppd_i − elpd_kfold`` when ``lppd_i`` is given.
+    """
+    import xarray as xr
+
+    elpd_i = np.asarray(elpd_i, dtype=float)
+    n_units = len(elpd_i)
+    elpd = float(elpd_i.sum())
+    se = float(np.sqrt(n_units * np.var(elpd_i)))
+    p = float(np.sum(lppd_i) - elpd) if lppd_i is not None else np.nan
+    if by is None:
+        pointwise = xr.DataArray(elpd_i, dims=["obs"], coords={"obs": np.arange(n_units)}, name="kfold_i")
+    else:
+        pointwise = xr.DataArray(elpd_i, dims=[by], coords={by: np.asarray(fold.index)}, name="kfold_i")
+    warn = bool(len(refits) and ((refits["divergences"] > 0).any() or (refits["max_rhat"] > 1.05).any()))
     return _elpd(
         {
             "elpd_loo": elpd,
             "se": se,
             "p_loo": p,
-            "n_samples": n_samples,
+            "n_samples": int(n_samples),
             "n_data_points": n_units,
             "warning": warn,
             "loo_i": pointwise.rename("loo_i"),
@@ -551,10 +608,10 @@ def kfold(
             "elpd_kfold": elpd,
             "p_kfold": p,
             "kfold_i": pointwise,
-            "fold": pd.Series(unit_fold, index=labels, name="fold"),
+            "fold": fold,
             "refits": refits,
-            "k": "logo" if (by is not None and k is None) else K,
+            "k": k,
             "by": by,
         },
-        cls,
+        _kfold_class(),
     )

@@ -8,9 +8,15 @@ divergences
     For every random-effect SD the divergent draws are located in its marginal posterior (median percentile
     of the divergent draws): divergences concentrated at small τ (median percentile below 25 %) are the
     signature of Neal's funnel between a term's SD and its effects.
+funnels without divergences
+    A centred term whose SD mixes poorly (R-hat or ESS fails) with a low E-BFMI or weakly informed levels
+    (:func:`bayesmixed.pooling.pooling`) is stuck above the funnel's neck: samplers with good adaptation
+    (nutpie) often report no divergence there at all. The mirror image, a non-centred term with strongly
+    informed levels that mixes poorly, is reported too, with the advice to centre it.
 R-hat, bulk and tail ESS
-    Rank-normalised split R-hat (Vehtari et al. 2021) above 1.01, or an effective sample size below 100 per
-    chain, for any population-level parameter or random effect.
+    Rank-normalised split R-hat (Vehtari et al. 2021) above 1.01 for a population-level parameter (1.02 for
+    the worst level of a random-effect term, a maximum over many levels), or an effective sample size
+    below 100 per chain.
 E-BFMI
     Energy Bayesian fraction of missing information per chain below 0.3 (Betancourt 2016): the momentum
     resampling explores the energy distribution poorly (heavy tails, funnels).
@@ -378,12 +384,20 @@ def _fmt_dict(d: dict) -> str:
     return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in d.items()) + "}"
 
 
+def _param_fix(param: dict[str, str], label: str, value: str) -> dict[str, str]:
+    """A per-term parameterization dict with ``label`` set to ``value`` (``marginal`` terms become the default)."""
+    out = {k: (v if v in ("centered", "noncentered") else "noncentered") for k, v in param.items()}
+    out[label] = value
+    return out
+
+
 def diagnose(
     idata,
     design: Design,
     spec,
     *,
     r_hat_max: float = 1.01,
+    r_hat_max_effects: float = 1.02,
     ess_per_chain: float = 100.0,
     e_bfmi_min: float = 0.3,
     tree_depth_max: float = 0.01,
@@ -392,14 +406,28 @@ def diagnose(
 ) -> Diagnosis:
     """Sampler and identification diagnostics of a fitted model (see the module docstring).
 
+    A funnel is reported for a centred term (kind ``"funnel"``, ``fix`` = the parameterisation to switch to)
+    when there are divergences and either they sit at small values of its SD (median percentile below
+    ``funnel_percentile``, at least 3 divergences) or :func:`bayesmixed.pooling.pooling` finds its levels
+    weakly informed (at most half with information ratio above 1); or, without divergences, when its SD mixes
+    poorly (R-hat or bulk ESS fails) with a low E-BFMI or weakly informed levels. Where the sampler stores a
+    divergent iteration's draw rather than where it diverged (nutpie), the location is blurred, hence the
+    pooling evidence. For a non-centred term: divergences at small SDs (advice: ``target_accept``, priors),
+    or poor mixing although its levels are strongly informed (advice: centre it).
+
     Parameters
     ----------
     idata, design
         Posterior (with ``sample_stats``) and design of the fit.
     spec
         The :class:`~bayesmixed.spec.ModelSpec` (family, priors, parameterisation per term).
-    r_hat_max, ess_per_chain, e_bfmi_min, tree_depth_max, contraction_min, funnel_percentile
-        Thresholds of the checks.
+    r_hat_max
+        Largest acceptable R-hat of population-level parameters (Vehtari et al. 2021: 1.01).
+    r_hat_max_effects
+        Largest acceptable R-hat of the worst level of a random-effect term: the maximum over many levels
+        exceeds 1.01 by chance in short runs, so the default is 1.02.
+    ess_per_chain, e_bfmi_min, tree_depth_max, contraction_min, funnel_percentile
+        Thresholds of the other checks.
 
     Returns
     -------
@@ -414,114 +442,147 @@ def diagnose(
     S = chains * draws
     findings: list[Finding] = []
     param = dict(spec.parameterization)
+    need = ess_per_chain * chains
 
-    # pooling table (for parameterisation advice)
-    try:
+    try:  # pooling table, for the parameterisation advice; never let it hide the sampler diagnostics
         pool = _pooling(idata, design, spec.family, spec.link, param) if design.blocks else None
-    except Exception:  # the advice is optional; never let it hide the sampler diagnostics
+    except Exception:  # noqa: BLE001
         pool = None
 
-    def advice(label: str) -> str | None:
-        if pool is None:
+    def pooled(label: str, col: str):
+        if pool is None or label not in pool.index.get_level_values(0):
             return None
-        recs = pool.loc[label, "recommendation"]
-        return str(recs.iloc[0]) if len(recs) else None
+        return pool.loc[label, col]
 
-    # divergences and funnels
-    dv = _stat(idata, "diverging")
-    div = np.zeros(S, dtype=bool) if dv is None else dv.reshape(-1).astype(bool)
-    n_div = int(div.sum())
-    loc = _divergence_location(idata, design, div)
-    if n_div:
-        funnel_terms: dict[str, list[str]] = {}
-        if n_div >= 3:
-            for pname, row in loc.iterrows():
-                if row["median_percentile"] < funnel_percentile:
-                    funnel_terms.setdefault(row["group"], []).append(pname)
-        reported = set()
-        for label, pnames in funnel_terms.items():
-            pct = ", ".join(f"{p} at the {100 * loc.loc[p, 'median_percentile']:.0f}th percentile" for p in pnames)
-            msg = (f"{n_div} divergent transitions sit at small values of {pct} (median of the divergent draws): "
-                   f"the funnel between the SD of term {label!r} and its effects")
-            current = param.get(label, "noncentered")
-            rec = advice(label)
-            if current == "centered":
-                fix = {"parameterization": {**param, label: "noncentered"}}
-                step = (f"go non-centred for this term: Model(..., parameterization={_fmt_dict(fix['parameterization'])}); "
-                        "non-centring samples the standardised effects, which removes the funnel")
-            elif rec == "centered":
-                fix = {"parameterization": {**param, label: "centered"}}
-                step = (f"the data are strong for this term (see fit.pooling()): try the centred form, "
-                        f"Model(..., parameterization={_fmt_dict(fix['parameterization'])}), or raise target_accept to 0.99")
-            else:
-                fix = {"target_accept": 0.99}
-                step = (f"the term is already non-centred: raise target_accept to 0.99 (fit(..., target_accept=0.99)); "
-                        f"if divergences remain, give sd_{label} a tighter prior (e.g. Prior('half_normal', sigma=...) "
-                        "on a plausible scale) or simplify the term (drop a slope, or use || to drop correlations)")
-            findings.append(Finding("funnel", "problem", msg, step, tuple(pnames) + (f"r_{label}",), fix))
-            reported.add(label)
-        if not reported:
-            where = ""
-            if len(loc):
-                worst = loc["median_percentile"].idxmin()
-                where = (f"; they are spread over the posterior (lowest: {worst}, median percentile "
-                         f"{100 * loc.loc[worst, 'median_percentile']:.0f}%)")
-            findings.append(Finding(
-                "divergences", "problem",
-                f"{n_div} divergent transitions ({100 * n_div / S:.1f}% of draws): the draws may be biased{where}",
-                "raise target_accept to 0.99 (fit(..., target_accept=0.99)); if they persist, look at "
-                "fit.plot.trace() and pairs of the parameters named here, and reconsider weakly identified terms "
-                "(see fit.pooling() and the contraction table)",
-                tuple(loc.index), {"target_accept": 0.99},
-            ))
-
-    # R-hat and ESS
     conv = _convergence_table(idata, design)
-    max_rhat = float(np.nanmax(conv["r_hat"].values)) if len(conv) else np.nan
-    min_bulk = float(np.nanmin(conv["ess_bulk"].values)) if len(conv) else np.nan
-    min_tail = float(np.nanmin(conv["ess_tail"].values)) if len(conv) else np.nan
-    bad = conv.index[conv["r_hat"] > r_hat_max].tolist()
-    if bad:
-        findings.append(Finding(
-            "r_hat", "problem",
-            f"R-hat above {r_hat_max} for {len(bad)} parameter(s) (max {max_rhat:.3f}: {', '.join(bad[:4])}"
-            f"{' ...' if len(bad) > 4 else ''}): the chains disagree",
-            f"run longer (fit(..., tune={max(2 * draws, 1000)}, draws={max(2 * draws, 1000)})) and with at least 4 "
-            "chains; check fit.plot.trace() for a chain stuck in a different mode",
-            tuple(bad), {"draws": max(2 * draws, 1000), "tune": max(2 * draws, 1000), "chains": max(chains, 4)},
-        ))
-    need = ess_per_chain * chains
-    for col, kind, what in (("ess_bulk", "ess_bulk", "bulk (means, medians)"), ("ess_tail", "ess_tail", "tail (intervals)")):
-        low = conv.index[conv[col] < need].tolist()
-        if low:
-            worst = float(conv[col].min())
-            more = int(np.ceil(draws * need / max(worst, 1.0) / 100.0) * 100)
-            findings.append(Finding(
-                kind, "warning",
-                f"{what} effective sample size below {need:.0f} for {len(low)} parameter(s) (min {worst:.0f}: "
-                f"{', '.join(low[:4])}{' ...' if len(low) > 4 else ''})",
-                f"draw more: about fit(..., draws={more}) gives {need:.0f}; if ESS stays low per draw, "
-                "reparameterise (see fit.pooling())",
-                tuple(low), {"draws": more},
-            ))
-
-    # E-BFMI
     ebfmi: tuple[float, ...] = ()
     if _stat(idata, "energy") is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ebfmi = tuple(float(v) for v in np.atleast_1d(az.bfmi(idata)))
-        low = [i for i, v in enumerate(ebfmi) if v < e_bfmi_min]
-        if low:
+    low_ebfmi = any(v < e_bfmi_min for v in ebfmi)
+
+    # ------------------------------------------------------------------ divergences and funnels
+    dv = _stat(idata, "diverging")
+    div = np.zeros(S, dtype=bool) if dv is None else dv.reshape(-1).astype(bool)
+    n_div = int(div.sum())
+    loc = _divergence_location(idata, design, div)
+    funnel_labels: set[str] = set()
+    for blk in design.blocks:
+        label = blk.label
+        current = param.get(label, "noncentered")
+        sds = [f"sd_{label}[{c}]" for c in blk.coef_names]
+        frac = pooled(label, "frac_strong")
+        frac = None if frac is None else float(frac.min())
+        ratio = pooled(label, "info_ratio")
+        rec = pooled(label, "recommendation")
+        rec = None if rec is None else str(rec.iloc[0])
+        weak = frac is not None and frac <= 0.5
+        pct = float(loc.loc[sds, "median_percentile"].min()) if n_div else np.nan
+        at_small = n_div >= 3 and pct < funnel_percentile
+        rows = [r_ for r_ in sds if r_ in conv.index]
+        rh = float(conv.loc[rows, "r_hat"].max()) if rows else np.nan
+        ess = float(conv.loc[rows, "ess_bulk"].min()) if rows else np.nan
+        poor = bool(rows) and (rh > r_hat_max or ess < need)
+        evidence = []
+        if n_div:
+            where = f", the divergent draws at the {100 * pct:.0f}th percentile of sd_{label} (median)" if n_div >= 3 else ""
+            evidence.append(f"{n_div} divergent transitions{where}")
+        if poor:
+            evidence.append(f"sd_{label} mixes poorly (R-hat {rh:.3f}, bulk ESS {ess:.0f})")
+        if low_ebfmi:
+            evidence.append("E-BFMI " + ", ".join(f"{v:.2f}" for v in ebfmi))
+        strength = ""
+        if frac is not None:
+            strength = (f"{100 * frac:.0f}% of its levels have more information than the prior "
+                        f"(median n_j τ²/σ² or analogue {float(ratio.min()):.2g})")
+        if current == "centered" and ((n_div and (at_small or weak)) or (poor and (low_ebfmi or weak))):
+            fix = {"parameterization": _param_fix(param, label, "noncentered")}
             findings.append(Finding(
-                "e_bfmi", "warning",
-                f"E-BFMI below {e_bfmi_min} in chain(s) {', '.join(map(str, low))} "
-                f"({', '.join(f'{ebfmi[i]:.2f}' for i in low)}): the sampler explores the energy poorly",
-                "typical of funnels and heavy tails: follow fit.pooling()'s parameterisation advice, and put "
-                "tighter (e.g. half-normal) priors on random-effect SDs that the data barely inform",
+                "funnel", "problem",
+                f"centred term {label!r}: " + "; ".join(evidence + ([strength] if strength else []))
+                + ": a funnel between the SD and the effects" + ("" if n_div else " (the sampler is stuck above its neck)"),
+                f"go non-centred for this term: Model(..., parameterization={_fmt_dict(fix['parameterization'])}); "
+                "non-centring samples standardised effects, which removes the funnel",
+                tuple(sds) + (f"r_{label}",), fix,
+            ))
+            funnel_labels.add(label)
+        elif current == "noncentered" and (at_small or (poor and frac is not None and frac >= 0.8)):
+            if rec == "centered" or (frac is not None and frac >= 0.8):
+                fix = {"parameterization": _param_fix(param, label, "centered")}
+                step = (f"the data are strong for this term: centre it, "
+                        f"Model(..., parameterization={_fmt_dict(fix['parameterization'])})")
+                what = "strong data make the non-centred form an inverted funnel"
+            else:
+                fix = {"target_accept": 0.99}
+                step = ("the term is already non-centred: raise target_accept to 0.99 (fit(..., target_accept=0.99)); "
+                        f"if divergences remain, give sd_{label} a tighter prior (e.g. Prior('half_normal', sigma=...) "
+                        "on a plausible scale) or simplify the term (drop a slope, or use || to drop correlations)")
+                what = "a funnel the non-centred form did not remove"
+            findings.append(Finding(
+                "funnel", "problem" if (n_div or rh > r_hat_max) else "warning",
+                f"non-centred term {label!r}: " + "; ".join(evidence + ([strength] if strength else [])) + f": {what}",
+                step, tuple(sds) + (f"r_{label}",), fix,
+            ))
+            funnel_labels.add(label)
+    if n_div and not funnel_labels:
+        where = ""
+        if len(loc) and n_div >= 3:
+            worst = loc["median_percentile"].idxmin()
+            where = (f"; they are not concentrated at small SDs (lowest: {worst}, median percentile "
+                     f"{100 * loc.loc[worst, 'median_percentile']:.0f}%)")
+        findings.append(Finding(
+            "divergences", "problem",
+            f"{n_div} divergent transitions ({100 * n_div / S:.1f}% of draws): the draws may be biased{where}",
+            "raise target_accept to 0.99 (fit(..., target_accept=0.99)); if they persist, look at fit.plot.trace() "
+            "and at pairs of the parameters named here, and reconsider weakly identified terms (fit.pooling(), "
+            "the contraction table)",
+            tuple(loc.index), {"target_accept": 0.99},
+        ))
+
+    # ------------------------------------------------------------------ R-hat and ESS
+    is_effect = conv.index.str.startswith("r_")
+    max_rhat = float(np.nanmax(conv["r_hat"].values)) if len(conv) else np.nan
+    min_bulk = float(np.nanmin(conv["ess_bulk"].values)) if len(conv) else np.nan
+    min_tail = float(np.nanmin(conv["ess_tail"].values)) if len(conv) else np.nan
+    limit = np.where(is_effect, r_hat_max_effects, r_hat_max)
+    bad = conv.index[conv["r_hat"].to_numpy() > limit].tolist()
+    if bad:
+        worst = float(conv.loc[bad, "r_hat"].max())
+        findings.append(Finding(
+            "r_hat", "problem",
+            f"R-hat above {r_hat_max} for {len(bad)} parameter(s) (max {worst:.3f}: {', '.join(bad[:4])}"
+            f"{' ...' if len(bad) > 4 else ''}): the chains disagree",
+            f"run longer (fit(..., tune={max(2 * draws, 1000)}, draws={max(2 * draws, 1000)})) with at least 4 chains; "
+            "check fit.plot.trace() for a chain stuck in another mode" + ("; see the funnel finding" if funnel_labels else ""),
+            tuple(bad), {"draws": max(2 * draws, 1000), "tune": max(2 * draws, 1000), "chains": max(chains, 4)},
+        ))
+    for col, what in (("ess_bulk", "bulk (means, medians)"), ("ess_tail", "tail (intervals)")):
+        low = conv.index[conv[col] < need].tolist()
+        if low:
+            worst = float(conv[col].min())
+            more = int(np.ceil(draws * need / max(worst, 1.0) / 100.0) * 100)
+            findings.append(Finding(
+                col, "warning",
+                f"{what} effective sample size below {need:.0f} for {len(low)} parameter(s) (min {worst:.0f}: "
+                f"{', '.join(low[:4])}{' ...' if len(low) > 4 else ''})",
+                f"draw more: about fit(..., draws={more}) reaches {need:.0f}"
+                + ("; but first fix the funnel" if funnel_labels else "; if ESS per draw stays low, reparameterise (fit.pooling())"),
+                tuple(low), {"draws": more},
             ))
 
-    # tree depth
+    # ------------------------------------------------------------------ E-BFMI
+    low = [i for i, v in enumerate(ebfmi) if v < e_bfmi_min]
+    if low:
+        findings.append(Finding(
+            "e_bfmi", "warning",
+            f"E-BFMI below {e_bfmi_min} in chain(s) {', '.join(map(str, low))} "
+            f"({', '.join(f'{ebfmi[i]:.2f}' for i in low)}): the sampler explores the energy poorly",
+            "typical of funnels and heavy tails: follow fit.pooling()'s parameterisation advice, and put tighter "
+            "(e.g. half-normal) priors on random-effect SDs that the data barely inform",
+        ))
+
+    # ------------------------------------------------------------------ tree depth
     sat = np.nan
     flag = _stat(idata, "maxdepth_reached", "reached_max_treedepth")
     if flag is not None:
@@ -533,36 +594,34 @@ def diagnose(
     if np.isfinite(sat) and sat > tree_depth_max:
         findings.append(Finding(
             "tree_depth", "warning",
-            f"{100 * sat:.1f}% of draws stopped at the maximum tree depth: trajectories are cut short, "
-            "sampling is slow and may explore poorly",
+            f"{100 * sat:.1f}% of draws stopped at the maximum tree depth: trajectories are cut short, sampling is "
+            "slow and may explore poorly",
             "the posterior is strongly correlated or badly scaled: standardise predictors (scale(x) in the formula), "
             "follow fit.pooling()'s parameterisation advice, and check for nearly collinear fixed effects",
         ))
 
-    # prior-to-posterior contraction
+    # ------------------------------------------------------------------ prior-to-posterior contraction
     try:
         contr = contraction(idata, design, spec.prior_dict())
     except (KeyError, ValueError):
         contr = pd.DataFrame(columns=["prior", "prior_sd", "posterior_sd", "contraction", "measure"])
-    weak = contr.index[contr["contraction"] < contraction_min].tolist()
-    for name in weak:
+    for name in contr.index[contr["contraction"] < contraction_min]:
         c = float(contr.loc[name, "contraction"])
         if name.startswith("corr_"):
             label = name[5:].split("[")[0]
-            step = (f"the data say little about this correlation: report it as prior-driven, or drop it with "
-                    f"the uncorrelated form (x || {design.block(label).factor})")
+            step = (f"the data say little about this correlation: report it as prior-driven, or drop it with the "
+                    f"uncorrelated form (... || {design.block(label).factor})")
         else:
-            label = name[3:].split("[")[0]
-            step = (f"the posterior of {name} is mostly its prior ({contr.loc[name, 'prior']}): check how results "
-                    f"change with another prior (priors={{'{name}': Prior('half_normal', sigma=...)}}), or drop "
-                    "the term if it is not needed")
+            step = (f"the posterior of {name} is mostly its prior ({contr.loc[name, 'prior']}): check how results change "
+                    f"with another prior (priors={{'{name}': Prior('half_normal', sigma=...)}}), or drop the term if it "
+                    "is not needed")
         findings.append(Finding(
             "prior_dominated", "note",
             f"{name}: prior-to-posterior contraction {c:.2f} (< {contraction_min}): the prior is talking, not the data",
             step, (name,),
         ))
 
-    order = {s: i for i, s in enumerate(SEVERITIES)}
+    order = {s_: i for i, s_ in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: order.get(f.severity, 9))
     return Diagnosis(
         chains=chains,

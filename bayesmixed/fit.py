@@ -191,6 +191,36 @@ class Fit:
         """R-hat, bulk ESS and tail ESS of every population-level parameter."""
         return S.convergence(self.idata)
 
+    # --- partial pooling (pooling.py, diagnostics.py, plots.py)
+    def shrinkage(self, group: str, term: str | None = None, prob: float = 0.95) -> pd.DataFrame:
+        """Per level: observations, no-pooling, complete-pooling, population and partial-pooling estimates,
+        interval and shrinkage factor (see :func:`bayesmixed.pooling.shrinkage` for every column)."""
+        from . import pooling
+
+        return pooling.shrinkage(self.idata, self.design, self.spec.family, self.spec.link, group, term, prob)
+
+    def pooling(self) -> pd.DataFrame:
+        """Per term and coefficient: pooling factor λ, level R², effective number of groups, information
+        ratio and parameterisation advice (see :func:`bayesmixed.pooling.pooling`)."""
+        from . import pooling
+
+        return pooling.pooling(self.idata, self.design, self.spec.family, self.spec.link, dict(self.spec.parameterization))
+
+    def diagnose(self, **thresholds):
+        """Divergences (and where they sit), R-hat, ESS, E-BFMI, tree depth, funnels, prior-to-posterior
+        contraction, each finding with a next step (see :func:`bayesmixed.diagnostics.diagnose`)."""
+        from .diagnostics import diagnose
+
+        return diagnose(self.idata, self.design, self.spec, **thresholds)
+
+    @property
+    def plot(self):
+        """Figures: ``fit.plot.caterpillar(group)``, ``.shrinkage(group)``, ``.shrinkage2d(group)``,
+        ``.effects(group, x=None)``, ``.ppc()``, ``.trace()``, ``.rank()`` (see :mod:`bayesmixed.plots`)."""
+        from .plots import PlotAccessor
+
+        return PlotAccessor(self)
+
     @property
     def divergences(self) -> int:
         return int(self.idata.sample_stats["diverging"].sum())

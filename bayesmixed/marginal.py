@@ -54,21 +54,29 @@ class SufficientStats:
     n: int
     q: int
     x_means: np.ndarray  # means of the non-intercept X columns (centring)
+    x_scales: np.ndarray  # their SDs (scaling)
 
 
-def fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray]:
-    """``W``: the intercept column (if any) followed by centred non-intercept columns; and their means."""
+def fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``W``: the intercept column (if any), then the other columns of ``X`` centred (when there is an
+    intercept) and divided by their SD (1 for constant columns); with those means and scales.
+
+    The coefficients γ of ``W`` relate to β of ``X`` by ``γ_slopes = β_slopes · scales`` and
+    ``γ_intercept = β_intercept + means · β_slopes``.
+    """
     names = list(design.x_names)
     has_int = "Intercept" in names
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
     Xs = design.X[:, slope_idx]
     means = Xs.mean(axis=0) if has_int and slope_idx else np.zeros(len(slope_idx))
-    cols = ([np.ones((design.n, 1))] if has_int else []) + [Xs - means]
-    return np.hstack(cols), means
+    scales = Xs.std(axis=0, ddof=1) if design.n > 1 and slope_idx else np.ones(len(slope_idx))
+    scales = np.where(scales > 0, scales, 1.0)
+    cols = ([np.ones((design.n, 1))] if has_int else []) + [(Xs - means) / scales]
+    return np.hstack(cols), means, scales
 
 
 def sufficient_stats(design: Design) -> SufficientStats:
-    W, means = fixed_design(design)
+    W, means, scales = fixed_design(design)
     y = design.y - (design.offset if design.offset is not None else 0.0)
     Z = sparse_z(design)
     return SufficientStats(
@@ -81,6 +89,7 @@ def sufficient_stats(design: Design) -> SufficientStats:
         n=design.n,
         q=Z.shape[1],
         x_means=means,
+        x_scales=scales,
     )
 
 
@@ -105,11 +114,11 @@ def draw_random_effects(idata, design: Design, seed: int | None = None) -> dict[
     names = list(design.x_names)
     has_int = "Intercept" in names
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-    # γ on the centred design: intercept_c = intercept + means · slopes
+    # γ on the centred, scaled design: intercept_c = intercept + means · slopes, γ_slopes = slopes · scales
     gam = []
     if has_int:
         gam.append(beta[:, names.index("Intercept")] + beta[:, slope_idx] @ stats.x_means)
-    gam = np.column_stack(gam + [beta[:, slope_idx]]) if (gam or slope_idx) else np.zeros((C * D, 0))
+    gam = np.column_stack(gam + [beta[:, slope_idx] * stats.x_scales]) if (gam or slope_idx) else np.zeros((C * D, 0))
     sigma = post["sigma"].values.reshape(C * D)
     sds = [post[f"sd_{b.label}"].values.reshape(C * D, b.k) for b in design.blocks]
     corrs = [

@@ -106,7 +106,7 @@ def _coefs(block, term: str | None) -> list[str]:
 
 # ----------------------------------------------------------------------------------------- caterpillar
 @_styled
-def caterpillar(fit: Fit, group: str, term: str | None = None, prob: float = 0.95, max_labels: int = 60) -> Figure:
+def caterpillar(fit: Fit, group: str, term: str | None = None, prob: float = 0.95, max_labels: int = 100) -> Figure:
     """Caterpillar plot of the random effects of one term, sorted, with intervals.
 
     One panel per varying coefficient: the posterior mean of each level's deviation ``r_j`` from the
@@ -214,7 +214,7 @@ def shrinkage(fit: Fit, group: str, term: str | None = None, x: str = "auto", pr
             ax.set_xticks(xpos)
             ax.set_xticklabels(list(t.index), rotation=90, fontsize=7)
             ax.grid(axis="x", visible=False)
-    axes[0, 0].legend(loc="best", fontsize=7, markerscale=0.8)
+    _uniform_legend(axes[0, 0])
     return fig
 
 
@@ -273,8 +273,16 @@ def shrinkage2d(fit: Fit, group: str, coefs: tuple[str, str] | None = None, leve
     ax.set_xlabel(f"{ca}{_scale_label(fit)}")
     ax.set_ylabel(f"{cb}{_scale_label(fit)}")
     ax.set_title(f"{blk.label}: shrinkage of ({ca}, {cb}); correlation {rho:+.2f}")
-    ax.legend(loc="best", fontsize=7)
+    _uniform_legend(ax)
     return fig
+
+
+def _uniform_legend(ax) -> None:
+    """A legend whose markers all have one size (scatter sizes encode group size, not category)."""
+    leg = ax.legend(loc="best", fontsize=7)
+    for h in leg.legend_handles:
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([24])
 
 
 # --------------------------------------------------------------------------------------------- effects
@@ -364,11 +372,24 @@ def _profile(fit: Fit, blk, kind: str, spec: Any, grid_n: int = 40):
     raise ValueError(kind)
 
 
+def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
+    """``g⁻¹(η)``."""
+    return P._link(link)[1](eta)
+
+
+def _success_label(fit: Fit) -> str:
+    """Name of the counted successes (``incidence`` for ``cbind(incidence, size - incidence)``)."""
+    from .formula.ast import expr_to_str
+
+    r = fit.design.formula.response
+    return expr_to_str(r.expr) if r is not None else fit.design.response_label
+
+
 def _observed(fit: Fit) -> tuple[np.ndarray, str]:
     d = fit.design
     if d.trials is not None:
         t = np.asarray(d.trials, dtype=float)
-        return np.divide(d.y, t, out=np.full_like(t, np.nan), where=t > 0), f"{d.response_label} (proportion)"
+        return np.divide(d.y, t, out=np.full_like(t, np.nan), where=t > 0), f"{_success_label(fit)} / trials"
     return np.asarray(d.y, dtype=float), d.response_label
 
 
@@ -393,8 +414,6 @@ def effects(
     population line and its ``prob`` band. With no predictor (``y ~ 1 + (1 | g)``) each level's fitted mean
     and interval are shown against its observed mean.
     """
-    from .likelihood import inverse_link
-
     blk = fit.design.block(group)
     d = fit.design
     kind, spec = _x_choice(fit, blk, x)
@@ -486,8 +505,6 @@ def effects(
 
 def _effects_dots(fit, blk, beta, r, yobs, ylabel, prob, off) -> Figure:
     """Intercept-only models: each level's fitted mean against its observed mean."""
-    from .likelihood import inverse_link
-
     d = fit.design
     link = fit.spec.link
     Xm = d.X.mean(axis=0)
@@ -529,18 +546,19 @@ def _effects_dots(fit, blk, beta, r, yobs, ylabel, prob, off) -> Figure:
 def replicates(fit: Fit, n_draws: int = 100, seed: int = 0) -> np.ndarray:
     """Posterior predictive replicates of the response, ``(n_draws, n)`` (thinned posterior draws).
 
-    Uses :func:`bayesmixed.predict.predictive_draws` on the fitted rows (the estimated group effects
-    included); binomial replicates are numbers of successes.
+    From :mod:`bayesmixed.predict` (the estimated group effects included); binomial replicates are numbers
+    of successes.
     """
-    from .predict import NewRows, predictive_draws
+    from . import predict
 
     d = fit.design
-    rows = NewRows(
-        index=d.rows, X=d.X, offset=d.offset, codes=tuple(b.codes for b in d.blocks),
-        Z=tuple(b.Z for b in d.blocks), new_levels=tuple(() for _ in d.blocks), trials=d.trials,
-    )
+    post = fit.idata.posterior
+    S = post.sizes["chain"] * post.sizes["draw"]
     idx = draw_index(fit.idata, n_draws, seed)
-    return predictive_draws(fit, rows, "include", "response", seed, idx)
+    if S * d.n <= 2e7 or not hasattr(predict, "predictive_draws"):
+        pp = predict.posterior_predictive(fit, seed=seed)
+        return np.asarray(pp.posterior_predictive["y"].values).reshape(S, d.n)[idx]
+    return predict.predictive_draws(fit, predict._from_design(d, "include"), "include", "response", seed, idx)
 
 
 @_styled
@@ -567,7 +585,7 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
         ax.bar(vals, obs_f, width=0.8, color=LIGHT, edgecolor=GREY, label="observed")
         ax.errorbar(vals, np.median(rep_f, axis=0), yerr=[np.median(rep_f, axis=0) - lo, hi - np.median(rep_f, axis=0)],
                     fmt="o", ms=3, color=BLUE, lw=1.0, capsize=0, label=f"replicated (median, {100 * prob:g}%)")
-        ax.set_xlabel(d.response_label + (" (successes)" if d.trials is not None else ""))
+        ax.set_xlabel(_success_label(fit) + (" (successes)" if d.trials is not None else ""))
         ax.set_ylabel("share of observations")
     else:
         from scipy.stats import gaussian_kde
@@ -606,7 +624,7 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
             ax.scatter(pos[out], obs[order][out], s=18 if J <= 60 else 8, color=ORANGE, zorder=4,
                        label=f"outside the interval ({int(out.sum())} of {J})")
         ax.set_xlabel(f"levels of {blk.label}, sorted by {what}")
-        ax.set_ylabel(f"{d.response_label} per level")
+        ax.set_ylabel(f"{_observed(fit)[1]}, level mean" if d.trials is None else f"{_success_label(fit)} / trials, per level")
         if J <= 30:
             ax.set_xticks(pos)
             ax.set_xticklabels(np.asarray(blk.levels, dtype=object)[order], rotation=90, fontsize=7)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -28,6 +29,13 @@ def _peak_rss_mb() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(me, kids) / 1024.0
+
+
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process and its reaped children so far."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,13 +84,18 @@ def main(argv: list[str] | None = None) -> int:
                 data = load_data(case)
 
         for mode in ("cold", "warm") if args.warm else ("cold",):
+            load = os.getloadavg()[0]
+            cpu0 = _cpu_s()
             res = fit_fn(formula, family, data, settings)
+            cpu = _cpu_s() - cpu0
             params = param_summary(res.draws)
             rec = {
                 "mode": mode,
                 "wall_s": res.wall_s,
                 "build_s": res.build_s,
                 "sampling_s": res.sampling_s,
+                "cpu_s": cpu,
+                "load_before": load,
                 "peak_rss_mb": _peak_rss_mb(),
                 "params": params,
                 "info": res.info,

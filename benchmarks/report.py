@@ -107,9 +107,9 @@ def _flag(rec: dict[str, Any]) -> str:
 def speed_table(results: list[dict[str, Any]]) -> list[str]:
     """The main table: one row per case and tool."""
     lines = [
-        "| case | tool | wall s | of which sampling s | min bulk ESS | min tail ESS | ESS/s | ESS/draw "
-        "| grad/draw | div | max R-hat | peak RSS MiB | notes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| case | tool | wall s | of which sampling s | CPU s | load | min bulk ESS | min tail ESS | ESS/s "
+        "| ESS/draw | grad/draw | div | max R-hat | peak RSS MiB | notes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     notes: dict[str, int] = {}
     for r in results:
@@ -118,7 +118,7 @@ def speed_table(results: list[dict[str, Any]]) -> list[str]:
             err = (r.get("error") or "").strip().splitlines()
             if err and r["status"] in ("not installed", "not available", "error"):
                 reason += ": " + err[-1][:120]
-            lines.append(f"| {r['case']} | {_tool_label(r)} | | | | | | | | | | | {_md(reason)} |")
+            lines.append(f"| {r['case']} | {_tool_label(r)} |" + " |" * 12 + f" {_md(reason)} |")
             continue
         note = r.get("note") or ""
         marks = ""
@@ -131,7 +131,7 @@ def speed_table(results: list[dict[str, Any]]) -> list[str]:
             marks += f" wall {r['wall_range'][0]:.1f}–{r['wall_range'][1]:.1f} s over {r['repeats']} runs"
         lines.append(
             f"| {r['case']} | {_tool_label(r)} | {_f(r.get('wall_s'))} | {_f(r.get('sampling_s'))} "
-            f"| {_f(r.get('min_ess_bulk'), 0)} "
+            f"| {_f(r.get('cpu_s'))} | {_f(r.get('load_before'))} | {_f(r.get('min_ess_bulk'), 0)} "
             f"| {_f(r.get('min_ess_tail'), 0)} | {_f(r.get('ess_per_s'))} | {_f(r.get('ess_per_draw'), 2)} "
             f"| {_f(r.get('grad_per_draw'), 1)} | {r.get('divergences') if r.get('divergences') is not None else '–'} "
             f"| {_f(r.get('max_rhat'), 3)} | {_f(r.get('peak_rss_mb'), 0)} | {marks}{_flag(r)} |"
@@ -255,6 +255,8 @@ def render(record: dict[str, Any]) -> str:
         "imports and data loading excluded; ESS and R-hat are rank-normalised, taken over the population-level "
         "parameters only (fixed effects, group SDs, correlations, residual SD); *of which sampling s* is the "
         "sampler's own timing of warmup + draws (the rest of *wall s* is building and compiling); "
+        "*CPU s* = user + system CPU time of the fit call (children included); *load* = the 1-minute load "
+        "average when the fit started (above the core count, other work competed for the CPUs); "
         "*ESS/s* = min bulk ESS / wall s; "
         "*ESS/draw* = min bulk ESS / all post-warmup draws; *grad/draw* = leapfrog steps / post-warmup draws; "
         "*peak RSS* = largest resident set of any process of the fit. ⚠ marks fits that are not results "

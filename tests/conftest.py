@@ -52,3 +52,52 @@ def cbpp_fit():
     return fit_model(
         "cbind(incidence, size - incidence) ~ period + (1 | herd)", bm.datasets.load("cbpp"), family="binomial"
     )
+
+
+def _synthetic_fit(formula, data, params, family="gaussian", chains=2, draws=200, seed=0, jitter=0.0, loglik=True):
+    """A Fit whose posterior is made up (no sampling): every draw has the population-level values of
+    ``params`` (plus ``jitter`` × standard normal noise on beta); each level's effects are one draw from
+    N(0, G), varied across posterior draws with 10% of that spread.
+
+    ``params``: {"beta": {name: v}, "sd": {label: [v, ...]}, "corr": {label: matrix}, "sigma": v, ...}.
+    """
+    import arviz as az
+    import numpy as np
+
+    from bayesmixed.fit import Fit
+
+    model = bm.Model(formula, data, family=family)
+    design, rng = model.design, np.random.default_rng(seed)
+    S = (chains, draws)
+    post = {}
+    dims = {}
+    coords = {"coef": list(design.x_names)}
+    beta = np.array([params["beta"][n] for n in design.x_names], dtype=float)
+    post["beta"] = beta + jitter * rng.standard_normal(S + beta.shape)
+    dims["beta"] = ["coef"]
+    for b in design.blocks:
+        lab = b.label
+        sd = np.asarray(params["sd"][lab], dtype=float)
+        C = np.asarray(params.get("corr", {}).get(lab, np.eye(b.k)), dtype=float)
+        L = np.linalg.cholesky(C * np.outer(sd, sd))
+        post[f"sd_{lab}"] = np.broadcast_to(sd, S + sd.shape).copy()
+        base = rng.standard_normal((b.n_levels, b.k)) @ L.T  # each level's effects, ±10% of G across draws
+        post[f"r_{lab}"] = base + 0.1 * rng.standard_normal(S + (b.n_levels, b.k)) @ L.T
+        dims[f"sd_{lab}"] = [f"{lab}_coef"]
+        dims[f"r_{lab}"] = [lab, f"{lab}_coef"]
+        coords.update({lab: list(b.levels), f"{lab}_coef": list(b.coef_names), f"{lab}_coef2": list(b.coef_names)})
+        if b.correlated:
+            post[f"corr_{lab}"] = np.broadcast_to(C, S + C.shape).copy()
+            dims[f"corr_{lab}"] = [f"{lab}_coef", f"{lab}_coef2"]
+    for aux in ("sigma", "nu", "alpha", "phi", "lam"):
+        if aux in params:
+            post[aux] = np.full(S, float(params[aux]))
+    idata = az.from_dict(posterior=post, dims=dims, coords=coords, sample_stats={"diverging": np.zeros(S, bool)})
+    fit = Fit(spec=model.spec, design=design, idata=idata, sampler_info={"chains": chains, "draws": draws})
+    return fit.add_log_likelihood() if loglik else fit
+
+
+@pytest.fixture(scope="session")
+def synthetic_fit():
+    """Factory of fits with made-up posteriors (fast, exact tests of prediction and comparison code)."""
+    return _synthetic_fit

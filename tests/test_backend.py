@@ -13,7 +13,7 @@ def names(model):
 
 
 def test_correlated_term_has_lkj_and_noncentred_offsets():
-    m = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).build()
+    m = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"), parameterization="noncentered").build()
     free, det = names(m)
     assert "_z_Subject" in free and "_chol_Subject" in free
     assert {"beta", "sd_Subject", "corr_Subject", "r_Subject"} <= det
@@ -23,7 +23,7 @@ def test_correlated_term_has_lkj_and_noncentred_offsets():
 
 
 def test_uncorrelated_term_has_no_correlation():
-    m = bm.Model("Reaction ~ Days + (Days || Subject)", bm.datasets.load("sleepstudy")).build()
+    m = bm.Model("Reaction ~ Days + (Days || Subject)", bm.datasets.load("sleepstudy"), parameterization="noncentered").build()
     free, det = names(m)
     assert "_sd_Subject" in free and "corr_Subject" not in det and "_chol_Subject" not in free
 
@@ -43,7 +43,7 @@ def test_nested_levels_in_graph():
 
 def test_r_equals_z_times_cholesky_transpose():
     """b = z (diag(τ) L)ᵀ: evaluate the graph at a point and compare with numpy."""
-    m = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).build()
+    m = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"), parameterization="noncentered").build()
     ip = m.initial_point()
     rng = np.random.default_rng(0)
     point = {k: rng.normal(size=np.shape(v)) * 0.3 for k, v in ip.items()}
@@ -60,7 +60,7 @@ def test_linear_predictor_gathers_codes():
     from scipy import stats
 
     d = bm.datasets.load("sleepstudy")
-    model = bm.Model("Reaction ~ Days + (Days | Subject)", d)
+    model = bm.Model("Reaction ~ Days + (Days | Subject)", d, parameterization="noncentered")
     m = model.build()
     rng = np.random.default_rng(1)
     point = {k: rng.normal(size=np.shape(v)) * 0.2 for k, v in m.initial_point().items()}
@@ -96,7 +96,7 @@ def test_decov_and_relative_priors_build():
     d = bm.datasets.load("sleepstudy")
     m = bm.Model("Reaction ~ Days + (Days | Subject)", d, priors={"Subject": bm.Prior("decov", relative=True)})
     assert "sd_Subject[Days]" not in m.prior_summary().index
-    free, det = names(m.build())
+    free, det = names(bm.Model("Reaction ~ Days + (Days | Subject)", d, priors={"Subject": bm.Prior("decov", relative=True)}, parameterization="noncentered").build())
     assert {"_tau_Subject", "_pi_Subject"} <= free and "sd_Subject" in det
     m2 = bm.Model("Reaction ~ Days + (1 | Subject)", d, priors={"sd_Subject": bm.Prior("half_normal", sigma=1, relative=True)})
     assert "× sigma" in m2.prior_summary().loc["sd_Subject[Intercept]", "prior"]
@@ -111,7 +111,7 @@ def test_spec_is_frozen_and_serialisable():
         spec.family = "poisson"  # type: ignore[misc]
     d = json.loads(json.dumps(spec.to_dict()))
     assert d["priors"]["corr_Subject"] == {"dist": "lkj", "eta": 1.0}
-    assert d["parameterization"] == {"Subject": "noncentered"}
+    assert d["parameterization"] == {"Subject": "marginal"}
 
 
 def test_every_family_builds():
@@ -135,3 +135,52 @@ def test_every_family_builds():
         m = bm.Model(f, pd.DataFrame({**df, "y": y}), family=fam).build()
         lp = m.compile_logp()(m.initial_point())
         assert np.isfinite(lp), fam
+
+
+def test_auto_picks_marginal_for_gaussian_and_noncentred_otherwise():
+    sleep = bm.datasets.load("sleepstudy")
+    assert bm.Model("Reaction ~ Days + (Days | Subject)", sleep).spec.marginal
+    cbpp = bm.datasets.load("cbpp")
+    spec = bm.Model("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial").spec
+    assert dict(spec.parameterization) == {"herd": "noncentered"}
+    with pytest.raises(bm.BayesMixedError, match="needs family='gaussian'"):
+        bm.Model("cbind(incidence, size - incidence) ~ (1 | herd)", cbpp, family="binomial", parameterization="marginal")
+
+
+@pytest.mark.parametrize(
+    "name, formula",
+    [
+        ("sleepstudy", "Reaction ~ Days + (Days | Subject)"),
+        ("sleepstudy", "Reaction ~ Days + (Days || Subject)"),
+        ("Pastes", "strength ~ 1 + (1 | batch/cask)"),
+        ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
+    ],
+)
+def test_marginal_loglik_equals_dense_multivariate_normal(name, formula):
+    """The Woodbury/sufficient-statistics likelihood equals log N(y | Xβ, σ²I + Z G Zᵀ) built densely."""
+    from scipy import stats
+
+    from bayesmixed.marginal import sparse_z
+
+    model = bm.Model(formula, bm.datasets.load(name), parameterization="marginal")
+    m = model.build()
+    rng = np.random.default_rng(4)
+    point = {k: np.asarray(v) + rng.normal(size=np.shape(v)) * 0.3 for k, v in m.initial_point().items()}
+    blocks = model.design.blocks
+    wanted = [m["beta"], m["sigma"]] + [m[f"sd_{b.label}"] for b in blocks]
+    wanted += [m[f"corr_{b.label}"] for b in blocks if b.correlated]
+    f = m.compile_fn(m.replace_rvs_by_values(wanted), inputs=m.value_vars, on_unused_input="ignore")
+    vals = f(point)
+    beta, sigma, sds = vals[0], vals[1], vals[2 : 2 + len(blocks)]
+    corrs = iter(vals[2 + len(blocks) :])
+    G = []
+    for b, sd in zip(blocks, sds):
+        R = next(corrs) if b.correlated else np.eye(b.k)
+        G.append(np.kron(np.eye(b.n_levels), np.diag(sd) @ R @ np.diag(sd)))
+    from scipy.linalg import block_diag
+
+    Z = sparse_z(model.design).toarray()
+    V = sigma**2 * np.eye(model.design.n) + Z @ block_diag(*G) @ Z.T
+    expected = stats.multivariate_normal(model.design.X @ beta, V).logpdf(model.design.y)
+    pot = m.compile_fn(m.potentiallogp, inputs=m.value_vars, on_unused_input="ignore")(point)
+    np.testing.assert_allclose(pot, expected, rtol=1e-7)

@@ -13,7 +13,8 @@ centred
 
 The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
 no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
-recovered exactly), which decorrelates the intercept from the slopes as rstanarm and brms do.
+recovered exactly), which decorrelates the intercept from the slopes as rstanarm and brms do, and scaled to
+unit SD (priors are rescaled to match), so that NUTS sees coefficients of similar scale.
 
 Posterior names: ``beta`` (dim ``coef``), ``sd_<t>`` (dim ``<t>_coef``), ``corr_<t>`` (dims ``<t>_coef``,
 ``<t>_coef2``), ``r_<t>`` (dims ``<t>``, ``<t>_coef``), ``sigma`` and the family's auxiliaries. Internal
@@ -75,34 +76,44 @@ def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
     return cls(name, **args, dims=dims, shape=shape)
 
 
+def _scaled_prior(p: Prior, scales: np.ndarray) -> Prior:
+    """The prior of ``b · scale`` when ``b`` has prior ``p`` (location-scale families)."""
+    kw = {k: np.asarray(v, dtype=float) for k, v in p.params}
+    for key in ("mu", "sigma", "alpha", "beta", "b", "lower", "upper"):
+        if key in kw and not (p.dist == "student_t" and key == "nu"):
+            kw[key] = kw[key] * scales
+    return Prior(p.dist, relative=p.relative, **kw)
+
+
 def _fixed(spec_priors: dict[str, Prior], design: Design):
-    """Fixed effects on centred columns; returns (η_fixed, γ) with γ = (intercept_c, slopes)."""
-    X = design.X
+    """Fixed effects, sampled on centred and scaled columns (``W`` of :func:`bayesmixed.marginal.fixed_design`);
+    returns (η_fixed, γ) with γ the coefficients of ``W``. ``beta`` holds the coefficients of the user's ``X``."""
+    from ..marginal import fixed_design
+
     names = list(design.x_names)
     has_int = "Intercept" in names
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-    parts = []
-    eta = 0.0
-    if slope_idx:
-        Xs = X[:, slope_idx]
-        means = Xs.mean(axis=0) if has_int else np.zeros(len(slope_idx))
-        Xc = pm.Data("_Xc", Xs - means)
-        prior = _stack([spec_priors[f"beta[{names[j]}]"] for j in slope_idx])
-        b = prior_dist(prior, "_b", shape=len(slope_idx))
-        eta = pt.dot(Xc, b)
+    W, means, scales = fixed_design(design)
+    gammas = []
     if has_int:
         a_c = prior_dist(spec_priors["Intercept"], "_Intercept_c")
-        eta = eta + a_c
-        a = a_c - (pt.dot(means, b) if slope_idx else 0.0)
+        gammas.append(pt.atleast_1d(a_c))
+    if slope_idx:
+        prior = _stack([spec_priors[f"beta[{names[j]}]"] for j in slope_idx])
+        g = prior_dist(_scaled_prior(prior, scales), "_b", shape=len(slope_idx))
+        gammas.append(g)
+        b = g / scales
+    gamma = pt.concatenate(gammas) if gammas else pt.zeros(0)
+    eta = pt.dot(pm.Data("_W", W), gamma) if gammas else 0.0
+    parts = []
     for j, n in enumerate(names):
         if n == "Intercept":
-            parts.append(pt.atleast_1d(a))
+            parts.append(pt.atleast_1d(a_c - (pt.dot(means, b) if slope_idx else 0.0)))
         else:
             k = slope_idx.index(j)
             parts.append(b[k : k + 1])
     if parts:
         pm.Deterministic("beta", pt.concatenate(parts), dims="coef")
-    gamma = pt.concatenate(([pt.atleast_1d(a_c)] if has_int else []) + ([b] if slope_idx else []))
     return eta, gamma
 
 

@@ -71,6 +71,13 @@ family_fun <- switch(opt$family,
 form <- stats::as.formula(opt$formula)
 
 # -------------------------------------------------------------------- fit ---
+set_stat("load_before", tryCatch(as.numeric(strsplit(readLines("/proc/loadavg"), " ")[[1]][1]),
+                                 error = function(e) NA_real_))
+cpu_time <- function() {
+  p <- proc.time()
+  sum(p[c("user.self", "sys.self", "user.child", "sys.child")], na.rm = TRUE)
+}
+cpu0 <- cpu_time()
 t0 <- proc.time()[["elapsed"]]
 if (tool == "rstanarm") {
   if (opt$family == "gaussian") {
@@ -98,6 +105,7 @@ if (tool == "rstanarm") {
   stop("unknown tool: ", tool)
 }
 set_stat("wall_s", proc.time()[["elapsed"]] - t0)
+set_stat("cpu_s", cpu_time() - cpu0)  # reaped children (compiler, PSOCK workers) included
 
 elapsed <- rstan::get_elapsed_time(stanfit)
 set_stat("sampling_s", max(rowSums(elapsed)))  # chains run in parallel

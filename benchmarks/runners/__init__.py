@@ -67,7 +67,11 @@ def run_fit(tool: str, settings: Settings, workdir: Path, *, case: Case | None =
         params, stats = read_r_output(outdir)
         n_chains, n_draws = int(stats["n_chains"]), int(stats["n_draws_per_chain"])
         rec = {**base, "status": "ok", "wall_s": stats["wall_s"], "sampling_s": stats.get("sampling_s"),
-               "load_s": stats.get("load_s"), "process_wall_s": proc.process_wall_s,
+               "load_s": stats.get("load_s"),
+               # rstan's parallel chains run in PSOCK workers that R does not reap: their CPU time
+               # is invisible to proc.time(), so CPU s is only reported for sequential chains.
+               "cpu_s": stats.get("cpu_s") if settings.cores == 1 else None,
+               "load_before": stats.get("load_before"), "process_wall_s": proc.process_wall_s,
                "peak_rss_mb": proc.peak_rss_mb, "params": params,
                "info": {"versions": {k[len("version_"):]: v for k, v in stats.items() if k.startswith("version_")}},
                **efficiency(params, wall_s=stats["wall_s"], n_chains=n_chains, n_draws=n_draws,
