@@ -38,6 +38,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+
 from .design import Design, GroupBlock
 from .errors import BayesMixedError
 
@@ -276,6 +277,11 @@ def compare(
     elpds = {}
     for name, m in models.items():
         if isinstance(m, ELPDData):
+            kind = "waic" if "elpd_waic" in m.index else "loo"
+            if f"{kind}_i" not in m.index:
+                raise BayesMixedError(
+                    f"the estimate of {name!r} has no pointwise values: compute it with pointwise=True"
+                )
             elpds[name] = m
         elif isinstance(m, Fit):
             elpds[name] = loo(m, pointwise=True, by=by) if ic == "loo" else waic(m, pointwise=True, by=by)
@@ -416,6 +422,7 @@ def _refit_fold(
 
 
 _KFOLD_CLASS: list[type] = []
+KFoldELPDData: type  # the class itself is made on first access, by the module's __getattr__ below
 
 
 def _kfold_class() -> type:
@@ -550,7 +557,8 @@ def kfold(
         elpd_i[r["units"]] = r["elpd_i"]
         unit_fold[r["units"]] = r["fold"]
     refits = pd.DataFrame(
-        [{key: r[key] for key in ("fold", "n_test", "divergences", "max_rhat", "min_ess_bulk", "seconds")} for r in results]
+        [{key: r[key] for key in ("fold", "n_test", "divergences", "max_rhat", "min_ess_bulk", "seconds")}
+         for r in results]
     ).set_index("fold")
     lppd_i = None
     if "log_likelihood" in fit.idata.groups() and "y" in fit.idata.log_likelihood:

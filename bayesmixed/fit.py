@@ -6,6 +6,7 @@ modules) over ``fit.idata`` and ``fit.design``.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ def sample_fit(
             target_accept=target_accept,
             progressbar=progressbar,
             cores=cores,
+            structure=json.dumps(spec.to_dict(), sort_keys=True),
         )
     except KeyboardInterrupt:
         raise KeyboardInterrupt("sampling interrupted by the user; nothing was written") from None

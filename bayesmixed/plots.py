@@ -134,9 +134,8 @@ def caterpillar(fit: Fit, group: str, term: str | None = None, prob: float = 0.9
         ax.hlines(ypos, lo50[order], hi50[order], color=col, lw=2.6, zorder=3)
         e = excl[order]
         size = 16 if J <= 60 else 9
-        ax.scatter(m[order][e], ypos[e], s=size, color=BLUE, zorder=4, label=f"{pct} interval excludes 0 ({int(excl.sum())})")
-        ax.scatter(m[order][~e], ypos[~e], s=size, facecolor="white", edgecolor=GREY, zorder=4,
-                   label=f"includes 0 ({int((~excl).sum())})")
+        ax.scatter(m[order][e], ypos[e], s=size, color=BLUE, zorder=4)
+        ax.scatter(m[order][~e], ypos[~e], s=size, facecolor="white", edgecolor=GREY, zorder=4)
         ax.set_ylim(-0.8, J - 0.2)
         if J <= max_labels:
             ax.set_yticks(ypos)
@@ -145,11 +144,19 @@ def caterpillar(fit: Fit, group: str, term: str | None = None, prob: float = 0.9
             ax.set_yticks([])
             ax.set_ylabel(f"{J} levels, sorted")
         ax.grid(axis="y", visible=False)
-        ax.set_title(f"{c}" if len(coefs) > 1 else f"{blk.label}: {c}")
+        head = f"{c}" if len(coefs) > 1 else f"{blk.label}: {c}"
+        ax.set_title(f"{head}  ({int(excl.sum())} of {J} exclude 0)")
         ax.set_xlabel(f"deviation from population{_scale_label(fit)}")
-        ax.legend(loc="lower right", handletextpad=0.3, borderaxespad=0.2)
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=BLUE, marker="o", ms=4, lw=1.2, label=f"{pct} interval excludes 0"),
+        Line2D([], [], color=GREY, marker="o", ms=4, mfc="white", lw=1.2, label="includes 0"),
+        Line2D([], [], color=GREY, lw=2.6, label="50% interval"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     if len(coefs) > 1:
-        fig.suptitle(f"Random effects of {blk.label} (mean, 50% and {pct} intervals)", fontsize=10)
+        fig.suptitle(f"Random effects of {blk.label}: posterior means, 50% and {pct} intervals", fontsize=10)
     return fig
 
 
@@ -280,8 +287,8 @@ def shrinkage2d(fit: Fit, group: str, coefs: tuple[str, str] | None = None, leve
 def _uniform_legend(ax) -> None:
     """A legend whose markers all have one size (scatter sizes encode group size, not category)."""
     leg = ax.legend(loc="best", fontsize=7)
-    for h in leg.legend_handles:
-        if hasattr(h, "set_sizes"):
+    for h, t in zip(leg.legend_handles, leg.get_texts()):
+        if hasattr(h, "set_sizes") and t.get_text().startswith(("no pooling", "partial pooling")):
             h.set_sizes([24])
 
 
@@ -630,7 +637,7 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
             ax.set_xticklabels(np.asarray(blk.levels, dtype=object)[order], rotation=90, fontsize=7)
         ax.grid(axis="x", visible=False)
         ax.set_title(f"Level means of {blk.label}")
-        ax.legend(loc="best")
+        ax.legend(loc="upper left")
     return fig
 
 

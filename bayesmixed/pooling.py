@@ -494,7 +494,7 @@ def level_information(
     """
     from scipy import sparse
 
-    from .summaries import _observation_variance, linear_predictor
+    from .summaries import linear_predictor
 
     blk = design.block(label)
     S_all = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
@@ -513,7 +513,7 @@ def level_information(
         eta = linear_predictor(idata, design, idx)
         _, ginv, dmu = _link(link)
         mu = _clip_mean(family, link, ginv(eta))
-        var = _observation_variance(family, mu, idata, idx, design.trials)  # proportions for binomial
+        var = _observation_variance(family, mu, idata, idx, design.trials)
         W = dmu(eta) ** 2 / np.maximum(var, 1e-300)
         if design.trials is not None:
             W = np.where(np.asarray(design.trials) > 0, W, 0.0)
@@ -545,6 +545,31 @@ def level_pooling(idata, design: Design, family: str, link: str, label: str) -> 
         A = np.eye(k) + np.einsum("sab,sjbc->sjac", G, info)
         omega = np.einsum("sjcc->sjc", np.linalg.inv(A))
     return omega, ratio
+
+
+def _observation_variance(family: str, mu: np.ndarray, idata, idx: np.ndarray, trials) -> np.ndarray:
+    """Var(y_i | μ_i) per draw and row (binomial: of the proportion, ``μ(1 − μ)/n``)."""
+
+    def aux(name: str) -> np.ndarray:
+        return draws_of(idata, name)[idx][:, None]
+
+    if family in ("gaussian", "student_t"):
+        return np.broadcast_to(aux("sigma") ** 2, mu.shape)
+    if family == "binomial":
+        return mu * (1 - mu) / np.maximum(np.asarray(trials, dtype=float), 1.0)
+    if family == "bernoulli":
+        return mu * (1 - mu)
+    if family == "poisson":
+        return mu
+    if family == "negative_binomial":
+        return mu + mu**2 / aux("alpha")
+    if family == "gamma":
+        return mu**2 / aux("alpha")
+    if family == "inverse_gaussian":
+        return mu**3 / aux("lam")
+    if family == "beta":
+        return mu * (1 - mu) / (1 + aux("phi"))
+    raise ValueError(f"unknown family {family!r}")
 
 
 # --------------------------------------------------------------------------------------- shrinkage

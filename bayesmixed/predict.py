@@ -236,7 +236,8 @@ def _trials_arg(data: pd.DataFrame, trials) -> np.ndarray:
 
 def _encode_block(b: GroupBlock, data: pd.DataFrame, state, groups: str):
     g = b.term
-    Z, znames = model_matrix(tuple(t for t in g.terms if not t.is_intercept), g.has_intercept, data, state, False, str(g))
+    terms = tuple(t for t in g.terms if not t.is_intercept)
+    Z, znames = model_matrix(terms, g.has_intercept, data, state, False, str(g))
     if znames != b.coef_names:  # pragma: no cover
         raise DataError(f"new_data give the columns {znames} for {g}, the model has {b.coef_names}")
     own_codes, own_levels = _factor_codes(g, data, None)

@@ -6,12 +6,55 @@ from __future__ import annotations
 import importlib.util
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .errors import BayesMixedError
 
-__all__ = ["SAMPLERS", "available_samplers", "resolve_sampler", "run_nuts", "SamplerInfo"]
+__all__ = ["SAMPLERS", "available_samplers", "resolve_sampler", "run_nuts", "SamplerInfo", "clear_compile_cache"]
+
+# compiled nutpie models by structure (see _structure_key); the data of a new fit is swapped in with with_data
+_COMPILED: "OrderedDict[str, Any]" = OrderedDict()
+_CACHE_SIZE = 32
+
+
+def clear_compile_cache() -> None:
+    """Forget every compiled model (the next fit of each structure compiles again)."""
+    _COMPILED.clear()
+
+
+def _data_values(model) -> dict[str, Any]:
+    return {v.name: v.get_value() for v in model.data_vars}
+
+
+def _structure_key(model, structure: str) -> str:
+    """What a compiled model depends on besides the values of its data containers: the spec (family, priors,
+    parameterisation), the coordinates and the shapes and types of the data."""
+    coords = {k: list(v) for k, v in model.coords.items() if k != "obs"}
+    shapes = {k: (np.shape(v), str(np.asarray(v).dtype)) for k, v in _data_values(model).items()}
+    return repr((structure, sorted(coords.items()), sorted(shapes.items())))
+
+
+def _compile_nutpie(model, structure: str | None):
+    import nutpie
+
+    if structure is None:
+        return nutpie.compile_pymc_model(model), False
+    key = _structure_key(model, structure)
+    if key in _COMPILED:
+        _COMPILED.move_to_end(key)
+        compiled = _COMPILED[key]
+        shared = getattr(compiled, "shared_data", {})
+        updates = {k: v for k, v in _data_values(model).items() if k in shared}
+        return compiled.with_data(**updates), True
+    compiled = nutpie.compile_pymc_model(model)
+    _COMPILED[key] = compiled
+    while len(_COMPILED) > _CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    return compiled, False
 
 SAMPLERS = ("nutpie", "pymc", "numpyro", "blackjax")
 _MODULE = {"nutpie": "nutpie", "pymc": "pymc", "numpyro": "numpyro", "blackjax": "blackjax"}
@@ -49,6 +92,7 @@ class SamplerInfo:
     versions: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     parameterization: dict[str, str] = field(default_factory=dict)
+    compile_cache_hit: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +105,7 @@ class SamplerInfo:
             "versions": dict(self.versions),
             "timings": dict(self.timings),
             "parameterization": dict(self.parameterization),
+            "compile_cache_hit": self.compile_cache_hit,
         }
 
 
@@ -87,8 +132,14 @@ def run_nuts(
     target_accept: float,
     progressbar: bool,
     cores: int | None = None,
+    structure: str | None = None,
 ):
-    """Sample ``model`` with NUTS; returns ``(idata, SamplerInfo)``."""
+    """Sample ``model`` with NUTS; returns ``(idata, SamplerInfo)``.
+
+    With ``structure`` (a text that identifies everything about the model except its data, e.g. the spec as
+    JSON), nutpie reuses a model compiled earlier in this process for the same structure and data shapes, and
+    only swaps in the new data: a refit does not pay compilation again.
+    """
     import pymc as pm
 
     info = SamplerInfo(sampler, draws, tune, chains, seed, target_accept, _versions(sampler))
@@ -97,8 +148,9 @@ def run_nuts(
         import nutpie
 
         t0 = time.perf_counter()
-        compiled = nutpie.compile_pymc_model(model)
+        compiled, cached = _compile_nutpie(model, structure)
         t1 = time.perf_counter()
+        info.compile_cache_hit = cached
         idata = nutpie.sample(
             compiled,
             draws=draws,

@@ -43,7 +43,9 @@ def _as_name(e, what: str) -> str:
     return e.name
 
 
-def _trials_and_placeholders(f: Formula, fam_name: str, data: pd.DataFrame, trials) -> tuple[pd.DataFrame, pd.Series | None]:
+def _trials_and_placeholders(
+    f: Formula, fam_name: str, data: pd.DataFrame, trials
+) -> tuple[pd.DataFrame, pd.Series | None]:
     """A copy of ``data`` with valid placeholder responses, and the numbers of trials (binomial)."""
     r = f.response
     d = data.copy()
@@ -136,7 +138,9 @@ def _corr(params: Mapping, b) -> np.ndarray:
     C = np.asarray(v, dtype=float)
     if C.ndim == 0:
         if b.k != 2:
-            raise DataError(f"params['corr'][{b.label!r}] must be a {b.k} x {b.k} matrix (a scalar needs 2 coefficients)")
+            raise DataError(
+                f"params['corr'][{b.label!r}] must be a {b.k} x {b.k} matrix (a scalar needs 2 coefficients)"
+            )
         C = np.array([[1.0, float(C)], [float(C), 1.0]])
     if C.shape != (b.k, b.k) or not np.allclose(C, C.T) or not np.allclose(np.diag(C), 1.0):
         raise DataError(f"params['corr'][{b.label!r}] must be a symmetric {b.k} x {b.k} matrix with unit diagonal")

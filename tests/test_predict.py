@@ -146,9 +146,8 @@ def test_grouping_column_not_needed_when_excluded(fake):
 def test_stateful_transforms_and_levels_are_reused(synthetic_fit):
     """scale() uses the fitted mean and SD; a categorical predictor keeps the fitted levels and contrasts."""
     rng = np.random.default_rng(0)
-    data = pd.DataFrame(
-        {"y": rng.normal(size=60), "x": rng.normal(5, 2, 60), "g": np.repeat(list("abcdef"), 10), "c": ["u", "v", "w"] * 20}
-    )
+    data = pd.DataFrame({"y": rng.normal(size=60), "x": rng.normal(5, 2, 60), "g": np.repeat(list("abcdef"), 10),
+                         "c": ["u", "v", "w"] * 20})
     params = {"beta": {"Intercept": 1.0, "scale(x)": 2.0, "cv": 0.5, "cw": -1.0}, "sd": {"g": [1.0]}, "sigma": 1.0}
     fit = synthetic_fit("y ~ scale(x) + c + (1 | g)", data, params)
     new = pd.DataFrame({"x": [5.0, 9.0], "c": ["w", "u"], "g": ["a", "a"]})
@@ -184,7 +183,8 @@ def test_posterior_predictive_group(fake):
     assert "observed_data" in new.idata.groups()
     np.testing.assert_array_equal(new.idata.observed_data["y"].values, fake.design.y)
     # replicated data scatter around the fitted means with the residual SD
-    resid = pp.values.reshape(-1, fake.design.n) - fake.predict(kind="mean", draws=True)[1].values.reshape(-1, fake.design.n)
+    mu = fake.predict(kind="mean", draws=True)[1].values
+    resid = (pp.values - mu).reshape(-1, fake.design.n)
     assert abs(resid.std() / 25.0 - 1) < 0.05
 
 

@@ -27,6 +27,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from types import SimpleNamespace
+
 from ..design import Design, GroupBlock
 from ..priors import Prior
 from ..spec import ModelSpec
@@ -102,13 +104,13 @@ def _fixed(spec_priors: dict[str, Prior], design: Design):
         prior = _stack([spec_priors[f"beta[{names[j]}]"] for j in slope_idx])
         g = prior_dist(_scaled_prior(prior, scales), "_b", shape=len(slope_idx))
         gammas.append(g)
-        b = g / scales
+        b = g / pm.Data("_x_scales", scales)
     gamma = pt.concatenate(gammas) if gammas else pt.zeros(0)
     eta = pt.dot(pm.Data("_W", W), gamma) if gammas else 0.0
     parts = []
     for j, n in enumerate(names):
         if n == "Intercept":
-            parts.append(pt.atleast_1d(a_c - (pt.dot(means, b) if slope_idx else 0.0)))
+            parts.append(pt.atleast_1d(a_c - (pt.dot(pm.Data("_x_means", means), b) if slope_idx else 0.0)))
         else:
             k = slope_idx.index(j)
             parts.append(b[k : k + 1])
@@ -189,14 +191,20 @@ def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma):
     :mod:`bayesmixed.marginal`): cost per gradient O(q³) from sufficient statistics, independent of n."""
     from ..marginal import sufficient_stats
 
-    st = sufficient_stats(design)
+    st0 = sufficient_stats(design)
+    # data containers (not constants), so that a compiled model can be reused on new data of the same shape
+    st = SimpleNamespace(
+        **{k: pm.Data(f"_{k}", getattr(st0, k)) for k in ("WtW", "Wty", "ZtW", "Zty", "yty", "ZtZ")},
+        n=pm.Data("_n", float(st0.n)),
+        q=st0.q,
+    )
     s2 = sigma**2
     rr = st.yty - 2.0 * pt.dot(gamma, st.Wty) + pt.dot(gamma, pt.dot(st.WtW, gamma))
     if len(design.blocks) == 1 and design.blocks[0].k <= 2:
         # one term: A is block diagonal with J blocks A_j = Lᵀ Z_jᵀZ_j L + σ² I_k; k ≤ 2 in closed form
         b = design.blocks[0]
         J, k = b.n_levels, b.k
-        S = np.stack([st.ZtZ[j * k : (j + 1) * k, j * k : (j + 1) * k] for j in range(J)])  # (J, k, k)
+        S = pm.Data("_S", np.stack([st0.ZtZ[j * k : (j + 1) * k, j * k : (j + 1) * k] for j in range(J)]))  # (J, k, k)
         sd, chol = _covariance(b, priors, sigma)
         L = chol if chol is not None else pt.diag(sd)
         Ztr = (st.Zty - pt.dot(st.ZtW, gamma)).reshape((J, k))
