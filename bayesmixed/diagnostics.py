@@ -26,9 +26,10 @@ tree depth
 prior-to-posterior contraction
     For every θ parameter (random-effect SDs and correlations): ``1 − Var(posterior) / Var(prior)``
     (Betancourt 2018). Near 1: the data inform it; near 0 (below 0.1): the prior is talking. The prior
-    variance is exact for the standard distributions and from prior draws in NumPy otherwise; where it is
-    infinite (half-Cauchy, half-t with ν ≤ 2) the contraction of the squared inter-quartile range is used
-    instead (column ``measure``).
+    variance is exact for the standard distributions; where it is infinite (half-Cauchy, half-t with ν ≤ 2)
+    the contraction of the squared inter-quartile range (prior IQR from NumPy draws) is used instead (column
+    ``measure``). Because heavy-tailed priors hide most of their variance in the tails, the IQR form is
+    reported too and a parameter is flagged when either is below the threshold.
 """
 
 from __future__ import annotations
@@ -299,7 +300,11 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
 
     Index ``parameter`` (``sd_Subject[Days]``, ``corr_Subject[Intercept,Days]``); columns ``prior``,
     ``prior_sd``, ``posterior_sd``, ``contraction`` and ``measure`` (``"variance"``, or ``"IQR²"`` where the
-    prior variance is infinite: then ``1 − (IQR_post/IQR_prior)²`` with the prior's IQR from NumPy draws).
+    prior variance is infinite: then ``1 − (IQR_post/IQR_prior)²`` with the prior's IQR from NumPy draws),
+    and ``contraction_iqr``, always the IQR form. The variance of a heavy-tailed prior (the default
+    half-Student-t with ν = 3) sits in tails that a thousand posterior draws rarely visit, so a posterior equal
+    to its prior can still show a large variance contraction; the IQR form does not have this blind spot, and
+    :func:`diagnose` flags a parameter when either form is small.
     """
     rng = np.random.default_rng(seed)
     sigma_prior = priors.get("sigma")
@@ -310,24 +315,25 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
         else:
             post = draws_of(idata, f"corr_{addr[1]}")[:, addr[2], addr[3]]
         _, var = prior_moments(p, k, sigma_prior)
+        draws = sample_prior(p, n_prior, rng, k, a)
+        if p.relative and sigma_prior is not None:
+            draws = draws * sample_prior(sigma_prior, n_prior, rng)
+        iqr_prior = float(np.subtract(*np.quantile(draws, [0.75, 0.25])))
+        iqr_post = float(np.subtract(*np.quantile(post, [0.75, 0.25])))
+        c_iqr = 1.0 - (iqr_post / iqr_prior) ** 2
         if np.isfinite(var):
             measure = "variance"
             prior_sd = float(np.sqrt(var))
             c = 1.0 - float(np.var(post, ddof=1)) / var
         else:
-            draws = sample_prior(p, n_prior, rng, k, a)
-            if p.relative and sigma_prior is not None:
-                draws = draws * sample_prior(sigma_prior, n_prior, rng)
-            iqr_prior = float(np.subtract(*np.quantile(draws, [0.75, 0.25])))
-            iqr_post = float(np.subtract(*np.quantile(post, [0.75, 0.25])))
             measure = "IQR²"
             prior_sd = np.inf
-            c = 1.0 - (iqr_post / iqr_prior) ** 2
+            c = c_iqr
         rows.append(
             dict(parameter=name, prior=str(p), prior_sd=prior_sd, posterior_sd=float(np.std(post, ddof=1)),
-                 contraction=c, measure=measure)
+                 contraction=c, measure=measure, contraction_iqr=c_iqr)
         )
-    cols = ["parameter", "prior", "prior_sd", "posterior_sd", "contraction", "measure"]
+    cols = ["parameter", "prior", "prior_sd", "posterior_sd", "contraction", "measure", "contraction_iqr"]
     return pd.DataFrame(rows, columns=cols).set_index("parameter")
 
 
@@ -507,7 +513,7 @@ def diagnose(
                 tuple(sds) + (f"r_{label}",), fix,
             ))
             funnel_labels.add(label)
-        elif current == "noncentered" and (at_small or (poor and frac is not None and frac >= 0.8)):
+        elif current == "noncentered" and (at_small or (bool(rows) and ess < need and frac is not None and frac >= 0.8)):
             if rec == "centered" or (frac is not None and frac >= 0.8):
                 fix = {"parameterization": _param_fix(param, label, "centered")}
                 step = (f"the data are strong for this term: centre it, "
@@ -604,9 +610,10 @@ def diagnose(
     try:
         contr = contraction(idata, design, spec.prior_dict())
     except (KeyError, ValueError):
-        contr = pd.DataFrame(columns=["prior", "prior_sd", "posterior_sd", "contraction", "measure"])
-    for name in contr.index[contr["contraction"] < contraction_min]:
-        c = float(contr.loc[name, "contraction"])
+        contr = pd.DataFrame(columns=["prior", "prior_sd", "posterior_sd", "contraction", "measure", "contraction_iqr"])
+    low_c = np.minimum(contr["contraction"].astype(float), contr["contraction_iqr"].astype(float))
+    for name in contr.index[low_c < contraction_min]:
+        c = float(low_c[name])
         if name.startswith("corr_"):
             label = name[5:].split("[")[0]
             step = (f"the data say little about this correlation: report it as prior-driven, or drop it with the "

@@ -68,6 +68,7 @@ def sample_fit(
         raise KeyboardInterrupt("sampling interrupted by the user; nothing was written") from None
     info.timings["build"] = t_build
     info.parameterization = dict(spec.parameterization)
+    info.parameterization_reason = dict(spec.parameterization_reason)
     idata = _public(idata, design)
     if spec.marginal:
         from .marginal import draw_random_effects

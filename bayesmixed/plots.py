@@ -213,7 +213,7 @@ def shrinkage(fit: Fit, group: str, term: str | None = None, x: str = "auto", pr
             ax.axhline(pop[0], color=BLACK, ls="-", lw=0.9, zorder=2, label="population (fitted model)")
         else:
             ax.scatter(xpos, pop, marker="_", s=60, color=BLACK, zorder=2, label="population (fitted model)")
-        ax.set_ylabel(f"{c}{_scale_label(fit)}")
+        ax.set_ylabel(f"{c} of {blk.label}{_scale_label(fit)}")
         s = t["shrinkage"].to_numpy(float)
         med = np.nanmedian(s) if np.isfinite(s).any() else np.nan
         ax.set_title(f"{blk.label}: {c}  (median shrinkage {med:.2f})")
@@ -631,10 +631,12 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
             ax.scatter(pos[out], obs[order][out], s=18 if J <= 60 else 8, color=ORANGE, zorder=4,
                        label=f"outside the interval ({int(out.sum())} of {J})")
         ax.set_xlabel(f"levels of {blk.label}, sorted by {what}")
-        ax.set_ylabel(f"{_observed(fit)[1]}, level mean" if d.trials is None else f"{_success_label(fit)} / trials, per level")
+        ax.set_ylabel(f"{d.response_label} (level mean)" if d.trials is None else f"{_success_label(fit)} / trials (per level)")
         if J <= 30:
+            labels = np.asarray(blk.levels, dtype=object)[order]
+            short = J <= 12 and max(len(str(v)) for v in labels) <= 4
             ax.set_xticks(pos)
-            ax.set_xticklabels(np.asarray(blk.levels, dtype=object)[order], rotation=90, fontsize=7)
+            ax.set_xticklabels(labels, rotation=0 if short else 90, fontsize=8 if short else 7)
         ax.grid(axis="x", visible=False)
         ax.set_title(f"Level means of {blk.label}")
         ax.legend(loc="upper left")

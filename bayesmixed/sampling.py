@@ -92,6 +92,7 @@ class SamplerInfo:
     versions: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     parameterization: dict[str, str] = field(default_factory=dict)
+    parameterization_reason: dict[str, str] = field(default_factory=dict)
     compile_cache_hit: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -105,6 +106,7 @@ class SamplerInfo:
             "versions": dict(self.versions),
             "timings": dict(self.timings),
             "parameterization": dict(self.parameterization),
+            "parameterization_reason": dict(self.parameterization_reason),
             "compile_cache_hit": self.compile_cache_hit,
         }
 

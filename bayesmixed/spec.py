@@ -28,7 +28,10 @@ class ModelSpec:
     priors
         ``(name, Prior)`` pairs for every parameter (defaults already filled in).
     parameterization
-        ``(term label, "noncentered" | "centered")`` for every random-effect term.
+        ``(term label, "noncentered" | "centered" | "marginal")`` for every random-effect term.
+    parameterization_reason
+        ``(term label, why)``: how ``"auto"`` chose (empty when the user chose). Not part of
+        :meth:`to_dict`: it explains the model, it does not define it.
     """
 
     formula: str
@@ -36,6 +39,7 @@ class ModelSpec:
     link: str
     priors: tuple[tuple[str, Prior], ...]
     parameterization: tuple[tuple[str, str], ...]
+    parameterization_reason: tuple[tuple[str, str], ...] = ()
 
     @property
     def family_obj(self) -> Family:
@@ -93,9 +97,11 @@ def make_spec(
     """Check the response against the family, resolve priors and parameterisation.
 
     ``"auto"`` picks ``"marginal"`` (random effects integrated out exactly) for Gaussian identity-link
-    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all, and
-    ``"noncentered"`` otherwise. ``"marginal"`` applies to the whole model; ``"centered"`` and
-    ``"noncentered"`` can be chosen per term with a dict.
+    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all;
+    otherwise it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
+    strongly each level's data inform its effect (:mod:`bayesmixed.autoparam`); ``spec.parameterization_reason``
+    says why. ``"marginal"`` applies to the whole model; ``"centered"`` and ``"noncentered"`` can be chosen per
+    term with a dict.
     """
     from .marginal import MAX_Q, random_effects_dim
 
@@ -104,10 +110,23 @@ def make_spec(
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.blocks]
     can_marginalise = fam.name == "gaussian" and link == "identity" and bool(labels)
+    reason: dict[str, str] = {}
     if isinstance(parameterization, str):
         choice = _normalise_param(parameterization)
         if choice == "auto":
-            choice = "marginal" if can_marginalise and random_effects_dim(design) <= MAX_Q else "noncentered"
+            if can_marginalise and random_effects_dim(design) <= MAX_Q:
+                choice = "marginal"
+                reason = {lab: "auto: Gaussian identity-link model, random effects integrated out exactly"
+                          for lab in labels}
+            else:
+                from .autoparam import choose
+
+                param, why = choose(design, fam.name, link)
+                reason = {lab: f"auto: {why[lab]}" for lab in labels}
+                return ModelSpec(
+                    formula=design.formula.text, family=fam.name, link=link, priors=tuple(resolved.items()),
+                    parameterization=tuple(param.items()), parameterization_reason=tuple(reason.items()),
+                )
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
                 "parameterization='marginal' integrates the random effects out exactly, which needs "
@@ -133,4 +152,5 @@ def make_spec(
         link=link,
         priors=tuple(resolved.items()),
         parameterization=tuple(param.items()),
+        parameterization_reason=tuple(reason.items()),
     )

@@ -60,6 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         from .runners.python_tools import PYTHON_TOOLS, Settings, load_bayesmixed_data
 
         fit_fn, uses_bm_loader = PYTHON_TOOLS[args.tool]
+        # The PyMC stack is imported before the clock starts for every tool alike: bambi imports
+        # pymc at `import bambi`, bayesmixed (lazily) inside `fit`, and nutpie is imported inside
+        # pm.sample, so leaving this to the tools would charge some of them for imports and not others.
+        import arviz  # noqa: F401
+        import nutpie  # noqa: F401
+        import pymc  # noqa: F401
+
         if uses_bm_loader:
             import bayesmixed  # (import time is reported, not timed as part of the fit)
 

@@ -116,7 +116,7 @@ def speed_table(results: list[dict[str, Any]]) -> list[str]:
         if r.get("status") != "ok":
             reason = r["status"]
             err = (r.get("error") or "").strip().splitlines()
-            if err and r["status"] in ("not installed", "not available", "error"):
+            if err and r["status"] in ("not installed", "not available", "error", "timeout"):
                 reason += ": " + err[-1][:120]
             lines.append(f"| {r['case']} | {_tool_label(r)} |" + " |" * 12 + f" {_md(reason)} |")
             continue
@@ -251,12 +251,21 @@ def render(record: dict[str, Any]) -> str:
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
+    ]
+    revs = list(dict.fromkeys(r["bayesmixed_rev"] for r in record.get("results", []) + record.get("sweep", [])
+                              if r.get("bayesmixed_rev")))
+    if revs:
+        out += [f"bayesmixed source: git {', '.join(revs)}"
+                + (" -- **the source changed during the run**" if len(revs) > 1 else "")
+                + " (`+dirty.<digest>`: uncommitted changes in `bayesmixed/`).", ""]
+    out += [
         "How to read it (see `benchmarks/README.md`): *wall s* is the whole fit call (build + compile + sample), "
-        "imports and data loading excluded; ESS and R-hat are rank-normalised, taken over the population-level "
-        "parameters only (fixed effects, group SDs, correlations, residual SD); *of which sampling s* is the "
-        "sampler's own timing of warmup + draws (the rest of *wall s* is building and compiling); "
+        "imports (the tool and the PyMC stack) and data loading excluded; ESS and R-hat are rank-normalised, "
+        "taken over the population-level parameters only (fixed effects, group SDs, correlations, residual "
+        "SD); *of which sampling s* is the sampler's own timing of warmup + draws (the rest of *wall s* is "
+        "building and compiling); "
         "*CPU s* = user + system CPU time of the fit call (children included); *load* = the 1-minute load "
-        "average when the fit started (above the core count, other work competed for the CPUs); "
+        "average when the fit started (it still contains the previous fit's chains); "
         "*ESS/s* = min bulk ESS / wall s; "
         "*ESS/draw* = min bulk ESS / all post-warmup draws; *grad/draw* = leapfrog steps / post-warmup draws; "
         "*peak RSS* = largest resident set of any process of the fit. ⚠ marks fits that are not results "
@@ -264,6 +273,14 @@ def render(record: dict[str, Any]) -> str:
         "",
     ]
     results = collapse(record.get("results", []))
+    loads = [r["load_before"] for r in results + record.get("sweep", []) if r.get("load_before") is not None]
+    cores = m.get("cores") or 1
+    if loads and max(loads) > cores + 0.5:
+        out += [f"**Other work shared the machine during this run** (1-minute load average up to "
+                f"{max(loads):.1f} on {cores} cores at the start of a fit, see the *load* column; the "
+                "benchmark's own previous fit accounts for up to about the number of chains): seconds are "
+                "inflated, unevenly between fits. Compare ratios, CPU s and the per-draw columns rather than "
+                "absolute times.", ""]
     if s.get("repeats", 1) > 1:
         out += [f"Each fit was repeated {s['repeats']} times (each in a fresh process); the tables show "
                 "the repeat with the median wall time, the notes the range.", ""]

@@ -9,7 +9,8 @@ non-centred
     ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
     Cholesky factor of the correlation matrix (LKJ prior), or ``r = _z · sd`` for ``||`` terms and ``k = 1``.
 centred
-    ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly.
+    ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly; the first centred term with
+    an intercept samples its level means ``m_j = β₀ + r_j`` instead (hierarchical centring of the intercept).
 
 The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
 no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
@@ -116,7 +117,7 @@ def _fixed(spec_priors: dict[str, Prior], design: Design):
             parts.append(b[k : k + 1])
     if parts:
         pm.Deterministic("beta", pt.concatenate(parts), dims="coef")
-    return eta, gamma
+    return eta, gamma, (a_c if has_int else None)
 
 
 def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
@@ -166,16 +167,45 @@ def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
     return sd, chol
 
 
-def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma):
-    """Contribution of one term to the linear predictor (non-centred or centred)."""
+def _absorbing_term(spec: ModelSpec, design: Design) -> GroupBlock | None:
+    """The centred term that takes the intercept into its level means (see :func:`_block`): the first centred
+    term with an ``Intercept`` coefficient, when the model has a fixed intercept."""
+    if "Intercept" not in design.x_names or spec.marginal:
+        return None
+    for b in design.blocks:
+        if spec.param_of(b.label) == "centered" and "Intercept" in b.coef_names:
+            return b
+    return None
+
+
+def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, intercept=None):
+    """Contribution of one term to the linear predictor (non-centred or centred).
+
+    ``intercept`` (a centred term only): the fixed intercept, which the term then carries in its level means,
+    ``m_j ~ Normal(β₀, G)`` with ``r_j = m_j − β₀``, and the caller leaves it out of ``X β``. Hierarchical
+    centring (Gelfand, Sahu & Carlin 1995): when the levels' data are strong, the data inform ``β₀ + r_j``,
+    and sampling ``r_j`` and ``β₀`` separately leaves a ridge along which ``β₀`` rises as every ``r_j`` falls
+    (R-hat above 1.02 for the intercept of simulated binomial and inverse-Gaussian models with 2 × 500 draws);
+    sampling the level means removes it.
+    """
     lab = b.label
     sd, chol = _covariance(b, priors, sigma)
     dims = (lab, f"{lab}_coef")
     if spec.param_of(lab) == "centered":
-        if chol is not None:
+        if intercept is not None:
+            i0 = b.coef_names.index("Intercept")
+            mu = pt.set_subtensor(pt.zeros(b.k)[i0], intercept)
+            if chol is not None:
+                m = pm.MvNormal(f"_m_{lab}", mu=mu, chol=chol, dims=dims)
+            else:
+                m = pm.Normal(f"_m_{lab}", mu=mu, sigma=sd, dims=dims)
+            r = pm.Deterministic(f"r_{lab}", m - mu, dims=dims)
+        elif chol is not None:
             r = pm.MvNormal(f"r_{lab}", mu=np.zeros(b.k), chol=chol, dims=dims)
         else:
             r = pm.Normal(f"r_{lab}", mu=0.0, sigma=sd, dims=dims)
+        if intercept is not None:
+            r = m  # the level means carry the intercept into η
     else:
         z = pm.Normal(f"_z_{lab}", 0.0, 1.0, dims=dims)
         r = pm.Deterministic(f"r_{lab}", pt.dot(z, chol.T) if chol is not None else z * sd, dims=dims)
@@ -260,14 +290,17 @@ def build_model(spec: ModelSpec, design: Design) -> pm.Model:
         sigma = None
         if fam in ("gaussian", "student_t"):
             sigma = prior_dist(priors["sigma"], "sigma")
-        eta, gamma = _fixed(priors, design)
+        eta, gamma, a_c = _fixed(priors, design)
         if spec.marginal:
             pm.Potential("_marginal_loglik", _marginal_loglik(design, priors, sigma, gamma))
             return model
         if design.offset is not None:
             eta = eta + pm.Data("_offset", design.offset)
+        absorb = _absorbing_term(spec, design)
+        if absorb is not None:
+            eta = eta - a_c  # carried by the absorbing term's level means instead
         for b in design.blocks:
-            eta = eta + _block(b, spec, priors, sigma)
+            eta = eta + _block(b, spec, priors, sigma, a_c if b is absorb else None)
         eta = pt.as_tensor_variable(eta)
         if eta.ndim == 0:
             eta = pt.ones(design.n) * eta

@@ -8,7 +8,9 @@ Tools: ``bayesmixed`` (nutpie), ``bayesmixed-pymc`` (PyMC NUTS), ``bambi``
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,27 @@ from .r_tools import INSTALL_HINT, R_TOOLS, r_command, r_missing, read_r_output
 
 ALL_TOOLS = (*PYTHON_TOOLS, *R_TOOLS)
 DEFAULT_TOOLS = ("bayesmixed", "bambi", "bambi-nutpie", "rstanarm", "brms")
+
+
+def bayesmixed_revision() -> str | None:
+    """Git revision of the bayesmixed sources: ``abc1234``, or ``abc1234+dirty.<digest>`` with local edits."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=30)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "bayesmixed"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if not dirty:
+        return rev.stdout.strip()
+    # Uncommitted changes: add a digest of the sources, so that edits between fits show up.
+    digest = hashlib.sha1()
+    for f in sorted((root / "bayesmixed").rglob("*.py")):
+        digest.update(f.read_bytes())
+    return f"{rev.stdout.strip()}+dirty.{digest.hexdigest()[:7]}"
 
 
 def _base(tool: str, label: str, case: Case | None) -> dict[str, Any]:
@@ -47,6 +70,8 @@ def run_fit(tool: str, settings: Settings, workdir: Path, *, case: Case | None =
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "logs" / f"{stem}.log"
     base = {**_base(tool, label, case), "rep": rep}
+    if tool.startswith("bayesmixed"):
+        base["bayesmixed_rev"] = bayesmixed_revision()
     if sweep_point:
         base.update(rows=sweep_point[0], levels=sweep_point[1])
 
