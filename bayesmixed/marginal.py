@@ -93,12 +93,38 @@ def sufficient_stats(design: Design) -> SufficientStats:
     )
 
 
-def _lambda(design: Design, sds: list[np.ndarray], corrs: list[np.ndarray | None]) -> np.ndarray:
+def _lambda(design: Design, sds: list[np.ndarray], corrs: list[np.ndarray | None]):
+    """Λ = blockdiag over terms of I_J ⊗ (diag(sd) L), sparse (it has at most k nonzeros a row)."""
     blocks = []
     for b, sd, corr in zip(design.blocks, sds, corrs):
         L = np.diag(sd) @ (np.linalg.cholesky(corr) if corr is not None else np.eye(b.k))
-        blocks.append(np.kron(np.eye(b.n_levels), L))
-    return linalg.block_diag(*blocks)
+        blocks.append(sparse.kron(sparse.identity(b.n_levels, format="csr"), sparse.csr_matrix(L), format="csr"))
+    return sparse.block_diag(blocks, format="csr")
+
+
+def _draw_one_term(b, stats: SufficientStats, gam, sigma, sd, corr, rng, max_numbers: int = 4_000_000):
+    """Conditional draws of one term's effects, level by level: with a single grouping factor the q × q system
+    is block diagonal with J blocks ``A_j = Lᵀ Z_jᵀZ_j L + σ² I_k``, solved as a batch of k × k systems (draws in
+    chunks of bounded memory). Returns ``(S, J·k)``."""
+    J, k = b.n_levels, b.k
+    S = len(sigma)
+    idx = np.arange(J)[:, None] * k + np.arange(k)[None, :]
+    ZtZ = stats.ZtZ[idx[:, :, None], idx[:, None, :]]  # (J, k, k) diagonal blocks
+    out = np.empty((S, J * k))
+    chunk = max(1, max_numbers // max(J * k * k, 1))
+    eye = np.eye(k)
+    for lo in range(0, S, chunk):
+        hi = min(S, lo + chunk)
+        L = sd[lo:hi, :, None] * (np.linalg.cholesky(corr[lo:hi]) if corr is not None else eye)  # (s, k, k)
+        zr = (stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T).reshape(hi - lo, J, k)  # Z_jᵀ(y − Wγ)
+        rhs = np.einsum("sab,sja->sjb", L, zr)  # Lᵀ Z_jᵀ r
+        A = np.einsum("sab,jac,scd->sjbd", L, ZtZ, L) + (sigma[lo:hi] ** 2)[:, None, None, None] * eye
+        Lc = np.linalg.cholesky(A)
+        mean = np.linalg.solve(A, rhs[..., None])[..., 0]
+        eps = rng.standard_normal(mean.shape)
+        u = mean + sigma[lo:hi, None, None] * np.linalg.solve(np.swapaxes(Lc, -1, -2), eps[..., None])[..., 0]
+        out[lo:hi] = np.einsum("sab,sjb->sja", L, u).reshape(hi - lo, J * k)
+    return out
 
 
 def draw_random_effects(idata, design: Design, seed: int | None = None) -> dict[str, np.ndarray]:
@@ -126,6 +152,9 @@ def draw_random_effects(idata, design: Design, seed: int | None = None) -> dict[
         for b in design.blocks
     ]
     q = stats.q
+    if len(design.blocks) == 1:
+        out = _draw_one_term(design.blocks[0], stats, gam, sigma, sds[0], corrs[0], rng)
+        return {f"r_{design.blocks[0].label}": out.reshape(C, D, design.blocks[0].n_levels, design.blocks[0].k)}
     out = np.empty((C * D, q))
     I = np.eye(q)
     for s in range(C * D):

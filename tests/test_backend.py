@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayesmixed as bm
@@ -32,7 +33,8 @@ def test_centred_switch_per_term():
     d = bm.datasets.load("Penicillin")
     m = bm.Model("diameter ~ 1 + (1 | plate) + (1 | sample)", d, parameterization={"plate": "centered"}).build()
     free, det = names(m)
-    assert "r_plate" in free and "_z_plate" not in free
+    # the centred plate term samples its level means (intercept included), the other stays non-centred
+    assert "_m_plate" in free and "_z_plate" not in free and "r_plate" in det
     assert "_z_sample" in free and "r_sample" in det
 
 
@@ -137,14 +139,73 @@ def test_every_family_builds():
         assert np.isfinite(lp), fam
 
 
-def test_auto_picks_marginal_for_gaussian_and_noncentred_otherwise():
+def test_auto_picks_marginal_for_gaussian_and_by_data_strength_otherwise():
     sleep = bm.datasets.load("sleepstudy")
-    assert bm.Model("Reaction ~ Days + (Days | Subject)", sleep).spec.marginal
+    spec = bm.Model("Reaction ~ Days + (Days | Subject)", sleep).spec
+    assert spec.marginal and "integrated out" in dict(spec.parameterization_reason)["Subject"]
     cbpp = bm.datasets.load("cbpp")
+    # herds hold about 4 periods of ~15 cattle: each herd's data outweigh the between-herd SD (diagnose()
+    # advises centring the non-centred fit of this model too, see test_pooling)
     spec = bm.Model("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial").spec
-    assert dict(spec.parameterization) == {"herd": "noncentered"}
+    assert dict(spec.parameterization) == {"herd": "centered"}
+    assert "dominate" in dict(spec.parameterization_reason)["herd"]
+    # grouseticks: 35 of 63 locations hold one brood, so location effects are not told apart from brood
+    # effects by their own data: not centred
+    gt = bm.datasets.load("grouseticks")
+    spec = bm.Model("TICKS ~ YEAR + cHEIGHT + (1 | BROOD) + (1 | LOCATION) + (1 | INDEX)", gt, family="poisson").spec
+    assert spec.param_of("LOCATION") == "noncentered" and spec.param_of("BROOD") == "noncentered"
+    # weak data (one Bernoulli trial per row, five rows per level): non-centred
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(30), 5)
+    y = rng.binomial(1, 1 / (1 + np.exp(-rng.normal(0, 0.5, 30)[g])))
+    spec = bm.Model("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g}), family="bernoulli").spec
+    assert dict(spec.parameterization) == {"g": "noncentered"}
+    # the user's choice is kept, with no reason attached
+    spec = bm.Model("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial",
+                    parameterization="noncentered").spec
+    assert dict(spec.parameterization) == {"herd": "noncentered"} and spec.parameterization_reason == ()
     with pytest.raises(bm.BayesMixedError, match="needs family='gaussian'"):
         bm.Model("cbind(incidence, size - incidence) ~ (1 | herd)", cbpp, family="binomial", parameterization="marginal")
+
+
+def test_pilot_sds_agree_with_lme4():
+    """The pilot's method-of-moments SDs (which steer "auto") sit near lme4's REML/Laplace estimates."""
+    from bayesmixed.autoparam import pilot
+
+    pen = bm.Model("diameter ~ 1 + (1 | plate) + (1 | sample)", bm.datasets.load("Penicillin"), parameterization="noncentered")
+    tau = {t.label: t.tau[0] for t in pilot(pen.design, "gaussian", "identity")}
+    assert tau["plate"] == pytest.approx(0.8467, rel=0.05) and tau["sample"] == pytest.approx(1.9316, rel=0.05)
+    cb = bm.Model("cbind(incidence, size - incidence) ~ period + (1 | herd)", bm.datasets.load("cbpp"), family="binomial")
+    (herd,) = pilot(cb.design, "binomial", "logit")
+    assert herd.tau[0] == pytest.approx(0.642, rel=0.2)
+    assert herd.strong_share[0] == 1.0 and herd.choice == "centered"
+
+
+def test_centred_term_carries_the_intercept():
+    """The first centred term with an intercept samples its level means m_j = β₀ + r_j (hierarchical
+    centring); r_j stays a recorded variable, and the log density matches the plain centred form."""
+    cbpp = bm.datasets.load("cbpp")
+    f = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+    m = bm.Model(f, cbpp, family="binomial", parameterization="centered").build()
+    free = {v.name for v in m.free_RVs}
+    assert "_m_herd" in free and "r_herd" not in free
+    assert "r_herd" in {v.name for v in m.deterministics}
+    # without an intercept in X nothing is absorbed
+    m0 = bm.Model("cbind(incidence, size - incidence) ~ 0 + period + (1 | herd)", cbpp, family="binomial",
+                  parameterization="centered").build()
+    assert "r_herd" in {v.name for v in m0.free_RVs}
+    # same density: m = a + r maps the two forms onto each other with unit Jacobian
+    plain = bm.Model(f, cbpp, family="binomial", parameterization="noncentered").build()
+    pt_m = m.initial_point()
+    rng = np.random.default_rng(1)
+    pt_m = {k: v + 0.1 * rng.standard_normal(np.shape(v)) for k, v in pt_m.items()}
+    r = pt_m["_m_herd"] - pt_m["_Intercept_c"]
+    sd = np.exp(pt_m["_sd_herd_log__"])
+    pt_nc = {**{k: v for k, v in pt_m.items() if k != "_m_herd"}, "_z_herd": r / sd}
+    lp_c = m.compile_logp()(pt_m)
+    lp_nc = plain.compile_logp(jacobian=True)(pt_nc)
+    # non-centred density of z differs from the centred density of r by the Jacobian |dr/dz| = sd^J
+    assert lp_c == pytest.approx(lp_nc - r.size * np.log(sd[0]), rel=1e-9, abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -184,3 +245,31 @@ def test_marginal_loglik_equals_dense_multivariate_normal(name, formula):
     expected = stats.multivariate_normal(model.design.X @ beta, V).logpdf(model.design.y)
     pot = m.compile_fn(m.potentiallogp, inputs=m.value_vars, on_unused_input="ignore")(point)
     np.testing.assert_allclose(pot, expected, rtol=1e-7)
+
+
+def test_conditional_random_effects_match_the_dense_gaussian():
+    """The level-by-level conditional draws of a one-term marginal model have the mean and covariance of the
+    dense q × q formula (b | y, β, θ, σ ~ N(Λ A⁻¹ Λᵀ Zᵀ r, σ² Λ A⁻¹ Λᵀ), A = ΛᵀZᵀZΛ + σ² I)."""
+    import arviz as az
+
+    from bayesmixed import marginal as M
+
+    design = bm.Model("log_radon ~ floor + (floor | county)", bm.datasets.load("radon")).design
+    S = 4000  # one posterior point repeated: the draws' spread is the conditional covariance
+    beta, sigma, sd, rho = np.array([1.5, -0.6]), 0.7, np.array([0.3, 0.25]), -0.4
+    corr = np.array([[1.0, rho], [rho, 1.0]])
+    idata = az.from_dict(posterior={
+        "beta": np.broadcast_to(beta, (1, S, 2)).copy(), "sigma": np.full((1, S), sigma),
+        "sd_county": np.broadcast_to(sd, (1, S, 2)).copy(), "corr_county": np.broadcast_to(corr, (1, S, 2, 2)).copy(),
+    })
+    r = M.draw_random_effects(idata, design, seed=3)["r_county"][0].reshape(S, -1)
+    st = M.sufficient_stats(design)
+    Lam = M._lambda(design, [sd], [corr]).toarray()
+    gam = np.array([beta[0] + beta[1] * st.x_means[0], beta[1] * st.x_scales[0]])
+    A = Lam.T @ st.ZtZ @ Lam + sigma**2 * np.eye(st.q)
+    mean = Lam @ np.linalg.solve(A, Lam.T @ (st.Zty - st.ZtW @ gam))
+    cov = sigma**2 * Lam @ np.linalg.solve(A, Lam.T)
+    se = np.sqrt(np.diag(cov) / S)
+    assert np.all(np.abs(r.mean(axis=0) - mean) < 5 * se)
+    emp = np.cov(r[:, :6], rowvar=False)  # the first three counties, intercept and slope
+    np.testing.assert_allclose(emp, cov[:6, :6], atol=0.1 * np.abs(cov[:6, :6]).max())

@@ -321,7 +321,8 @@ def test_pooling_table(sleep_fit, radon_fit, cbpp_fit):
     # radon: counties from 1 to 116 houses: mixed, so a Gaussian model is advised to marginalise
     r = radon_fit.pooling().loc[("county", "Intercept")]
     assert 0.2 < r.frac_strong < 0.8 and r.recommendation == "marginal"
-    # cbpp (binomial): herds are informative, switching the non-centred term to centred is advised
+    # cbpp (binomial): herds are informative; "auto" centred the term before the fit, and the fitted
+    # posterior agrees with that choice
     c = cbpp_fit.pooling().loc[("herd", "Intercept")]
-    assert c.parameterization == "noncentered" and c.recommendation == "centered"
-    assert c.advice.startswith("switch to centred")
+    assert c.parameterization == "centered" and c.recommendation == "centered"
+    assert c.advice.startswith("keep centred")
