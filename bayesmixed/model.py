@@ -36,7 +36,9 @@ class Model:
         ``{"sd_Subject": Prior("half_normal", sigma=20), "corr_Subject": Prior("lkj", eta=2)}``.
     parameterization
         ``"auto"`` (default: ``"marginal"`` for Gaussian identity-link models of moderate size, where the
-        random effects are integrated out exactly and drawn afterwards; ``"noncentered"`` otherwise),
+        random effects are integrated out exactly and drawn afterwards; otherwise ``"centered"`` or
+        ``"noncentered"`` per term from a pilot estimate of the levels' data strength, see
+        :mod:`bayesmixed.autoparam` and ``spec.parameterization_reason``),
         ``"marginal"``, ``"noncentered"`` or ``"centered"``, or a dict by term label choosing
         ``"centered"``/``"noncentered"`` per term (``{"Subject": "centered"}``).
     missing
