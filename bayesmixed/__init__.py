@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from . import datasets
+from .calibrate import Calibration, calibrate
 from .compare import compare
 from .design import Design, GroupBlock, build_design
 from .errors import BayesMixedError, DataError, FormulaError, ModelFileError, PriorError
@@ -15,6 +16,7 @@ from .fit import Fit
 from .formula import Formula, parse_formula
 from .model import Model
 from .priors import Prior
+from .saveload import load_fit as load
 from .simulate import simulate
 from .spec import ModelSpec, make_spec
 
@@ -22,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BayesMixedError",
+    "Calibration",
     "DataError",
     "Design",
     "Fit",
@@ -34,8 +37,10 @@ __all__ = [
     "Prior",
     "PriorError",
     "build_design",
+    "calibrate",
     "compare",
     "datasets",
+    "load",
     "make_spec",
     "parse_formula",
     "simulate",

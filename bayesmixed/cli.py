@@ -9,9 +9,7 @@ comparison with its reference estimates) and writes ``DIR/summary.txt``, ``DIR/p
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -37,18 +35,6 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("datasets", help="list the shipped data sets")
     return p
-
-
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so an interrupt leaves no half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _fit_command(args: argparse.Namespace) -> int:
@@ -88,7 +74,8 @@ def _fit_command(args: argparse.Namespace) -> int:
     try:
         fit = model.fit(progressbar=not args.quiet, **fit_opts)
     except KeyboardInterrupt:
-        print("\ninterrupted: sampling stopped, nothing was written", file=sys.stderr)
+        where = f" to {args.out}" if args.out else ""
+        print(f"\ninterrupted during sampling; nothing was written{where}", file=sys.stderr)
         return 130
     text = str(fit.summary())
     if reference:
@@ -99,18 +86,25 @@ def _fit_command(args: argparse.Namespace) -> int:
         )
     print(text)
     if args.out:
+        from .saveload import write_atomic
+
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(out / "summary.txt", lambda p: Path(p).write_text(text + "\n"))
-        _write_atomic(out / "posterior.nc", lambda p: fit.idata.to_netcdf(p, engine="h5netcdf"))
-        written = [out / "summary.txt", out / "posterior.nc"]
-        if not args.no_plots:
-            try:
-                from .plots import save_all
-            except ImportError:  # plots are optional
-                save_all = None
-            if save_all is not None:
-                written += save_all(fit, out)
+        written: list[Path] = []
+        try:  # every file goes through a temporary file and os.replace: an interrupt leaves only whole files
+            written.append(write_atomic(out / "summary.txt", lambda p: Path(p).write_text(text + "\n")))
+            written.append(write_atomic(out / "posterior.nc", lambda p: fit.idata.to_netcdf(p, engine="h5netcdf")))
+            if not args.no_plots:
+                try:
+                    from .plots import save_all
+                except ImportError:  # plots are optional
+                    save_all = None
+                if save_all is not None:
+                    written += save_all(fit, out)
+        except KeyboardInterrupt:
+            done = ", ".join(p.name for p in written) or "nothing"
+            print(f"\ninterrupted while writing to {out}; complete files written: {done} (no partial files)", file=sys.stderr)
+            return 130
         print("\nwrote " + ", ".join(str(p) for p in written))
     return 0
 

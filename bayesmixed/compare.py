@@ -30,7 +30,6 @@ same priors, including the defaults that were scaled to the full data).
 
 from __future__ import annotations
 
-import logging
 import time
 import warnings
 from dataclasses import replace
@@ -385,26 +384,12 @@ def _refit_fold(
     """Run on a worker: refit without the fold, return the held-out log predictive density per unit."""
     from scipy.special import logsumexp
 
-    from . import summaries as S
-    from .fit import sample_fit
+    from .fit import quiet_refit
     from .loglik import pointwise_loglik
 
     t0 = time.perf_counter()
     train, test = take_rows(design, train_idx), take_rows(design, test_idx)
-    logger = logging.getLogger("pymc")  # PyMC's "Initializing NUTS..." lines would fill the worker logs
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sample_fit(spec, train, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
-            if fit.idata.posterior.sizes["chain"] > 1:  # R-hat needs two chains
-                diag = S.convergence(fit.idata)
-                max_rhat, min_ess = float(np.nanmax(diag["r_hat"].values)), float(np.nanmin(diag["ess_bulk"].values))
-            else:
-                max_rhat = min_ess = float("nan")
-    finally:
-        logger.setLevel(level)
+    fit, max_rhat, min_ess = quiet_refit(spec, train, seed, settings)
     ll = pointwise_loglik(fit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
     units, inverse = np.unique(unit_of_test, return_inverse=True)
     ll_units = _sum_by(ll, inverse, len(units))

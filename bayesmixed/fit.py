@@ -7,8 +7,10 @@ modules) over ``fit.idata`` and ``fit.design``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,8 +66,9 @@ def sample_fit(
             cores=cores,
             structure=json.dumps(spec.to_dict(), sort_keys=True),
         )
-    except KeyboardInterrupt:
-        raise KeyboardInterrupt("sampling interrupted by the user; nothing was written") from None
+    except KeyboardInterrupt as e:  # propagate, saying that no Fit (and no file) came of it
+        why = str(e.args[0]) if e.args else "sampling was interrupted by the user"
+        raise KeyboardInterrupt(f"{why}; no fit was returned and nothing was written") from None
     info.timings["build"] = t_build
     info.parameterization = dict(spec.parameterization)
     info.parameterization_reason = dict(spec.parameterization_reason)
@@ -85,6 +88,28 @@ def sample_fit(
         info.timings["log_likelihood"] = time.perf_counter() - t1
     idata.posterior.attrs["bayesmixed_spec"] = repr(spec.to_dict())
     return Fit(spec=spec, design=design, idata=idata, sampler_info=info.as_dict())
+
+
+def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict) -> tuple["Fit", float, float]:
+    """A refit on a worker (k-fold, calibration): no progress bar, one core, no log-likelihood, PyMC's
+    "Initializing NUTS..." lines and warnings silenced. Returns the fit, its max R-hat and min bulk ESS over
+    the population-level parameters (NaN with one chain)."""
+    import logging
+    import warnings
+
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = sample_fit(spec, design, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
+            if fit.idata.posterior.sizes["chain"] < 2:  # R-hat needs two chains
+                return fit, float("nan"), float("nan")
+            diag = S.convergence(fit.idata)
+    finally:
+        logger.setLevel(level)
+    return fit, float(np.nanmax(diag["r_hat"].values)), float(np.nanmin(diag["ess_bulk"].values))
 
 
 def _add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
@@ -156,12 +181,42 @@ class Fit:
         ArviZ InferenceData: ``posterior``, ``sample_stats``, ``log_likelihood``, ``observed_data``.
     sampler_info
         Sampler name, versions, settings and timings.
+
+    Notes
+    -----
+    Saving and loading: ``fit.save("sleep.bmfit")`` writes the fit to one file and ``bayesmixed.load("sleep.bmfit")`` reads it
+    back: the whole InferenceData (every group), the formula, family, link, priors, parameterisation,
+    ``sampler_info`` and the encoded data with its encoding (factor levels and their order, contrasts'
+    column names, the centre and scale of ``scale()``/``center()``). Every method works on the loaded fit, and
+    ``predict`` on new data gives the same numbers as before saving. The file is a zip of a JSON manifest
+    (with a ``format_version``), a netCDF file and a NumPy ``.npz`` of the design arrays; nothing is pickled.
+    It is written atomically (temporary file, then :func:`os.replace`). See :mod:`bayesmixed.saveload`.
     """
 
     spec: ModelSpec
     design: Design
     idata: Any
     sampler_info: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write this fit to one file (a zip of a JSON manifest, the InferenceData as netCDF and the design
+        arrays), atomically; read it back with :func:`bayesmixed.load`.
+
+        Parameters
+        ----------
+        path
+            File to write (e.g. ``"sleepstudy.bmfit"``); an existing file is replaced only once the new one
+            is complete.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        from .saveload import save_fit
+
+        return save_fit(self, path)
 
     # ------------------------------------------------------------------ tables
     def fixef(self, prob: float = 0.95) -> pd.DataFrame:

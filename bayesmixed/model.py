@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .design import Design, build_design
+from .errors import FormulaError
 from .formula import Formula, parse_formula
 from .priors import Prior
 from .spec import ModelSpec, make_spec
@@ -61,6 +62,10 @@ class Model:
         parameterization: str | dict[str, str] = "auto",
         missing: str = "drop",
     ):
+        if not isinstance(formula, (str, Formula)):
+            raise FormulaError(
+                f"a formula must be a string such as 'y ~ x + (1 | g)', got {type(formula).__name__}"
+            )
         self.formula: Formula = parse_formula(formula) if isinstance(formula, str) else formula
         with warnings.catch_warnings():
             warnings.simplefilter("always")

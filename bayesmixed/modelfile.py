@@ -116,7 +116,7 @@ def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.Da
     ``z`` ((mean − reference) / posterior SD), ``boundary`` (the reference sits on the edge of the parameter
     space, e.g. an SD of 0).
     """
-    from .summaries import draws_of, interval
+    from .summaries import draws_of
 
     rows = []
     names = list(fit.design.x_names)

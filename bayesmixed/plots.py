@@ -768,12 +768,13 @@ def save_all(fit: Fit, out_dir, dpi: int = 150) -> list[Path]:
         jobs.append((f"effects_{lab}.png", lambda b=b: effects(fit, b.label)))
     jobs.append(("ppc.png", lambda: ppc(fit)))
     jobs.append(("trace.png", lambda: trace(fit)))
+    from .saveload import write_atomic
+
     written = []
     for name, make in jobs:
         try:
             fig = make()
-            path = out / name
-            fig.savefig(path, dpi=dpi, bbox_inches="tight")
+            path = write_atomic(out / name, lambda p, fig=fig: fig.savefig(p, dpi=dpi, bbox_inches="tight", format="png"))
             written.append(path)
         except Exception as e:  # noqa: BLE001 - report and keep going
             warnings.warn(f"could not draw {name}: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=2)

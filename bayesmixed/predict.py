@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .design import Design, GroupBlock
-from .design.design import _factor_codes
+from .design.design import _check_finite, _factor_codes
 from .design.evaluate import Categorical, check_columns, evaluate, expr_columns
 from .design.matrix import model_matrix
 from .errors import DataError
@@ -204,11 +204,13 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
     X, names = model_matrix(f.terms, f.intercept, new_data, state, False, "the fixed effects")
     if names != design.x_names:  # pragma: no cover - the encoding fixes the columns
         raise DataError(f"new_data give the fixed-effect columns {names}, the model has {design.x_names}")
+    _check_finite(X, names, new_data)
     offset = None
     if f.offsets:
         offset = np.zeros(len(new_data))
         for o in f.offsets:
             offset = offset + evaluate(o, new_data, state, False).values
+        _check_finite(offset[:, None], ("offset",), new_data)
     codes, Zs, new_levels = [], [], []
     if groups != "exclude":
         for b in design.blocks:
@@ -240,6 +242,7 @@ def _encode_block(b: GroupBlock, data: pd.DataFrame, state, groups: str):
     Z, znames = model_matrix(terms, g.has_intercept, data, state, False, str(g))
     if znames != b.coef_names:  # pragma: no cover
         raise DataError(f"new_data give the columns {znames} for {g}, the model has {b.coef_names}")
+    _check_finite(Z, znames, data)
     own_codes, own_levels = _factor_codes(g, data, None)
     lookup = {lv: i for i, lv in enumerate(b.levels)}
     unseen = [lv for lv in own_levels if lv not in lookup]

@@ -115,7 +115,12 @@ class Prior:
             )
         full = {**optional, **params}
         for k, v in full.items():
-            arr = np.asarray(v, dtype=float)
+            try:
+                arr = np.asarray(v, dtype=float)
+            except (TypeError, ValueError):
+                raise PriorError(f"Prior({d!r}): parameter {k} must be a number (or a list of numbers), got {v!r}") from None
+            if arr.ndim > 1 or arr.size == 0:
+                raise PriorError(f"Prior({d!r}): parameter {k} must be a number or a flat list of numbers, got {v!r}")
             if not np.all(np.isfinite(arr)):
                 raise PriorError(f"Prior({d!r}): parameter {k} must be finite, got {v!r}")
             if k in _POSITIVE_PARAMS and not (d == "cauchy" and k == "alpha") and np.any(arr <= 0):
@@ -216,6 +221,11 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
     term name replaces that term's SD and correlation priors.
     """
     priors = default_priors(design, family, link)
+    if user is not None and not isinstance(user, dict):
+        raise PriorError(
+            f"priors must be a dict from parameter name to Prior, e.g. {{'sigma': Prior('exponential', lam=1)}}, "
+            f"got {type(user).__name__}"
+        )
     if not user:
         return priors
     user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
@@ -252,6 +262,7 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
                 f"the model has no parameter {name!r} to put a prior on.{hint} Parameters: {', '.join(sorted(known))}"
             )
         check(name, p)
+    user = _split_vectors(user, priors)
     # broad names first, then specific ones
     for name, p in user.items():
         if name == "beta":
@@ -289,3 +300,35 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
 
 def _bad(k: str, v: Any) -> Prior:
     raise PriorError(f"prior for {k!r} must be a bayesmixed.Prior or a dict with a 'dist' key, got {type(v).__name__}")
+
+
+def _covered(name: str, priors: dict[str, Prior]) -> list[str]:
+    """The per-coefficient parameters that a prior given under ``name`` applies to."""
+    if name == "beta":
+        return [k for k in priors if k.startswith("beta[")]
+    if name == "sd":
+        return [k for k in priors if k.startswith("sd_")]
+    if name.startswith("sd_") and "[" not in name:
+        return [k for k in priors if k.startswith(f"{name}[")]
+    return [name]
+
+
+def _split_vectors(user: dict[str, Prior], priors: dict[str, Prior]) -> dict[str, Prior]:
+    """Vector-valued priors (``Prior("normal", mu=[0, 1], sigma=1)`` for ``"beta"``) as one scalar prior per
+    covered parameter, in model order; a length that does not match raises a :class:`PriorError`."""
+    out: dict[str, Prior] = {}
+    for name, p in user.items():
+        lengths = {len(v) for _, v in p.params if isinstance(v, tuple)}
+        if not lengths or p.dist == "decov":
+            out.setdefault(name, p)
+            continue
+        covered = _covered(name, priors)
+        if lengths != {len(covered)}:
+            raise PriorError(
+                f"the prior for {name!r} has {'/'.join(map(str, sorted(lengths)))} values per parameter, but {name!r} "
+                f"covers {len(covered)} parameter(s) ({', '.join(covered)}); give one value, or one per parameter"
+            )
+        for i, k in enumerate(covered):
+            if k not in user:  # a prior the user gave for the coefficient itself wins
+                out[k] = p.at(i)
+    return out

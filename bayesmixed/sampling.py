@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
+import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -123,6 +125,49 @@ def _versions(sampler: str) -> dict[str, str]:
     return out
 
 
+class _InterruptWatch:
+    """Notice Ctrl-C (SIGINT) while a sampler runs.
+
+    nutpie and PyMC catch the ``KeyboardInterrupt`` of Ctrl-C themselves and return the draws made so far
+    (PyMC raises an unrelated ``ValueError`` when it was interrupted during tuning). Inside this context the
+    SIGINT handler records the interrupt before handing it to the previous handler, so :func:`run_nuts` can
+    raise the ``KeyboardInterrupt`` again instead of returning a truncated posterior. Outside the main thread
+    (where handlers cannot be installed) it records nothing.
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> "_InterruptWatch":
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not None and previous is not signal.SIG_IGN:
+                self._previous = previous
+                signal.signal(signal.SIGINT, self._handler)
+                self._installed = True
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        self.interrupted = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+        else:  # SIG_DFL: Python's default is to raise KeyboardInterrupt
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+
+def _interrupted(done: int | None, draws: int) -> KeyboardInterrupt:
+    if done is None:
+        return KeyboardInterrupt("sampling was interrupted (the sampler stopped before it had its draws)")
+    return KeyboardInterrupt(f"sampling was interrupted (the sampler stopped after {done} of {draws} draws per chain)")
+
+
 def run_nuts(
     model,
     *,
@@ -141,7 +186,43 @@ def run_nuts(
     With ``structure`` (a text that identifies everything about the model except its data, e.g. the spec as
     JSON), nutpie reuses a model compiled earlier in this process for the same structure and data shapes, and
     only swaps in the new data: a refit does not pay compilation again.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Sampling was interrupted (Ctrl-C). nutpie and PyMC stop and return the draws made so far; a truncated
+        posterior is never returned, the interrupt is raised again.
     """
+    with _InterruptWatch() as watch:
+        try:
+            idata, info = _run_nuts(
+                model, sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
+                target_accept=target_accept, progressbar=progressbar, cores=cores, structure=structure,
+            )
+        except Exception:
+            if watch.interrupted:  # e.g. PyMC's "Not enough samples to build a trace" after Ctrl-C in tuning
+                raise _interrupted(None, draws) from None
+            raise
+    post = idata.posterior
+    done = min(int(post.sizes.get("draw", 0)), draws)
+    if watch.interrupted or done < draws or int(post.sizes.get("chain", 0)) < chains:
+        raise _interrupted(done, draws)
+    return idata, info
+
+
+def _run_nuts(
+    model,
+    *,
+    sampler: str,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int | None,
+    target_accept: float,
+    progressbar: bool,
+    cores: int | None = None,
+    structure: str | None = None,
+):
     import pymc as pm
 
     info = SamplerInfo(sampler, draws, tune, chains, seed, target_accept, _versions(sampler))

@@ -149,6 +149,42 @@ def _corr(params: Mapping, b) -> np.ndarray:
     return C
 
 
+def draw_from_design(
+    design: Design,
+    family: str,
+    link: str,
+    beta: np.ndarray,
+    sd: Mapping[str, np.ndarray],
+    corr: Mapping[str, np.ndarray],
+    aux: Mapping[str, Any],
+    rng: np.random.Generator,
+    trials: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict[str, pd.DataFrame]]:
+    """Responses (one per design row) and group effects drawn from the model with the given parameters.
+
+    The core of :func:`simulate`, on an encoded :class:`~bayesmixed.design.Design` (used by
+    :func:`bayesmixed.calibrate`). ``sd[label]`` is the SD vector and ``corr[label]`` the correlation matrix
+    of each term; ``trials`` defaults to ``design.trials``.
+    """
+    from .response import draw_response
+
+    eta = design.X @ np.asarray(beta, dtype=float)
+    if design.offset is not None:
+        eta = eta + design.offset
+    effects = {}
+    for b in design.blocks:
+        G = np.asarray(corr[b.label], dtype=float) * np.outer(sd[b.label], sd[b.label])
+        # symmetric square root: works for singular G (an SD of 0, a correlation of ±1)
+        w, V = np.linalg.eigh(G)
+        root = V * np.sqrt(np.clip(w, 0.0, None))
+        r = rng.standard_normal((b.n_levels, b.k)) @ root.T
+        effects[b.label] = pd.DataFrame(r, index=pd.Index(list(b.levels), name=b.label), columns=list(b.coef_names))
+        eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
+    n_trials = design.trials if trials is None else trials
+    aux = {name: np.asarray(float(v)) for name, v in aux.items()}
+    return draw_response(family, link, eta, aux, rng, n_trials), effects
+
+
 def simulate(
     formula: str | Formula,
     data: pd.DataFrame,
@@ -198,7 +234,6 @@ def simulate(
     >>> sim.shape
     (180, 3)
     """
-    from .response import draw_response
 
     f = parse_formula(formula) if isinstance(formula, str) else formula
     fam, link = get_family(family, link)
@@ -227,22 +262,11 @@ def simulate(
     if extra:
         raise DataError(f"family {fam.name!r} has no parameter {extra[0]!r}")
     rng = np.random.default_rng(seed)
-    eta = design.X @ beta
-    if design.offset is not None:
-        eta = eta + design.offset
-    effects = {}
-    for b in design.blocks:
-        sd, C = _sd(params, b), _corr(params, b)
-        G = C * np.outer(sd, sd)
-        # symmetric square root: works for singular G (an SD of 0, a correlation of ±1)
-        w, V = np.linalg.eigh(G)
-        root = V * np.sqrt(np.clip(w, 0.0, None))
-        r = rng.standard_normal((b.n_levels, b.k)) @ root.T
-        effects[b.label] = pd.DataFrame(r, index=pd.Index(list(b.levels), name=b.label), columns=list(b.coef_names))
-        eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
     used = np.asarray(design.rows, dtype=np.int64)
     n_trials = None if T is None else T.to_numpy()[used]
-    y = draw_response(fam.name, link, eta, aux, rng, n_trials)
+    sds = {b.label: _sd(params, b) for b in design.blocks}
+    corrs = {b.label: _corr(params, b) for b in design.blocks}
+    y, effects = draw_from_design(design, fam.name, link, beta, sds, corrs, aux, rng, n_trials)
     out = data.copy()
     r = f.response
     complete = len(design.rows) == len(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .design import Design
+from .design import Design, check_estimable
 from .errors import BayesMixedError
 from .families import Family, check_response, get_family
 from .priors import Prior, resolve_priors
@@ -106,6 +106,7 @@ def make_spec(
     from .marginal import MAX_Q, random_effects_dim
 
     fam, link = get_family(family, link)
+    check_estimable(design)
     check_response(fam, design.y, design.trials, design.response_label, design.rows, design.response_levels)
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.blocks]
@@ -133,6 +134,11 @@ def make_spec(
                 f"family='gaussian' with the identity link and at least one random term (got {fam.name!r}, {link!r})"
             )
         param = {lab: choice for lab in labels}
+    elif not isinstance(parameterization, dict):
+        raise BayesMixedError(
+            f"parameterization must be a string ('auto', 'marginal', 'noncentered', 'centered') or a dict by "
+            f"term label such as {{{labels[0] if labels else 'g'!r}: 'centered'}}, got {type(parameterization).__name__}"
+        )
     else:
         unknown = [k for k in parameterization if k not in labels]
         if unknown:

@@ -10,7 +10,6 @@ import pytest
 from scipy import optimize, special, stats
 
 import bayesmixed as bm
-from bayesmixed.modelfile import reference_table  # noqa: F401
 from bayesmixed.summaries import draws_of, interval
 
 # ---------------------------------------------------------------------------- bad responses

@@ -20,7 +20,7 @@ from ..formula.parser import parse_formula
 from .evaluate import Categorical, State, check_columns, evaluate, expr_columns, is_categorical_series
 from .matrix import model_matrix
 
-__all__ = ["Design", "GroupBlock", "Encoding", "build_design", "used_columns"]
+__all__ = ["Design", "GroupBlock", "Encoding", "build_design", "check_estimable", "used_columns"]
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -184,8 +184,12 @@ def _factor_codes(
     parts = []
     for c in g.factor:
         s = data[c]
-        if pd.api.types.is_float_dtype(s.dtype) and np.all(np.mod(s.to_numpy(), 1) == 0):
-            s = s.astype("int64")
+        if pd.api.types.is_float_dtype(s.dtype):
+            v = s.to_numpy(dtype=float, na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                whole = np.all(np.mod(v, 1) == 0) and np.all(np.abs(v) < 2.0**53)
+            if whole:  # 3.0 and 3 name the same group
+                s = pd.Series(v.astype(np.int64), index=s.index)
         parts.append(s.astype(str).to_numpy(dtype=object))
     keys = parts[0] if len(parts) == 1 else np.array([":".join(t) for t in zip(*parts)], dtype=object)
     if levels is None:
@@ -283,7 +287,11 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
     y, trials, levels = _response(f.response, d, state)
     if not np.all(np.isfinite(y)):
         bad = d.index[~np.isfinite(y)][:5].tolist()
-        raise DataError(f"the response {f.response.label!r} has non-finite values (rows {bad})")
+        n_bad = int((~np.isfinite(y)).sum())
+        raise DataError(
+            f"the response {f.response.label!r} is not finite ({y[~np.isfinite(y)][0]}) on {n_bad} row(s), "
+            f"first rows {bad}: drop or fix those rows (for a transformed response check e.g. log of zero)"
+        )
     X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects")
     _check_finite(X, x_names, d)
     offset = None
@@ -299,13 +307,7 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
     labels = _block_labels(f.groups)
     for g, label in zip(f.groups, labels):
         for c in g.factor:
-            if not (is_categorical_series(d[c]) or pd.api.types.is_integer_dtype(d[c].dtype)):
-                vals = d[c].to_numpy()
-                if pd.api.types.is_float_dtype(d[c].dtype) and not np.all(np.mod(vals, 1) == 0):
-                    raise DataError(
-                        f"the grouping factor {c!r} of {g} holds non-integer numbers (e.g. {vals[np.mod(vals, 1) != 0][0]}); "
-                        "a grouping factor should identify groups: use an ID column"
-                    )
+            _check_grouping_column(d[c], c, g)
         codes, lv = _factor_codes(g, d, None)
         if len(lv) < 2:
             raise DataError(
@@ -346,7 +348,104 @@ def _check_finite(M: np.ndarray, names: tuple[str, ...], d: pd.DataFrame) -> Non
     if bad.any():
         j = int(np.argmax(bad.any(axis=0)))
         rows = d.index[bad[:, j]][:5].tolist()
+        value = M[:, j][bad[:, j]][0]
         raise DataError(
-            f"{names[j]!r} is not finite (NaN or infinite) on {int(bad[:, j].sum())} row(s), first rows {rows}: "
-            "check the transform (e.g. log of zero or a negative number)"
+            f"{names[j]!r} is not finite ({value}) on {int(bad[:, j].sum())} row(s), first rows {rows}: "
+            "check the data for infinite values and the transform (e.g. log of zero or of a negative number); "
+            "drop or fix those rows"
         )
+
+
+def _check_grouping_column(s: pd.Series, c: str, g: GroupTerm) -> None:
+    """A grouping column must name groups: categories, integers, or whole (finite) numbers."""
+    if is_categorical_series(s) or pd.api.types.is_integer_dtype(s.dtype):
+        return
+    if pd.api.types.is_float_dtype(s.dtype):
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        inf = ~np.isfinite(vals)
+        if inf.any():
+            raise DataError(
+                f"the grouping factor {c!r} of {g} holds infinite values on rows {s.index[inf][:5].tolist()}; "
+                "a grouping factor should identify groups: fix those values or use an ID column"
+            )
+        frac = np.mod(vals, 1) != 0
+        if frac.any():
+            raise DataError(
+                f"the grouping factor {c!r} of {g} holds non-integer numbers (e.g. {vals[frac][0]}); "
+                "a grouping factor should identify groups: use an ID column"
+            )
+        return
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise DataError(
+            f"the grouping factor {c!r} of {g} holds complex numbers; a grouping factor should identify groups: "
+            "use an ID column"
+        )
+
+
+def check_estimable(design: Design) -> None:
+    """Raise a :class:`DataError` when the fixed effects, or the varying coefficients of a random-effect
+    term, cannot be told apart: a column that is 0 everywhere, constant beside the intercept, or a linear
+    combination of other columns (rank-deficient ``X`` or ``Z``).
+
+    :func:`build_design` builds such matrices (R's ``model.matrix`` does too); :class:`~bayesmixed.Model`
+    calls this check, because the coefficients of such a model are identified by their priors alone.
+    """
+    _check_rank(design.X, design.x_names, "the fixed effects")
+    for b in design.blocks:
+        _check_rank(b.Z, b.coef_names, f"the random-effect term {b.term}")
+
+
+#: relative size below which a column counts as a linear combination of the columns before it
+RANK_TOL = 1e-9
+
+
+def _check_rank(M: np.ndarray, names: tuple[str, ...], where: str) -> None:
+    """Raise a :class:`DataError` naming the first column of ``M`` that is zero or (numerically) a linear
+    combination of the columns before it: its coefficient could not be told apart from theirs.
+
+    Columns are scaled to unit length first, so the check does not depend on the units of the data; a
+    column counts as dependent when what is left of it after projecting out the earlier columns is below
+    :data:`RANK_TOL` of its length.
+    """
+    n, p = M.shape
+    if p == 0:
+        return
+    size = np.max(np.abs(M), axis=0)
+    zero = size == 0
+    if zero.any():
+        j = int(np.argmax(zero))
+        raise DataError(
+            f"the column {names[j]!r} of {where} is 0 on every row (e.g. a combination of levels that no row has, "
+            "or a predictor that is always 0), so its coefficient cannot be estimated; drop the term or the level"
+        )
+    U = M / size
+    U = U / np.linalg.norm(U, axis=0)
+    if p > n:
+        raise DataError(
+            f"{where} have {p} columns ({', '.join(map(repr, names[:6]))}{', ...' if p > 6 else ''}) but only {n} "
+            "complete rows, so the coefficients cannot all be estimated; use fewer terms or more data"
+        )
+    R = np.linalg.qr(U, mode="r")
+    resid = np.abs(np.diag(R))
+    dependent = resid < RANK_TOL
+    if not dependent.any():
+        return
+    j = int(np.argmax(dependent))
+    coef, *_ = np.linalg.lstsq(U[:, :j], U[:, j], rcond=None)
+    partners = [names[i] for i in range(j) if abs(coef[i]) > 1e-6] or list(names[:j])
+    col = M[:, j]
+    if partners == ["Intercept"] or (np.ptp(col) <= RANK_TOL * size[j] and "Intercept" in names[:j]):
+        raise DataError(
+            f"the column {names[j]!r} of {where} is constant (every row is {_fmt_value(col[0])}), so it cannot be "
+            "told apart from the intercept; drop it (or remove the intercept with 0 + ...)"
+        )
+    raise DataError(
+        f"the columns of {where} are collinear (rank deficient): {names[j]!r} is a linear combination of "
+        f"{', '.join(map(repr, partners))}, so their coefficients cannot be told apart; drop {names[j]!r} "
+        "or one of the others"
+    )
+
+
+def _fmt_value(v: float) -> str:
+    """A number for messages, at 6 significant digits."""
+    return f"{v:.6g}"

@@ -17,7 +17,16 @@ import pandas as pd
 from ..errors import DataError
 from ..formula.ast import BinOp, Call, Expr, Name, Num, UnaryOp, expr_to_str
 
-__all__ = ["Numeric", "Categorical", "State", "evaluate", "expr_columns", "check_columns", "is_categorical_series"]
+__all__ = [
+    "Numeric",
+    "Categorical",
+    "State",
+    "evaluate",
+    "expr_columns",
+    "check_columns",
+    "is_categorical_series",
+    "level_str",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,15 @@ def is_categorical_series(s: pd.Series) -> bool:
     )
 
 
+def level_str(lv: Any) -> str:
+    """A level as it appears in column names and messages (``TRUE``/``FALSE``, ``2`` for ``2.0``)."""
+    if isinstance(lv, (bool, np.bool_)):
+        return "TRUE" if lv else "FALSE"
+    if isinstance(lv, (float, np.floating)) and float(lv).is_integer():
+        return str(int(lv))
+    return str(lv)
+
+
 def expr_columns(e: Expr) -> list[str]:
     """Names of the data columns an expression reads."""
     if isinstance(e, Name):
@@ -81,7 +99,18 @@ def check_columns(names: list[str], data: pd.DataFrame, where: str) -> None:
     """Raise a :class:`DataError` naming a missing column and the closest existing ones."""
     cols = [str(c) for c in data.columns]
     for name in names:
+        if name in data.columns and int((data.columns == name).sum()) > 1:
+            raise DataError(
+                f"column {name!r} (used in {where}) appears {int((data.columns == name).sum())} times in the data; "
+                "rename or drop the duplicates, e.g. data.loc[:, ~data.columns.duplicated()]"
+            )
         if name not in data.columns:
+            if name in cols:
+                raise DataError(
+                    f"column {name!r} (used in {where}) is in the data only under a non-string name "
+                    f"({data.columns[cols.index(name)]!r}); formulas name columns by text: rename the columns "
+                    "with data.columns = data.columns.astype(str)"
+                )
             close = difflib.get_close_matches(name, cols, n=3, cutoff=0.6)
             lower = [c for c in cols if c.lower() == name.lower() and c not in close]
             hint = close + lower
@@ -94,10 +123,18 @@ def check_columns(names: list[str], data: pd.DataFrame, where: str) -> None:
             raise DataError(msg)
 
 
+def _plain(v: Any) -> Any:
+    """NumPy scalars as Python scalars (``True`` rather than ``np.True_`` in messages and state)."""
+    return v.item() if isinstance(v, (np.bool_, np.integer, np.floating, np.str_)) else v
+
+
 def _levels_of(s: pd.Series) -> tuple[Any, ...]:
+    """Levels present in ``s``: a pandas categorical keeps its category order but drops unused
+    categories (as R's ``model.frame`` drops unused levels), anything else is sorted."""
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return tuple(s.cat.categories)
-    vals = pd.unique(s.dropna())
+        present = set(s.dropna().tolist())
+        return tuple(_plain(c) for c in s.cat.categories if c in present)
+    vals = [_plain(v) for v in pd.unique(s.dropna())]
     try:
         return tuple(sorted(vals))
     except TypeError:  # mixed types: sort by text, as R would after as.character
@@ -107,6 +144,14 @@ def _levels_of(s: pd.Series) -> tuple[Any, ...]:
 def _as_categorical(s: pd.Series, key: str, state: State, fitting: bool) -> Categorical:
     if fitting:
         levels = _levels_of(s)
+        shown = [level_str(lv) for lv in levels]
+        if len(set(shown)) < len(shown):
+            dup = next(t for t in shown if shown.count(t) > 1)
+            same = [lv for lv, t in zip(levels, shown) if t == dup]
+            raise DataError(
+                f"{key} has levels {' and '.join(map(repr, same))} that read the same ({dup!r}) but are different "
+                f"values (mixed types); convert the column to one type, e.g. data[...].astype(str)"
+            )
         state[key] = ("levels", levels)
     else:
         levels = state[key][1]
@@ -114,6 +159,23 @@ def _as_categorical(s: pd.Series, key: str, state: State, fitting: bool) -> Cate
     # compare by value; numbers that look alike (1 and 1.0) map together
     codes = np.array([lookup.get(v, -1) for v in s.tolist()], dtype=np.int64)
     return Categorical(codes, levels)
+
+
+def numeric_column(s: pd.Series, name: str) -> np.ndarray:
+    """The values of a numeric column as floats; a :class:`DataError` for dates, durations, complex numbers
+    and other columns that are neither numbers nor categories."""
+    dt = s.dtype
+    if pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_complex_dtype(dt):
+        return np.asarray(s.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    if pd.api.types.is_datetime64_any_dtype(dt):
+        fix = f"e.g. (data[{name!r}] - data[{name!r}].min()).dt.days for days since the first date"
+    elif pd.api.types.is_timedelta64_dtype(dt):
+        fix = f"e.g. data[{name!r}].dt.total_seconds()"
+    elif pd.api.types.is_complex_dtype(dt):
+        fix = "e.g. its real part or its modulus"
+    else:
+        fix = "to numbers with pd.to_numeric, or to a category with astype(str)"
+    raise DataError(f"column {name!r} has dtype {dt}, which is neither numeric nor categorical; convert it, {fix}")
 
 
 def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeric | Categorical:
@@ -137,7 +199,7 @@ def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeri
             if not fitting and state.get(key, (None,))[0] != "levels":
                 raise DataError(f"column {e.name!r} was numeric when the model was fitted but is not numeric now")
             return _as_categorical(s, key, state, fitting)
-        return Numeric(np.asarray(s, dtype=float))
+        return Numeric(numeric_column(s, e.name))
     if isinstance(e, Call) and e.func in _CATEGORICAL_FUNCS:
         if len(e.args) != 1:
             raise DataError(f"{e.func}() takes one argument, in {key}")
@@ -162,7 +224,7 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
                 f"column {e.name!r} is categorical (values such as {s.dropna().iloc[0]!r}) but {where} "
                 "needs numbers; convert the column with pd.to_numeric or drop it from the arithmetic"
             )
-        return np.asarray(s, dtype=float)
+        return numeric_column(s, e.name)
     if isinstance(e, UnaryOp):
         v = _numeric(e.operand, data, state, fitting, where)
         return -v if e.op == "-" else v

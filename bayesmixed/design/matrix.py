@@ -9,17 +9,11 @@ import pandas as pd
 
 from ..errors import DataError
 from ..formula.ast import Term, expr_to_str
-from .evaluate import Categorical, Numeric, State, evaluate
+from .evaluate import Numeric, State, evaluate, level_str
 
 __all__ = ["model_matrix"]
 
-
-def _level_str(lv: Any) -> str:
-    if isinstance(lv, (bool, np.bool_)):
-        return "TRUE" if lv else "FALSE"
-    if isinstance(lv, float) and lv.is_integer():
-        return str(int(lv))
-    return str(lv)
+_level_str = level_str
 
 
 def model_matrix(
@@ -30,11 +24,14 @@ def model_matrix(
     A categorical variable in a term gets treatment contrasts (first level is the reference) when the term
     without that variable is also in the model (the intercept counts as the empty term); otherwise it gets
     one indicator per level. This is R's ``model.matrix`` rule, so ``0 + g`` gives one column per level and
-    ``x:g`` without ``g`` gives one slope per level.
+    ``x:g`` without ``g`` gives one slope per level. Without an intercept, R codes the first term that holds
+    a categorical variable by indicators and every later term as if the intercept were there, so that
+    ``0 + f + h`` gives all levels of ``f`` and contrasts for ``h`` (a full-rank matrix).
     """
     n = len(data)
     present = {Term(())} if intercept else set()
     present |= set(terms)
+    full_coded_once = intercept
     cols: list[np.ndarray] = []
     names: list[str] = []
     if intercept:
@@ -42,14 +39,17 @@ def model_matrix(
         names.append("Intercept")
     for term in terms:
         parts: list[tuple[list[np.ndarray], list[str]]] = []
+        term_present = present | {Term(())} if full_coded_once else present
+        has_categorical = False
         for f in term.factors:
             v = evaluate(f, data, state, fitting)
             label = expr_to_str(f)
             if isinstance(v, Numeric):
                 parts.append(([v.values], [label]))
                 continue
+            has_categorical = True
             margin = Term(tuple(g for g in term.factors if g != f))
-            start = 1 if margin in present else 0
+            start = 1 if margin in term_present else 0
             if len(v.levels) - start < 1:
                 raise DataError(
                     f"the categorical variable {label!r} in {where} has a single level "
@@ -57,13 +57,16 @@ def model_matrix(
                 )
             unseen = v.codes < 0
             if unseen.any():
-                bad = pd.unique(pd.Series(np.asarray(data[f.name] if hasattr(f, "name") else v.codes)[unseen]))
+                raw = _raw_values(f, data, state)
+                bad = pd.unique(pd.Series(raw[unseen], dtype=object)).tolist()
                 raise DataError(
-                    f"{label!r} has level(s) {', '.join(map(repr, bad[:5]))} that were not in the data the model "
-                    f"was fitted to (known levels: {', '.join(_level_str(x) for x in v.levels[:10])})"
+                    f"{label!r} has level(s) {', '.join(repr(_plain(b)) for b in bad[:5])} that were not in the data "
+                    f"the model was fitted to (known levels: {', '.join(_level_str(x) for x in v.levels[:10])}); "
+                    "drop those rows or map them to a known level"
                 )
             dummies = [(v.codes == j).astype(float) for j in range(start, len(v.levels))]
             parts.append((dummies, [f"{label}{_level_str(v.levels[j])}" for j in range(start, len(v.levels))]))
+        full_coded_once = full_coded_once or has_categorical
         term_cols: list[np.ndarray] = [np.ones(n)]
         term_names: list[str] = [""]
         for pcols, pnames in parts:
@@ -73,3 +76,19 @@ def model_matrix(
         names.extend(term_names)
     X = np.column_stack(cols) if cols else np.zeros((n, 0))
     return X.astype(float), tuple(names)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, (np.bool_, np.integer, np.floating, np.str_)) else v
+
+
+def _raw_values(f, data: pd.DataFrame, state: State) -> np.ndarray:
+    """The values a categorical variable was built from (the column, or ``x`` of ``factor(x)``), for messages."""
+    from ..formula.ast import Call, Name
+
+    if isinstance(f, Call) and len(f.args) == 1:
+        f = f.args[0]
+    if isinstance(f, Name):
+        return data[f.name].to_numpy(dtype=object)
+    v = evaluate(f, data, dict(state), False)
+    return np.asarray(v.values if isinstance(v, Numeric) else v.codes, dtype=object)

@@ -79,6 +79,7 @@ def _quote(name: str) -> str:
     """Backtick-quote a column name that the tokenizer would not read as one name."""
     plain = (
         name
+        and name != "."
         and (name[0] in "_." or name[0].isalpha())
         and not (name[0] == "." and name[1:2].isdigit())
         and all(c in "_." or c.isalnum() for c in name)

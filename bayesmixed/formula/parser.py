@@ -152,6 +152,16 @@ class _Parser:
             if bp <= min_bp and not (tok.value == "^" and bp == min_bp):
                 break
             self.next()
+            after = self.peek()
+            if after.kind in (")", ",") or (after.kind == "end" and tok.value in ("|", "||")):
+                if tok.value in ("|", "||"):
+                    raise self.error(
+                        f"the grouping factor is missing after {tok.value!r}: write e.g. (1 {tok.value} g) with g a column",
+                        after.pos,
+                    )
+                if tok.value == "~":
+                    raise self.error("the right-hand side is missing after '~': write e.g. y ~ 1 or y ~ x", after.pos)
+                raise self.error(f"a term is missing after {tok.value!r}", after.pos)
             right = self.expression(bp if tok.value != "^" else bp - 1)
             left = Node("binop", tok.value, (left, right), tok.pos)
         return left
@@ -224,6 +234,8 @@ class _Expander:
     # value expressions (inside calls, the response)
     def value(self, node: Node) -> Expr:
         if node.kind == "name":
+            if node.value == "." and self.text[node.pos] != "`":
+                raise self.error("'.' (all other columns) is not supported: list the predictors, e.g. y ~ x1 + x2", node)
             return Name(node.value)
         if node.kind == "num":
             return Num(float(node.value))
@@ -252,11 +264,11 @@ class _Expander:
             self.terms(node.children[0], acc)
             sub = _TermSet()
             self.terms(node.children[1], sub)
-            acc.remove(sub)
+            self.subtract(acc, sub, node.children[1])
         elif k == "unary" and node.value == "-":
             sub = _TermSet()
             self.terms(node.children[0], sub)
-            acc.remove(sub)
+            self.subtract(acc, sub, node.children[0])
         elif k == "unary" and node.value == "+":
             self.terms(node.children[0], acc)
         elif k == "num":
@@ -290,6 +302,11 @@ class _Expander:
             raise self.error("a formula can have only one '~'", node)
         else:
             raise self.error(f"{node.value!r} cannot be used here; wrap arithmetic in I(), e.g. I(x {node.value} 2)", node)
+
+    def subtract(self, acc: "_TermSet", sub: "_TermSet", node: Node) -> None:
+        if sub.groups or sub.offsets:
+            raise self.error("random-effect terms and offsets cannot be subtracted; leave them out instead", node)
+        acc.remove(sub)
 
     def product(self, node: Node) -> list[Term]:
         """Expand ``*``, ``:``, ``/`` and ``^`` into a list of terms (no intercept)."""

@@ -1,0 +1,415 @@
+"""Saving a :class:`~bayesmixed.fit.Fit` to one file and loading it back: ``fit.save(path)``, ``bayesmixed.load(path)``.
+
+File format
+-----------
+A zip archive with three members:
+
+``manifest.json``
+    ``format`` (``"bayesmixed-fit"``), ``format_version`` (an integer, :data:`FORMAT_VERSION`), the version
+    of bayesmixed that wrote it, the formula text, family, link, priors (``Prior.to_dict()`` in order),
+    parameterisation and the reasons for it, ``sampler_info`` and the description of the
+    :class:`~bayesmixed.design.Design` (column names, level lists, transform state, row labels).
+``idata.nc``
+    The whole ArviZ InferenceData (every group), as netCDF-4 written with h5netcdf.
+``design.npz``
+    The numeric arrays of the Design (``y``, ``trials``, ``X``, ``offset``, each term's ``Z`` and level codes,
+    numeric row labels), written by :func:`numpy.savez` and read with ``allow_pickle=False``.
+
+Nothing is pickled. The Design is stored as it is, not rebuilt from the user's data (a Fit holds no copy of
+them): the arrays come back bit for bit, and the encoding state (categorical levels with their Python or NumPy
+types and order, the centre and scale of ``scale()``/``center()``) comes back as it was, so predictions on
+new data after loading equal those before saving. Values that JSON cannot type exactly (NumPy scalars such as
+``float32``, timestamps) are stored tagged with their dtype.
+
+Writes are atomic: the archive is written to a temporary file in the target's folder and moved into place
+with :func:`os.replace`, so an interrupt never leaves a half-written file under the target's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .errors import BayesMixedError
+
+__all__ = ["FORMAT_VERSION", "save_fit", "load_fit", "write_atomic"]
+
+FORMAT_VERSION = 1
+_FORMAT = "bayesmixed-fit"
+_MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
+
+# Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
+DESIGN_FIELDS = (
+    "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
+    "response_levels", "n_dropped", "dropped_columns",
+)
+BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels")
+ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels")
+
+
+# ---------------------------------------------------------------------------------------------- atomic writes
+def write_atomic(path: str | os.PathLike, write: Callable[[str], Any]) -> Path:
+    """Call ``write(tmp)`` on a temporary path in ``path``'s folder, then move it onto ``path``.
+
+    An exception or interrupt (``KeyboardInterrupt`` included) during ``write`` removes the temporary file
+    and leaves ``path`` as it was; the exception propagates.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- typed values
+def _enc_value(v: Any) -> Any:
+    """A level, a row label or a response level as JSON, keeping its type (see :func:`_dec_value`)."""
+    if v is None or type(v) in (bool, int, str):
+        return v
+    if type(v) is float:
+        return v if np.isfinite(v) else {"__float__": repr(v)}
+    if isinstance(v, np.generic):
+        if isinstance(v, (np.datetime64, np.timedelta64)):
+            return {"__numpy__": v.dtype.str, "value": str(v)}
+        item = v.item()
+        if isinstance(item, float) and not np.isfinite(item):
+            item = repr(item)
+        return {"__numpy__": v.dtype.str, "value": item}
+    if isinstance(v, pd.Timestamp):
+        return {"__timestamp__": v.isoformat(), "tz": None if v.tz is None else str(v.tz)}
+    raise BayesMixedError(
+        f"cannot save a value of type {type(v).__name__} ({v!r}) used as a level or row label; "
+        "use strings, numbers, booleans or pandas categories"
+    )
+
+
+def _dec_value(v: Any) -> Any:
+    if isinstance(v, dict):
+        if "__float__" in v:
+            return float(v["__float__"])
+        if "__numpy__" in v:
+            dt = np.dtype(v["__numpy__"])
+            val = v["value"]
+            if dt.kind == "f" and isinstance(val, str):
+                val = float(val)
+            return np.asarray(val, dtype=dt)[()]
+        if "__timestamp__" in v:
+            ts = pd.Timestamp(v["__timestamp__"])
+            return ts.tz_convert(v["tz"]) if v.get("tz") else ts
+        raise BayesMixedError(f"unknown tagged value {v!r} in the saved fit")
+    return v
+
+
+def _enc_state(state: tuple[tuple[str, Any], ...]) -> list[list[Any]]:
+    out = []
+    for key, st in state:
+        kind = st[0]
+        if kind == "levels":
+            out.append([key, ["levels", [_enc_value(x) for x in st[1]]]])
+        elif kind == "affine":
+            out.append([key, ["affine", float(st[1]), float(st[2])]])
+        else:
+            raise BayesMixedError(f"cannot save the transform state {kind!r} of {key!r}")
+    return out
+
+
+def _dec_state(state: list[list[Any]]) -> tuple[tuple[str, Any], ...]:
+    out = []
+    for key, st in state:
+        if st[0] == "levels":
+            out.append((key, ("levels", tuple(_dec_value(x) for x in st[1]))))
+        else:
+            out.append((key, ("affine", float(st[1]), float(st[2]))))
+    return tuple(out)
+
+
+def _enc_index(idx: pd.Index, arrays: dict[str, np.ndarray], key: str) -> dict[str, Any]:
+    """A pandas Index as JSON (and, for NumPy dtypes, an array in ``arrays``)."""
+    if isinstance(idx, pd.RangeIndex):
+        return {"kind": "range", "start": idx.start, "stop": idx.stop, "step": idx.step, "name": _enc_value(idx.name)}
+    if isinstance(idx, pd.MultiIndex):
+        return {
+            "kind": "multi",
+            "levels": [_enc_index(idx.get_level_values(i), arrays, f"{key}_{i}") for i in range(idx.nlevels)],
+            "names": [_enc_value(n) for n in idx.names],
+        }
+    if isinstance(idx.dtype, np.dtype) and idx.dtype.kind in "biufcmM":
+        arrays[key] = np.asarray(idx)
+        return {"kind": "array", "key": key, "name": _enc_value(idx.name)}
+    return {
+        "kind": "values",
+        "values": [_enc_value(x) for x in idx.tolist()],
+        "dtype": str(idx.dtype),
+        "name": _enc_value(idx.name),
+    }
+
+
+def _dec_index(d: dict[str, Any], arrays: dict[str, np.ndarray]) -> pd.Index:
+    kind = d["kind"]
+    if kind == "range":
+        return pd.RangeIndex(d["start"], d["stop"], d["step"], name=_dec_value(d["name"]))
+    if kind == "multi":
+        levels = [_dec_index(x, arrays) for x in d["levels"]]
+        return pd.MultiIndex.from_arrays(levels, names=[_dec_value(n) for n in d["names"]])
+    if kind == "array":
+        return pd.Index(arrays[d["key"]], name=_dec_value(d["name"]))
+    values = [_dec_value(x) for x in d["values"]]
+    try:
+        return pd.Index(values, dtype=d["dtype"], name=_dec_value(d["name"]))
+    except (TypeError, ValueError):
+        return pd.Index(values, dtype=object, name=_dec_value(d["name"]))
+
+
+def _json_safe(v: Any) -> Any:
+    """``sampler_info`` as plain JSON: NumPy scalars and arrays become numbers and lists, tuples lists; any
+    other object its ``repr``."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    return repr(v)
+
+
+# ---------------------------------------------------------------------------------------------- design
+def _check_fields(cls, known: tuple[str, ...]) -> None:
+    fields = tuple(f.name for f in dataclasses.fields(cls))
+    extra = [f for f in fields if f not in known]
+    if extra:
+        raise BayesMixedError(
+            f"cannot save: {cls.__name__} has field(s) {', '.join(extra)} that bayesmixed.saveload does not know; "
+            "this is a bug in bayesmixed, please report it"
+        )
+
+
+def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    from .design import Design, Encoding, GroupBlock
+
+    _check_fields(Design, DESIGN_FIELDS)
+    _check_fields(GroupBlock, BLOCK_FIELDS)
+    _check_fields(Encoding, ENCODING_FIELDS)
+    arrays: dict[str, np.ndarray] = {"y": np.asarray(design.y), "X": np.asarray(design.X)}
+    if design.trials is not None:
+        arrays["trials"] = np.asarray(design.trials)
+    if design.offset is not None:
+        arrays["offset"] = np.asarray(design.offset)
+    blocks = []
+    for i, b in enumerate(design.blocks):
+        arrays[f"block{i}_Z"] = np.asarray(b.Z)
+        arrays[f"block{i}_codes"] = np.asarray(b.codes)
+        blocks.append({"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]})
+    enc = design.encoding
+    meta = {
+        "formula": design.formula.text,
+        "x_names": list(design.x_names),
+        "blocks": blocks,
+        "rows": _enc_index(design.rows, arrays, "rows"),
+        "encoding": {
+            "formula": enc.formula.text,
+            "state": _enc_state(enc.state),
+            "x_names": list(enc.x_names),
+            "block_labels": list(enc.block_labels),
+            "block_levels": [[_enc_value(x) for x in lv] for lv in enc.block_levels],
+        },
+        "response_levels": None if design.response_levels is None else [_enc_value(x) for x in design.response_levels],
+        "n_dropped": int(design.n_dropped),
+        "dropped_columns": list(design.dropped_columns),
+    }
+    return meta, arrays
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
+def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+    from .design import Design, Encoding, GroupBlock
+    from .design.design import _block_labels
+    from .formula import parse_formula
+
+    formula = parse_formula(meta["formula"])
+    labels = _block_labels(formula.groups)
+    saved = [b["label"] for b in meta["blocks"]]
+    if labels != saved:
+        raise BayesMixedError(
+            f"the saved formula {meta['formula']!r} gives the random-effect terms {labels} in this version of "
+            f"bayesmixed but {saved} in the one that saved the fit"
+        )
+    blocks = tuple(
+        GroupBlock(
+            label=b["label"],
+            term=g,
+            coef_names=tuple(b["coef_names"]),
+            Z=_frozen(arrays[f"block{i}_Z"]),
+            codes=_frozen(arrays[f"block{i}_codes"]),
+            levels=tuple(_dec_value(x) for x in b["levels"]),
+        )
+        for i, (b, g) in enumerate(zip(meta["blocks"], formula.groups))
+    )
+    e = meta["encoding"]
+    enc_formula = formula if e["formula"] == meta["formula"] else parse_formula(e["formula"])
+    encoding = Encoding(
+        formula=enc_formula,
+        state=_dec_state(e["state"]),
+        x_names=tuple(e["x_names"]),
+        block_labels=tuple(e["block_labels"]),
+        block_levels=tuple(tuple(_dec_value(x) for x in lv) for lv in e["block_levels"]),
+    )
+    rl = meta["response_levels"]
+    return Design(
+        formula=formula,
+        y=_frozen(arrays["y"]),
+        trials=_frozen(arrays["trials"]) if "trials" in arrays else None,
+        X=_frozen(arrays["X"]),
+        x_names=tuple(meta["x_names"]),
+        offset=_frozen(arrays["offset"]) if "offset" in arrays else None,
+        blocks=blocks,
+        rows=_dec_index(meta["rows"], arrays),
+        encoding=encoding,
+        response_levels=None if rl is None else tuple(_dec_value(x) for x in rl),
+        n_dropped=int(meta["n_dropped"]),
+        dropped_columns=tuple(meta["dropped_columns"]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- save / load
+def save_fit(fit, path: str | os.PathLike) -> Path:
+    """Write ``fit`` to one file at ``path`` (atomically); see the module docstring for the format.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from . import __version__
+
+    path = Path(path)
+    if path.is_dir():
+        raise BayesMixedError(f"cannot save the fit to {str(path)!r}: it is a folder; give a file name such as fit.bmfit")
+    if not path.parent.exists():
+        raise BayesMixedError(f"cannot save the fit to {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    spec = fit.spec
+    design_meta, arrays = _enc_design(fit.design)
+    manifest = {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "bayesmixed_version": __version__,
+        "formula": spec.formula,
+        "family": spec.family,
+        "link": spec.link,
+        "priors": [[name, p.to_dict()] for name, p in spec.priors],
+        "parameterization": [list(x) for x in spec.parameterization],
+        "parameterization_reason": [list(x) for x in spec.parameterization_reason],
+        "sampler_info": _json_safe(fit.sampler_info),
+        "groups": list(fit.idata.groups()),
+        "design": design_meta,
+    }
+    manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+
+    def write(tmp: str) -> None:
+        with tempfile.TemporaryDirectory(prefix="bayesmixed-save-") as d:
+            nc = os.path.join(d, _IDATA)
+            fit.idata.to_netcdf(nc, engine="h5netcdf")
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(_MANIFEST, manifest_bytes)
+                zf.write(nc, _IDATA, compress_type=zipfile.ZIP_STORED)
+                zf.writestr(_ARRAYS, buf.getvalue())
+
+    return write_atomic(path, write)
+
+
+def _not_a_fit(path: Path, why: str) -> BayesMixedError:
+    return BayesMixedError(f"{str(path)!r} is not a bayesmixed fit file ({why}); write one with fit.save(path)")
+
+
+def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
+    """The manifest of a saved fit, checked: a :class:`BayesMixedError` if the file is not a bayesmixed fit or
+    was written by a newer format."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {str(path)!r}")
+    if not zipfile.is_zipfile(path):
+        raise _not_a_fit(path, "not a zip archive")
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        if _MANIFEST not in names:
+            raise _not_a_fit(path, f"no {_MANIFEST} in the archive")
+        try:
+            manifest = json.loads(zf.read(_MANIFEST).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise _not_a_fit(path, f"{_MANIFEST} is not valid JSON: {e}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise _not_a_fit(path, f"{_MANIFEST} does not say format {_FORMAT!r}")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _not_a_fit(path, f"format_version {version!r} is not a positive integer")
+    if version > FORMAT_VERSION:
+        raise BayesMixedError(
+            f"{str(path)!r} was written by a newer bayesmixed ({manifest.get('bayesmixed_version', '?')}, "
+            f"format {version} > {FORMAT_VERSION}); upgrade with pip install -U bayesmixed"
+        )
+    missing = [m for m in (_IDATA, _ARRAYS) if m not in names]
+    if missing:
+        raise _not_a_fit(path, f"the archive lacks {', '.join(missing)}")
+    return manifest
+
+
+def load_fit(path: str | os.PathLike):
+    """Read a :class:`~bayesmixed.fit.Fit` written by :meth:`Fit.save <bayesmixed.fit.Fit.save>`.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    BayesMixedError
+        The file is not a bayesmixed fit, or was written by a newer bayesmixed (format version above
+        :data:`FORMAT_VERSION`).
+    """
+    import arviz as az
+
+    from .fit import Fit
+    from .priors import Prior
+    from .spec import ModelSpec
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    with zipfile.ZipFile(path) as zf:
+        with np.load(io.BytesIO(zf.read(_ARRAYS)), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        with tempfile.TemporaryDirectory() as d:
+            nc = zf.extract(_IDATA, d)
+            with az.rc_context({"data.load": "eager"}):
+                idata = az.from_netcdf(nc, engine="h5netcdf")
+    design = _dec_design(manifest["design"], arrays)
+    spec = ModelSpec(
+        formula=manifest["formula"],
+        family=manifest["family"],
+        link=manifest["link"],
+        priors=tuple((name, Prior.from_dict(p)) for name, p in manifest["priors"]),
+        parameterization=tuple((k, v) for k, v in manifest["parameterization"]),
+        parameterization_reason=tuple((k, v) for k, v in manifest["parameterization_reason"]),
+    )
+    return Fit(spec=spec, design=design, idata=idata, sampler_info=manifest["sampler_info"])
