@@ -126,7 +126,13 @@ def _refit_sim(
 
     t0 = time.perf_counter()
     sim_design = dataclasses.replace(design, y=np.asarray(y, dtype=np.asarray(design.y).dtype))
-    fit, max_rhat, min_ess = quiet_refit(spec, sim_design, seed, settings)
+    try:
+        fit, max_rhat, min_ess = quiet_refit(spec, sim_design, seed, settings)
+    except Exception as exc:  # a refit that cannot start (e.g. absurd simulated data) is recorded, not fatal
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return {"sim": sim, "ranks": None, "error": f"{type(exc).__name__}: {first}"[:200],
+                "divergences": np.nan, "max_rhat": np.nan, "min_ess_bulk": np.nan,
+                "seconds": time.perf_counter() - t0}
     rng = np.random.default_rng(seed)
     ranks = {}
     for name in _population_names(spec, design):
@@ -137,6 +143,7 @@ def _refit_sim(
     return {
         "sim": sim,
         "ranks": ranks,
+        "error": None,
         "divergences": fit.divergences,
         "max_rhat": max_rhat,
         "min_ess_bulk": min_ess,
@@ -156,7 +163,9 @@ class Calibration:
     truths
         The prior draws that generated each simulation (same shape as ``ranks``).
     fits
-        Per simulation: divergences, max R-hat, min bulk ESS (over the population-level parameters), seconds.
+        Per simulation: divergences, max R-hat, min bulk ESS (over the population-level parameters), seconds,
+        and ``error``: ``None``, or the error of a refit that failed (its simulation has no ranks; the
+        calibration then does not pass, since dropping simulations can hide miscalibration).
     L, bins, alpha
         Posterior draws per rank, histogram bins of the uniformity test, family-wise level of the test.
     label
@@ -195,9 +204,16 @@ class Calibration:
         return pd.DataFrame(rows).set_index("parameter")
 
     @property
+    def failed(self) -> pd.Series:
+        """The errors of the refits that failed, by simulation (empty when every refit ran)."""
+        if "error" not in self.fits:
+            return pd.Series(dtype=object)
+        return self.fits["error"].dropna()
+
+    @property
     def passed(self) -> bool:
-        """Every parameter passes its uniformity test."""
-        return bool(self.table()["passed"].all())
+        """Every refit ran and every parameter passes its uniformity test."""
+        return len(self.failed) == 0 and len(self.ranks) > 0 and bool(self.table()["passed"].all())
 
     def plot(self, ncols: int = 4):
         """Rank histograms, one panel per parameter, with the expected count and its 99 % binomial band."""
@@ -234,6 +250,11 @@ class Calibration:
             f"  refits: divergences in {int((f['divergences'] > 0).sum())} of {len(f)}, "
             f"max R-hat {f['max_rhat'].max():.3f}, min bulk ESS {f['min_ess_bulk'].min():.0f}",
             t.to_string(float_format=lambda v: f"{v:.3g}"),
+        ]
+        if len(self.failed):
+            lines.append(f"  {len(self.failed)} refits FAILED and have no ranks, e.g. simulation "
+                         f"{self.failed.index[0]}: {self.failed.iloc[0]}")
+        lines += [
             f"  {'all parameters pass' if self.passed else 'SOME PARAMETERS FAIL'}",
         ]
         return "\n".join(lines)
@@ -330,15 +351,23 @@ def calibrate(
             c, _refit_sim, tasks, labels, shared={"spec": spec, "design": design}, progressbar=progressbar,
             description=f"SBC ({n_sims} refits)",
         )
-    ranks = pd.DataFrame([r["ranks"] for r in results], index=pd.RangeIndex(n_sims, name="sim"))
+    ok = [r for r in results if r["error"] is None]
+    ranks = pd.DataFrame([r["ranks"] for r in ok], index=pd.Index([r["sim"] for r in ok], name="sim"))
     fits = pd.DataFrame(
-        [{k: r[k] for k in ("sim", "divergences", "max_rhat", "min_ess_bulk", "seconds")} for r in results]
+        [{k: r[k] for k in ("sim", "divergences", "max_rhat", "min_ess_bulk", "seconds", "error")} for r in results]
     ).set_index("sim")
+    if len(ok) < n_sims:
+        warnings.warn(
+            f"{n_sims - len(ok)} of {n_sims} refits failed (see Calibration.fits['error']); their simulations "
+            "have no ranks and the calibration does not pass. Simulated data this extreme usually mean the "
+            "priors are too wide for the scale of the link: give tighter priors.",
+            stacklevel=2,
+        )
     params = "/".join(sorted({v for _, v in spec.parameterization})) or "-"
     label = f"{model.formula.text} [{spec.family}, {params}]"
     return Calibration(
         ranks=ranks,
-        truths=pd.DataFrame(truths, index=ranks.index),
+        truths=pd.DataFrame(truths, index=pd.RangeIndex(n_sims, name="sim")),
         fits=fits,
         L=L,
         bins=bins,

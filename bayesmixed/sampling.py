@@ -199,9 +199,17 @@ def run_nuts(
                 model, sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed,
                 target_accept=target_accept, progressbar=progressbar, cores=cores, structure=structure,
             )
-        except Exception:
+        except Exception as exc:
             if watch.interrupted:  # e.g. PyMC's "Not enough samples to build a trace" after Ctrl-C in tuning
                 raise _interrupted(None, draws) from None
+            text = str(exc)
+            if "initialization points failed" in text or "Initial evaluation of model" in text:
+                raise BayesMixedError(
+                    f"{sampler} could not start: the model's log-density is not finite at any starting point "
+                    f"({text.strip().splitlines()[0]}). This usually means a response far outside what the "
+                    "priors and link allow (e.g. counts in the billions under a log link): check the response "
+                    "column's scale and units, rescale it, or give priors on the scale of the data."
+                ) from exc
             raise
     post = idata.posterior
     done = min(int(post.sizes.get("draw", 0)), draws)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import bayesmixed as bm
-from bayesmixed.calibrate import Calibration, _rank, calibrate, prior_draws
+from bayesmixed.calibrate import Calibration, _rank, _refit_sim, calibrate, prior_draws
 from bayesmixed.simulate import draw_from_design
 
 
@@ -85,6 +85,20 @@ def test_bad_settings_are_named(small):
         calibrate(m, n_sims=0)
 
 
+def test_a_failed_refit_is_recorded_and_fails_the_calibration(small):
+    m = bm.Model("y ~ x + (1 | g)", small)
+    settings = dict(draws=10, tune=10, chains=1, sampler="no-such-sampler", target_accept=0.9)
+    out = _refit_sim(0, m.design.y, {}, 1, settings, 9, spec=m.spec, design=m.design)
+    assert out["ranks"] is None and "no-such-sampler" in out["error"]
+    rng = np.random.default_rng(2)
+    cal = _cal({"u": rng.integers(0, 100, size=400)})
+    assert cal.passed
+    cal.fits["error"] = None
+    cal.fits.loc[3, "error"] = out["error"]
+    assert not cal.passed and list(cal.failed.index) == [3]
+    assert "1 refits FAILED" in str(cal)
+
+
 @pytest.mark.slow
 def test_smoke_calibration_on_a_local_cluster(small):
     m = bm.Model("y ~ x + (1 | g)", small, parameterization="marginal")
@@ -99,6 +113,7 @@ def test_smoke_calibration_on_a_local_cluster(small):
     assert cal.ranks.nunique().min() > 1
     assert cal.truths["sd_g[Intercept]"].nunique() == 6
     assert (cal.fits["max_rhat"] < 1.2).all()
+    assert cal.fits["error"].isna().all() and cal.failed.empty
     t = cal.table()
     assert set(t.index) == set(cal.ranks.columns) and t["p_value"].between(0, 1).all()
     fig = cal.plot()

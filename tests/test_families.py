@@ -69,6 +69,23 @@ def test_family_aliases_and_aux_priors():
     assert m2.prior_summary().loc["nu", "source"] == "user"
 
 
+@pytest.mark.parametrize("family", ["poisson", "negative_binomial"])
+def test_counts_of_two_to_the_31_and_more_keep_a_finite_likelihood(family):
+    # PyMC's compiled log-density wraps int64 counts >= 2^31 to int32: 16 901 925 657 became negative and its
+    # log-likelihood -inf, so the sampler could not start (found by simulation-based calibration).
+    from bayesmixed.backends.pymc import build_model
+
+    y = [3, 16901925657, 47719805798, 5, 1, 2]
+    m = bm.Model("y ~ x + (1 | g)", frame(y), family=family)
+    pm_model = build_model(m.spec, m.design)
+    point = pm_model.initial_point()
+    per_obs = pm_model.compile_fn(pm_model.logp(vars=[pm_model["y"]], sum=False)[0], inputs=pm_model.value_vars,
+                                  on_unused_input="ignore")(point)
+    assert np.isfinite(per_obs).all()
+    # the huge counts are far less likely than the small ones (a wrapped count could come out small)
+    assert per_obs[[1, 2]].max() < -1e10 < per_obs[[0, 3, 4, 5]].min()
+
+
 # ---------------------------------------------------------------------------- recovery
 
 J, N_PER = 40, 8
