@@ -22,9 +22,9 @@ __all__ = ["dask_client", "run_tasks"]
 def _distributed():
     try:
         import distributed
-    except ImportError as err:  # pragma: no cover - dask is a test dependency here
+    except ImportError as err:  # pragma: no cover - dask is a dependency; only a broken install lacks it
         raise BayesMixedError(
-            "k-fold refits run on Dask, which is not installed: pip install 'dask[distributed]'"
+            "refits (kfold, leave-one-group-out, calibrate) run on Dask, which is not installed: pip install 'dask[distributed]'"
         ) from err
     return distributed
 
