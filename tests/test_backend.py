@@ -181,8 +181,22 @@ def test_pilot_sds_agree_with_lme4():
     assert herd.strong_share[0] == 1.0 and herd.choice == "centered"
 
 
+def test_of_crossed_centred_terms_the_one_with_most_rows_per_level_carries_the_intercept():
+    """InstEval (2 chains x 1000): the intercept in the 2972 students' means gave it bulk ESS 32 (R-hat 1.04);
+    in the 14 departments' means, ESS 648. Penicillin: 24 plates of 6 rows, 6 samples of 24 rows."""
+    pen = bm.datasets.load("Penicillin")
+    for formula in ("diameter ~ 1 + (1 | plate) + (1 | sample)", "diameter ~ 1 + (1 | sample) + (1 | plate)"):
+        m = bm.Model(formula, pen, parameterization="centered").build()
+        free = {v.name for v in m.free_RVs}
+        assert "_m_sample" in free and "r_plate" in free and "_m_plate" not in free, formula
+    # a non-centred term never carries it
+    m = bm.Model("diameter ~ 1 + (1 | plate) + (1 | sample)", pen,
+                 parameterization={"plate": "centered", "sample": "noncentered"}).build()
+    assert "_m_plate" in {v.name for v in m.free_RVs}
+
+
 def test_centred_term_carries_the_intercept():
-    """The first centred term with an intercept samples its level means m_j = β₀ + r_j (hierarchical
+    """A centred term with an intercept samples its level means m_j = β₀ + r_j (hierarchical
     centring); r_j stays a recorded variable, and the log density matches the plain centred form."""
     cbpp = bm.datasets.load("cbpp")
     f = "cbind(incidence, size - incidence) ~ period + (1 | herd)"

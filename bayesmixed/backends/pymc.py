@@ -9,8 +9,9 @@ non-centred
     ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
     Cholesky factor of the correlation matrix (LKJ prior), or ``r = _z · sd`` for ``||`` terms and ``k = 1``.
 centred
-    ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly; the first centred term with
-    an intercept samples its level means ``m_j = β₀ + r_j`` instead (hierarchical centring of the intercept).
+    ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly; of the centred
+    terms with an intercept, the one with the most rows per level samples its level means ``m_j = β₀ + r_j``
+    instead (hierarchical centring of the intercept).
 
 The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
 no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
@@ -168,14 +169,18 @@ def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
 
 
 def _absorbing_term(spec: ModelSpec, design: Design) -> GroupBlock | None:
-    """The centred term that takes the intercept into its level means (see :func:`_block`): the first centred
-    term with an ``Intercept`` coefficient, when the model has a fixed intercept."""
+    """The centred term that takes the intercept into its level means (see :func:`_block`), when the model has
+    a fixed intercept: of the centred terms with an ``Intercept`` coefficient, the one with the most rows per
+    level (the first on ties). Its level means are the best determined by their data, which is what makes
+    hierarchical centring work; with crossed centred terms, carrying the intercept in the factor with few,
+    large levels (InstEval's 14 departments rather than its 2972 students) removes the ridge between the
+    intercept and that factor's effects."""
     if "Intercept" not in design.x_names or spec.marginal:
         return None
-    for b in design.blocks:
-        if spec.param_of(b.label) == "centered" and "Intercept" in b.coef_names:
-            return b
-    return None
+    cands = [b for b in design.blocks if spec.param_of(b.label) == "centered" and "Intercept" in b.coef_names]
+    if not cands:
+        return None
+    return max(cands, key=lambda b: design.n / max(b.n_levels, 1))
 
 
 def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, intercept=None):
