@@ -183,6 +183,15 @@ def _absorbing_term(spec: ModelSpec, design: Design) -> GroupBlock | None:
     return max(cands, key=lambda b: design.n / max(b.n_levels, 1))
 
 
+def _code_dtype(codes: np.ndarray, n_levels: int) -> str:
+    if codes.size and codes.min() < 0:  # never in a fitted design; kept signed rather than wrapped
+        return "int64"
+    for dt in ("uint8", "uint16", "uint32"):
+        if n_levels <= np.iinfo(dt).max:
+            return dt
+    return "int64"
+
+
 def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, intercept=None):
     """Contribution of one term to the linear predictor (non-centred or centred).
 
@@ -214,9 +223,11 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
     else:
         z = pm.Normal(f"_z_{lab}", 0.0, 1.0, dims=dims)
         r = pm.Deterministic(f"r_{lab}", pt.dot(z, chol.T) if chol is not None else z * sd, dims=dims)
-    codes = pm.Data(f"_codes_{lab}", b.codes)
+    # level codes in the smallest unsigned type that holds them, and one-column terms gathered from a vector:
+    # numba's 1-D gather and scatter-add run about a third faster than the 2-D (codes, 0) form on int32
+    codes = pm.Data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
     if b.coef_names == ("Intercept",):
-        return r[codes, 0]
+        return r[:, 0][codes]
     Z = pm.Data(f"_Z_{lab}", b.Z)
     return pt.sum(Z * r[codes], axis=1)
 
