@@ -325,7 +325,7 @@ def build_model(spec: ModelSpec, design: Design) -> pm.Model:
         # compiled log-density of an int64 count wraps values of 2^31 and more to int32 (a count of
         # 16 901 925 657 becomes negative and its log-likelihood -inf, found by simulation-based calibration).
         counts = fam in ("bernoulli", "binomial")
-        y = pm.Data("_y", design.y.astype("int64") if counts else design.y.astype("float64"))
+        y = pm.Data("_y", design.y.astype("int64") if counts else design.y.astype("float64", copy=False))
         if fam == "gaussian":
             pm.Normal("y", mu=mu, sigma=sigma, observed=y, dims="obs")
         elif fam == "student_t":
