@@ -74,7 +74,7 @@ def prior_draws(spec, design: Design, n: int, seed: int | None = None) -> dict[s
     from .backends.pymc import build_model
 
     names = _population_names(spec, design)
-    model = build_model(spec, design)
+    model = build_model(spec, design, integrate_fixed=False)  # beta must be a variable to draw it
     logger = logging.getLogger("pymc")
     level = logger.level
     logger.setLevel(logging.ERROR)

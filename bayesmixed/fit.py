@@ -74,10 +74,12 @@ def sample_fit(
     info.parameterization_reason = dict(spec.parameterization_reason)
     idata = _public(idata, design)
     if spec.marginal:
-        from .marginal import draw_random_effects
+        from .marginal import draw_random_effects, gaussian_fixed_prior
 
         t1 = time.perf_counter()
-        _add_random_effects(idata, design, draw_random_effects(idata, design, seed))
+        _add_random_effects(
+            idata, design, draw_random_effects(idata, design, seed, gaussian_fixed_prior(spec.prior_dict(), design))
+        )
         info.timings["draw_random_effects"] = time.perf_counter() - t1
     want = log_likelihood
     if want == "auto":
@@ -135,6 +137,12 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
 
     post = idata.posterior
     new = {}
+    if "beta" in draws:  # fixed effects integrated out and drawn with the random effects
+        new["beta"] = xr.DataArray(
+            draws["beta"],
+            dims=("chain", "draw", "coef"),
+            coords={"chain": post["chain"].values, "draw": post["draw"].values, "coef": list(design.x_names)},
+        )
     for b in design.blocks:
         new[f"r_{b.label}"] = xr.DataArray(
             draws[f"r_{b.label}"],

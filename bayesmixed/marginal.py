@@ -20,7 +20,14 @@ from scipy import linalg, sparse
 
 from .design import Design
 
-__all__ = ["SufficientStats", "sufficient_stats", "random_effects_dim", "draw_random_effects", "MAX_Q"]
+__all__ = [
+    "SufficientStats",
+    "sufficient_stats",
+    "random_effects_dim",
+    "draw_random_effects",
+    "gaussian_fixed_prior",
+    "MAX_Q",
+]
 
 MAX_Q = 1500  # above this many random-effect coefficients the dense q × q algebra costs more than it saves
 
@@ -93,6 +100,97 @@ def sufficient_stats(design: Design) -> SufficientStats:
     )
 
 
+def gaussian_fixed_prior(priors: dict, design: Design) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(μ₀, s₀)``: means and SDs of the independent normal priors on the coefficients γ of ``W`` (the centred
+    intercept, then the scaled slopes), when every fixed-effect prior is a normal; ``None`` otherwise (and for
+    a model without fixed effects).
+
+    With these priors γ is one more Gaussian random effect, ``γ = μ₀ + s₀ ∘ v``, ``v ~ N(0, I_p)``: a marginal
+    model integrates it out beside ``b`` (NUTS then explores θ and σ only), and draws it afterwards from its
+    exact conditional Gaussian.
+    """
+    names = list(design.x_names)
+    if not names:
+        return None
+    keys = ["Intercept" if n == "Intercept" else f"beta[{n}]" for n in names]
+    ps = [priors.get(k) for k in keys]
+    if any(p is None or p.dist != "normal" or p.relative for p in ps):
+        return None
+    kw = [p.kwargs for p in ps]
+    has_int = "Intercept" in names
+    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
+    _, _, scales = fixed_design(design)
+    mu0 = ([float(kw[names.index("Intercept")]["mu"])] if has_int else []) + [
+        float(kw[j]["mu"]) * s for j, s in zip(slope_idx, scales)
+    ]
+    s0 = ([float(kw[names.index("Intercept")]["sigma"])] if has_int else []) + [
+        float(kw[j]["sigma"]) * s for j, s in zip(slope_idx, scales)
+    ]
+    return np.asarray(mu0, dtype=float), np.asarray(s0, dtype=float)
+
+
+def residual_stats(stats: SufficientStats, mu0: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(Wᵀr₀, Zᵀr₀, r₀ᵀr₀)`` for ``r₀ = y − W μ₀``."""
+    Wtr = stats.Wty - stats.WtW @ mu0
+    Ztr = stats.Zty - stats.ZtW @ mu0
+    rr = float(stats.yty - 2.0 * mu0 @ stats.Wty + mu0 @ stats.WtW @ mu0)
+    return Wtr, Ztr, rr
+
+
+def beta_from_gamma(design: Design, stats: SufficientStats, gam: np.ndarray) -> np.ndarray:
+    """Coefficients of the user's ``X`` from those of ``W`` (draws in rows): ``β_slopes = γ_slopes / scales``,
+    ``β_intercept = γ_intercept − means · β_slopes``."""
+    names = list(design.x_names)
+    has_int = "Intercept" in names
+    slopes = gam[:, 1:] if has_int else gam
+    b = slopes / stats.x_scales
+    out = np.empty((gam.shape[0], len(names)))
+    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
+    out[:, slope_idx] = b
+    if has_int:
+        out[:, names.index("Intercept")] = gam[:, 0] - b @ stats.x_means
+    return out
+
+
+def _level_blocks(b, stats: SufficientStats):
+    J, k = b.n_levels, b.k
+    idx = np.arange(J)[:, None] * k + np.arange(k)[None, :]
+    return stats.ZtZ[idx[:, :, None], idx[:, None, :]], stats.ZtW.reshape(J, k, -1)  # (J, k, k), (J, k, p)
+
+
+def _draw_fixed_one_term(b, stats, mu0, s0, sigma, sd, corr, rng, max_numbers: int = 4_000_000):
+    """Draws of γ given θ and σ, the term's effects integrated out (one grouping factor): ``v = (γ − μ₀)/s₀``
+    has the Gaussian conditional ``N(Sc⁻¹ c, σ² Sc⁻¹)`` with the Schur complement
+    ``Sc = S₀WᵀWS₀ + σ²I − Σ_j B_jᵀ A_j⁻¹ B_j``, ``B_j = Lᵀ Z_jᵀW S₀``, ``c = S₀Wᵀr₀ − Σ_j B_jᵀ A_j⁻¹ Lᵀ Z_jᵀr₀``."""
+    J, k = b.n_levels, b.k
+    S = len(sigma)
+    p = len(mu0)
+    ZtZ, ZtW = _level_blocks(b, stats)
+    Wtr, Ztr, _ = residual_stats(stats, mu0)
+    Ztr = Ztr.reshape(J, k)
+    P0 = stats.WtW * np.outer(s0, s0)
+    out = np.empty((S, p))
+    chunk = max(1, max_numbers // max(J * k * max(k, p), 1))
+    eye = np.eye(k)
+    for lo in range(0, S, chunk):
+        hi = min(S, lo + chunk)
+        s2 = sigma[lo:hi] ** 2
+        L = sd[lo:hi, :, None] * (np.linalg.cholesky(corr[lo:hi]) if corr is not None else eye)  # (s, k, k)
+        A = np.einsum("sab,jac,scd->sjbd", L, ZtZ, L) + s2[:, None, None, None] * eye
+        B = np.einsum("sab,jap->sjbp", L, ZtW) * s0  # (s, J, k, p)
+        u = np.einsum("sab,ja->sjb", L, Ztr)
+        AiB = np.linalg.solve(A, B)
+        Aiu = np.linalg.solve(A, u[..., None])[..., 0]
+        Sc = P0 + s2[:, None, None] * np.eye(p) - np.einsum("sjkp,sjkq->spq", B, AiB)
+        c = s0 * Wtr - np.einsum("sjkp,sjk->sp", B, Aiu)
+        Lc = np.linalg.cholesky(Sc)
+        mean = np.linalg.solve(Sc, c[..., None])[..., 0]
+        eps = rng.standard_normal(mean.shape)
+        v = mean + np.sqrt(s2)[:, None] * np.linalg.solve(np.swapaxes(Lc, -1, -2), eps[..., None])[..., 0]
+        out[lo:hi] = mu0 + s0 * v
+    return out
+
+
 def _lambda(design: Design, sds: list[np.ndarray], corrs: list[np.ndarray | None]):
     """Λ = blockdiag over terms of I_J ⊗ (diag(sd) L), sparse (it has at most k nonzeros a row)."""
     blocks = []
@@ -108,8 +206,7 @@ def _draw_one_term(b, stats: SufficientStats, gam, sigma, sd, corr, rng, max_num
     chunks of bounded memory). Returns ``(S, J·k)``."""
     J, k = b.n_levels, b.k
     S = len(sigma)
-    idx = np.arange(J)[:, None] * k + np.arange(k)[None, :]
-    ZtZ = stats.ZtZ[idx[:, :, None], idx[:, None, :]]  # (J, k, k) diagonal blocks
+    ZtZ, _ = _level_blocks(b, stats)
     out = np.empty((S, J * k))
     chunk = max(1, max_numbers // max(J * k * k, 1))
     eye = np.eye(k)
@@ -127,48 +224,77 @@ def _draw_one_term(b, stats: SufficientStats, gam, sigma, sd, corr, rng, max_num
     return out
 
 
-def draw_random_effects(idata, design: Design, seed: int | None = None) -> dict[str, np.ndarray]:
+def draw_random_effects(
+    idata, design: Design, seed: int | None = None, fixed_prior: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     """Draw every term's random effects from their exact conditional Gaussian, one draw per posterior draw.
 
-    Returns ``{"r_<label>": array (chain, draw, levels, k)}``.
+    With ``fixed_prior`` (``(μ₀, s₀)`` of :func:`gaussian_fixed_prior`) the fixed effects were integrated out
+    too: they are drawn first, from their conditional given θ and σ, then the random effects given them.
+
+    Returns ``{"r_<label>": array (chain, draw, levels, k)}``, and ``"beta"`` (chain, draw, coefficients) when
+    the fixed effects were drawn.
     """
     post = idata.posterior
     C, D = post.sizes["chain"], post.sizes["draw"]
     stats = sufficient_stats(design)
     rng = np.random.default_rng(seed)
-    beta = post["beta"].values.reshape(C * D, -1)
-    names = list(design.x_names)
-    has_int = "Intercept" in names
-    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-    # γ on the centred, scaled design: intercept_c = intercept + means · slopes, γ_slopes = slopes · scales
-    gam = []
-    if has_int:
-        gam.append(beta[:, names.index("Intercept")] + beta[:, slope_idx] @ stats.x_means)
-    gam = np.column_stack(gam + [beta[:, slope_idx] * stats.x_scales]) if (gam or slope_idx) else np.zeros((C * D, 0))
     sigma = post["sigma"].values.reshape(C * D)
     sds = [post[f"sd_{b.label}"].values.reshape(C * D, b.k) for b in design.blocks]
     corrs = [
         post[f"corr_{b.label}"].values.reshape(C * D, b.k, b.k) if f"corr_{b.label}" in post else None
         for b in design.blocks
     ]
-    q = stats.q
+    result: dict[str, np.ndarray] = {}
+    if fixed_prior is None:
+        beta = post["beta"].values.reshape(C * D, -1)
+        names = list(design.x_names)
+        has_int = "Intercept" in names
+        slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
+        # γ on the centred, scaled design: intercept_c = intercept + means · slopes, γ_slopes = slopes · scales
+        gam = [beta[:, names.index("Intercept")] + beta[:, slope_idx] @ stats.x_means] if has_int else []
+        gam = np.column_stack(gam + [beta[:, slope_idx] * stats.x_scales]) if (gam or slope_idx) else np.zeros((C * D, 0))
+    elif len(design.blocks) == 1:
+        b0 = design.blocks[0]
+        gam = _draw_fixed_one_term(b0, stats, *fixed_prior, sigma, sds[0], corrs[0], rng)
     if len(design.blocks) == 1:
-        out = _draw_one_term(design.blocks[0], stats, gam, sigma, sds[0], corrs[0], rng)
-        return {f"r_{design.blocks[0].label}": out.reshape(C, D, design.blocks[0].n_levels, design.blocks[0].k)}
-    out = np.empty((C * D, q))
-    I = np.eye(q)
-    for s in range(C * D):
-        Lam = _lambda(design, [sd[s] for sd in sds], [c[s] if c is not None else None for c in corrs])
-        A = Lam.T @ stats.ZtZ @ Lam + sigma[s] ** 2 * I
-        chol = linalg.cholesky(A, lower=True)
-        u_rhs = Lam.T @ (stats.Zty - stats.ZtW @ gam[s])
-        mean = linalg.cho_solve((chol, True), u_rhs)
-        u = mean + sigma[s] * linalg.solve_triangular(chol.T, rng.standard_normal(q), lower=False)
-        out[s] = Lam @ u
-    result = {}
-    start = 0
-    for b in design.blocks:
-        size = b.n_levels * b.k
-        result[f"r_{b.label}"] = out[:, start : start + size].reshape(C, D, b.n_levels, b.k)
-        start += size
+        b0 = design.blocks[0]
+        out = _draw_one_term(b0, stats, gam, sigma, sds[0], corrs[0], rng)
+        result[f"r_{b0.label}"] = out.reshape(C, D, b0.n_levels, b0.k)
+    else:
+        # dense q × q (or (p + q) × (p + q) with the fixed effects as the first block) Gaussian, draw by draw
+        q = stats.q
+        if fixed_prior is None:
+            p, ZtZ, Ztr = 0, stats.ZtZ, None
+        else:
+            mu0, s0 = fixed_prior
+            p = len(mu0)
+            Wtr, Ztr0, _ = residual_stats(stats, mu0)
+            ZtZ = np.block([[stats.WtW, stats.ZtW.T], [stats.ZtW, stats.ZtZ]])
+            Ztr = np.concatenate([Wtr, Ztr0])
+            gam = np.empty((C * D, p))
+        out = np.empty((C * D, q))
+        I = np.eye(p + q)
+        for s in range(C * D):
+            Lam_b = _lambda(design, [sd[s] for sd in sds], [c[s] if c is not None else None for c in corrs])
+            if p:
+                Lam = sparse.block_diag([sparse.diags(s0), Lam_b], format="csr")
+                rhs = Lam.T @ Ztr
+            else:
+                Lam = Lam_b
+                rhs = Lam.T @ (stats.Zty - stats.ZtW @ gam[s])
+            A = Lam.T @ ZtZ @ Lam + sigma[s] ** 2 * I
+            chol = linalg.cholesky(A, lower=True)
+            mean = linalg.cho_solve((chol, True), rhs)
+            u = mean + sigma[s] * linalg.solve_triangular(chol.T, rng.standard_normal(p + q), lower=False)
+            if p:
+                gam[s] = mu0 + s0 * u[:p]
+            out[s] = Lam_b @ u[p:]
+        start = 0
+        for b in design.blocks:
+            size = b.n_levels * b.k
+            result[f"r_{b.label}"] = out[:, start : start + size].reshape(C, D, b.n_levels, b.k)
+            start += size
+    if fixed_prior is not None:
+        result["beta"] = beta_from_gamma(design, stats, gam).reshape(C, D, -1)
     return result

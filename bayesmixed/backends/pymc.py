@@ -29,9 +29,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from types import SimpleNamespace
-
 from ..design import Design, GroupBlock
+from ..marginal import gaussian_fixed_prior
 from ..priors import Prior
 from ..spec import ModelSpec
 
@@ -121,9 +120,12 @@ def _fixed(spec_priors: dict[str, Prior], design: Design):
     return eta, gamma, (a_c if has_int else None)
 
 
-def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
+def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma, signed: bool = False):
     """SD vector and Cholesky factor (k × k, or None for independent effects) of one term, on the
-    observation scale; registers ``sd_<t>`` and ``corr_<t>``."""
+    observation scale; registers ``sd_<t>`` and ``corr_<t>``.
+
+    ``signed`` (for likelihoods that see the term only through its covariance, i.e. marginal models): a
+    correlated pair of coefficients is sampled through signed SDs (:func:`_signed_covariance`)."""
     lab = b.label
     k = b.k
     decov = priors.get(lab)
@@ -146,6 +148,8 @@ def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
         sd = None
     scale = sigma if relative else 1.0
     chol = None
+    if signed and sd is None and sd_prior.dist in _SYMMETRIC and b.correlated and k == 2:
+        return _signed_covariance(b, sd_prior, eta_lkj, scale)
     if b.correlated:
         if sd is None:
             chol, corr, sd = pm.LKJCholeskyCov(
@@ -165,6 +169,41 @@ def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
     elif sd is None:
         sd = prior_dist(sd_prior, f"_sd_{lab}", shape=k)
     sd = pm.Deterministic(f"sd_{lab}", sd * scale, dims=f"{lab}_coef")
+    return sd, chol
+
+
+# SD priors and the symmetric distributions on ℝ whose density is half theirs at ±τ (p(τ) = p_sd(|τ|) / 2)
+_SYMMETRIC = {
+    "half_normal": lambda kw: Prior("normal", mu=0.0, sigma=kw["sigma"]),
+    "half_student_t": lambda kw: Prior("student_t", nu=kw["nu"], mu=0.0, sigma=kw["sigma"]),
+    "half_cauchy": lambda kw: Prior("cauchy", alpha=0.0, beta=kw["beta"]),
+    "exponential": lambda kw: Prior("laplace", mu=0.0, b=1.0 / np.asarray(kw["lam"], dtype=float)),
+}
+
+
+def _signed_covariance(b: GroupBlock, sd_prior: Prior, eta_lkj: float, scale):
+    """The covariance of a term through signed SDs: ``τ ~`` the symmetric counterpart of the SD prior on ℝ,
+    ``sd = |τ|``; for a correlated pair (k = 2) ``ρ = 2x − 1``, ``x ~ Beta(η, η)`` (the LKJ(η) density of a
+    2 × 2 correlation), and the Cholesky factor ``[[τ₀, 0], [τ₁ρ, τ₁√(1 − ρ²)]]``, so the reported correlation
+    is ``sign(τ₀τ₁) ρ``. The priors on the SDs and the correlation are the same as with log-SDs.
+
+    A likelihood that depends on the covariance only (a marginal model) is smooth in τ through τ = 0, so an SD
+    whose posterior reaches down to zero has no boundary and no log-scale tail to cross: on radon's
+    ``(floor | county)`` the bulk ESS of sd(floor) went from 128-683 (seeds 1-4, log-SD Cholesky of
+    ``LKJCholeskyCov``) to 1299-1460 of 2000 draws, with fewer gradients per draw.
+
+    Used for correlated pairs only: a lone SD far from zero leaves a deep valley at τ = 0 between its two
+    mirror modes, and trajectories that enter it diverge (Penicillin's sd(sample), 6 levels: 1-5 divergences
+    per fit with signed SDs, none on the log scale).
+    """
+    lab, k = b.label, b.k  # k == 2
+    tau = prior_dist(_SYMMETRIC[sd_prior.dist](sd_prior.kwargs), f"_tau_{lab}", shape=k)
+    rho = 2.0 * pm.Beta(f"_rho01_{lab}", alpha=eta_lkj, beta=eta_lkj) - 1.0
+    one, zero = pt.ones(()), pt.zeros(())
+    r = rho * pt.sgn(tau[0] * tau[1])
+    pm.Deterministic(f"corr_{lab}", pt.stack([pt.stack([one, r]), pt.stack([r, one])]), dims=(f"{lab}_coef", f"{lab}_coef2"))
+    chol = pt.stack([pt.stack([tau[0], zero]), pt.stack([tau[1] * rho, tau[1] * pt.sqrt(1.0 - rho**2)])]) * scale
+    sd = pm.Deterministic(f"sd_{lab}", pt.abs(tau) * scale, dims=f"{lab}_coef")
     return sd, chol
 
 
@@ -232,54 +271,98 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
     return pt.sum(Z * r[codes], axis=1)
 
 
-def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma):
+def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fixed_prior=None):
     """Exact marginal log-likelihood of a Gaussian model, random effects integrated out (see
-    :mod:`bayesmixed.marginal`): cost per gradient O(q³) from sufficient statistics, independent of n."""
-    from ..marginal import sufficient_stats
+    :mod:`bayesmixed.marginal`): cost per gradient O(q³) from sufficient statistics, independent of n.
+
+    With ``fixed_prior = (μ₀, s₀)`` (normal priors on the coefficients γ of ``W``; ``gamma`` is then None) γ is
+    integrated out too, as a Gaussian effect ``γ = μ₀ + s₀ ∘ v`` with ``v ~ N(0, I_p)``: the formula is the same
+    with ``W S₀`` as p more columns of ``Z Λ``, ``r₀ = y − W μ₀`` and q + p coefficients. With one grouping
+    factor the extra p × p block is eliminated by its Schur complement.
+    """
+    from ..marginal import residual_stats, sufficient_stats
 
     st0 = sufficient_stats(design)
-    # data containers (not constants), so that a compiled model can be reused on new data of the same shape
-    st = SimpleNamespace(
-        **{k: pm.Data(f"_{k}", getattr(st0, k)) for k in ("WtW", "Wty", "ZtW", "Zty", "yty", "ZtZ")},
-        n=pm.Data("_n", float(st0.n)),
-        q=st0.q,
-    )
     s2 = sigma**2
-    rr = st.yty - 2.0 * pt.dot(gamma, st.Wty) + pt.dot(gamma, pt.dot(st.WtW, gamma))
+    data = lambda name, value: pm.Data(name, np.asarray(value, dtype=float))  # noqa: E731
+    # data containers (not constants), so that a compiled model can be reused on new data of the same shape
+    n = data("_n", float(st0.n))
+    if fixed_prior is None:
+        p = 0
+        Wtr = None
+        Ztr = data("_Zty", st0.Zty) - pt.dot(data("_ZtW", st0.ZtW), gamma)
+        Wty, WtW = data("_Wty", st0.Wty), data("_WtW", st0.WtW)
+        rr = data("_yty", st0.yty) - 2.0 * pt.dot(gamma, Wty) + pt.dot(gamma, pt.dot(WtW, gamma))
+    else:
+        mu0, s0_val = fixed_prior
+        p = len(mu0)
+        Wtr0, Ztr0, rr0 = residual_stats(st0, mu0)
+        Ztr, Wtr, rr = data("_Ztr0", Ztr0), data("_Wtr0", Wtr0), data("_rr0", rr0)
+        s0 = data("_s0", s0_val)
     if len(design.blocks) == 1 and design.blocks[0].k <= 2:
         # one term: A is block diagonal with J blocks A_j = Lᵀ Z_jᵀZ_j L + σ² I_k; k ≤ 2 in closed form
         b = design.blocks[0]
         J, k = b.n_levels, b.k
-        S = pm.Data("_S", np.stack([st0.ZtZ[j * k : (j + 1) * k, j * k : (j + 1) * k] for j in range(J)]))  # (J, k, k)
-        sd, chol = _covariance(b, priors, sigma)
+        S = data("_S", np.stack([st0.ZtZ[j * k : (j + 1) * k, j * k : (j + 1) * k] for j in range(J)]))  # (J, k, k)
+        sd, chol = _covariance(b, priors, sigma, signed=True)
         L = chol if chol is not None else pt.diag(sd)
-        Ztr = (st.Zty - pt.dot(st.ZtW, gamma)).reshape((J, k))
-        u = pt.dot(Ztr, L)  # rows u_j = Lᵀ Z_jᵀ r
+        # everything per level is written out elementwise over the J levels (k ≤ 2), which PyTensor fuses into
+        # one loop; batched matmuls of (J, k, k) stacks cost about twice as much per gradient in numba
+        R = range(k)
+        z = Ztr.reshape((J, k))
+        u = [sum(L[a, c] * z[:, a] for a in R if a >= c) for c in R]  # u_j = Lᵀ Z_jᵀ r
+        M = [[sum(L[a, c] * S[:, a, e] * L[e, d] for a in R if a >= c for e in R if e >= d) for d in R] for c in R]
         if k == 1:
-            a = L[0, 0] ** 2 * S[:, 0, 0] + s2
-            logdet_A = pt.sum(pt.log(a))
-            uAu = pt.sum(u[:, 0] ** 2 / a)
+            a0 = M[0][0] + s2
+            logdet_A = pt.sum(pt.log(a0))
+            Ainv = [[1.0 / a0]]
         else:
-            M = pt.matmul(pt.matmul(L.T, S), L)  # (J, 2, 2)
-            m00, m01, m11 = M[:, 0, 0] + s2, M[:, 0, 1], M[:, 1, 1] + s2
+            m00, m01, m11 = M[0][0] + s2, M[0][1], M[1][1] + s2
             det = m00 * m11 - m01**2
             logdet_A = pt.sum(pt.log(det))
-            uAu = pt.sum((m11 * u[:, 0] ** 2 - 2 * m01 * u[:, 0] * u[:, 1] + m00 * u[:, 1] ** 2) / det)
-        logdet = (st.n - st.q) * pt.log(s2) + logdet_A
-        return -0.5 * (st.n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
-    lam_blocks = []
+            Ainv = [[m11 / det, -m01 / det], [-m01 / det, m00 / det]]
+        Aiu = [sum(Ainv[c][d] * u[d] for d in R) for c in R]
+        uAu = sum(pt.sum(u[c] * Aiu[c]) for c in R)
+        if p:
+            ZtW = data("_ZtW", st0.ZtW.reshape(J, k, p))
+            B = [sum(L[a, c] * ZtW[:, a, :] for a in R if a >= c) * s0 for c in R]  # B_j = Lᵀ Z_jᵀ W S₀, (J, p)
+            AiB = [sum(Ainv[c][d][:, None] * B[d] for d in R) for c in R]
+            BAB = sum(pt.dot(B[c].T, AiB[c]) for c in R)
+            Sc = data("_WtW", st0.WtW) * pt.outer(s0, s0) + s2 * pt.eye(p) - BAB
+            cvec = s0 * Wtr - sum(pt.dot(B[c].T, Aiu[c]) for c in R)
+            if p == 1:  # p ≤ 2 in closed form: a LAPACK Cholesky and its gradient cost more than the rest
+                logdet_A = logdet_A + pt.log(Sc[0, 0])
+                uAu = uAu + cvec[0] ** 2 / Sc[0, 0]
+            elif p == 2:
+                dsc = Sc[0, 0] * Sc[1, 1] - Sc[0, 1] ** 2
+                logdet_A = logdet_A + pt.log(dsc)
+                uAu = uAu + (Sc[1, 1] * cvec[0] ** 2 - 2 * Sc[0, 1] * cvec[0] * cvec[1] + Sc[0, 0] * cvec[1] ** 2) / dsc
+            else:
+                Csc = pt.linalg.cholesky(Sc)
+                w = pt.linalg.solve_triangular(Csc, cvec, lower=True)
+                logdet_A = logdet_A + 2.0 * pt.sum(pt.log(pt.diag(Csc)))
+                uAu = uAu + pt.dot(w, w)
+        logdet = (n - (J * k + p)) * pt.log(s2) + logdet_A
+        return -0.5 * (n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
+    lam_blocks = [pt.diag(s0)] if p else []
     for b in design.blocks:
-        sd, chol = _covariance(b, priors, sigma)
+        sd, chol = _covariance(b, priors, sigma, signed=True)
         L = chol if chol is not None else pt.diag(sd)
         lam_blocks.append(pt.linalg.kron(pt.eye(b.n_levels), L) if b.n_levels > 1 else L)
     Lam = pt.linalg.block_diag(*lam_blocks) if len(lam_blocks) > 1 else lam_blocks[0]
-    u = pt.dot(Lam.T, st.Zty - pt.dot(st.ZtW, gamma))
-    A = pt.dot(Lam.T, pt.dot(st.ZtZ, Lam)) + s2 * pt.eye(st.q)
+    q = st0.q + p
+    if p:  # W as p more columns of Z, its coefficients the first block
+        ZtZ = data("_ZtZ", np.block([[st0.WtW, st0.ZtW.T], [st0.ZtW, st0.ZtZ]]))
+        Ztr = pt.concatenate([Wtr, Ztr])
+    else:
+        ZtZ = data("_ZtZ", st0.ZtZ)
+    u = pt.dot(Lam.T, Ztr)
+    A = pt.dot(Lam.T, pt.dot(ZtZ, Lam)) + s2 * pt.eye(q)
     C = pt.linalg.cholesky(A)
     w = pt.linalg.solve_triangular(C, u, lower=True)
-    logdet = (st.n - st.q) * pt.log(s2) + 2.0 * pt.sum(pt.log(pt.diag(C)))
+    logdet = (n - q) * pt.log(s2) + 2.0 * pt.sum(pt.log(pt.diag(C)))
     quad = (rr - pt.dot(w, w)) / s2
-    return -0.5 * (st.n * np.log(2 * np.pi) + logdet + quad)
+    return -0.5 * (n * np.log(2 * np.pi) + logdet + quad)
 
 
 def _inverse_link(link: str, eta):
@@ -298,18 +381,25 @@ def _inverse_link(link: str, eta):
     raise ValueError(f"unknown link {link!r}")
 
 
-def build_model(spec: ModelSpec, design: Design) -> pm.Model:
-    """Build the PyMC model of ``spec`` on ``design``."""
+def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -> pm.Model:
+    """Build the PyMC model of ``spec`` on ``design``.
+
+    A marginal model also integrates the fixed effects out when their priors are all normal
+    (:func:`bayesmixed.marginal.gaussian_fixed_prior`) and ``integrate_fixed``; ``beta`` is then not a
+    variable of the model but drawn after sampling (:func:`bayesmixed.marginal.draw_random_effects`).
+    ``integrate_fixed=False`` keeps ``beta`` in the model (prior draws of it, as in calibration)."""
     priors = spec.prior_dict()
     fam = spec.family
     with pm.Model(coords=coords_of(design)) as model:
         sigma = None
         if fam in ("gaussian", "student_t"):
             sigma = prior_dist(priors["sigma"], "sigma")
-        eta, gamma, a_c = _fixed(priors, design)
         if spec.marginal:
-            pm.Potential("_marginal_loglik", _marginal_loglik(design, priors, sigma, gamma))
+            fixed_prior = gaussian_fixed_prior(priors, design) if integrate_fixed else None
+            gamma = None if fixed_prior is not None else _fixed(priors, design)[1]
+            pm.Potential("_marginal_loglik", _marginal_loglik(design, priors, sigma, gamma, fixed_prior))
             return model
+        eta, gamma, a_c = _fixed(priors, design)
         if design.offset is not None:
             eta = eta + pm.Data("_offset", design.offset)
         absorb = _absorbing_term(spec, design)
