@@ -37,7 +37,8 @@ class Model:
         ``{"sd_Subject": Prior("half_normal", sigma=20), "corr_Subject": Prior("lkj", eta=2)}``.
     parameterization
         ``"auto"`` (default: ``"marginal"`` for Gaussian identity-link models of moderate size, where the
-        random effects are integrated out exactly and drawn afterwards; otherwise ``"centered"`` or
+        random effects, and the fixed effects where their priors are normal, are integrated out exactly and
+        drawn afterwards; otherwise ``"centered"`` or
         ``"noncentered"`` per term from a pilot estimate of the levels' data strength, see
         :mod:`bayesmixed.autoparam` and ``spec.parameterization_reason``),
         ``"marginal"``, ``"noncentered"`` or ``"centered"``, or a dict by term label choosing

@@ -231,23 +231,30 @@ def test_centred_term_carries_the_intercept():
         ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
     ],
 )
-def test_marginal_loglik_equals_dense_multivariate_normal(name, formula):
-    """The Woodbury/sufficient-statistics likelihood equals log N(y | Xβ, σ²I + Z G Zᵀ) built densely."""
+@pytest.mark.parametrize("integrate_fixed", [False, True])
+def test_marginal_loglik_equals_dense_multivariate_normal(name, formula, integrate_fixed):
+    """The Woodbury/sufficient-statistics likelihood equals log N(y | Xβ, σ²I + Z G Zᵀ) built densely; with the
+    fixed effects integrated out too, log N(y | X_c μ₀, σ²I + Z G Zᵀ + X_c S₀² X_cᵀ) for their normal priors
+    N(μ₀, S₀²) (X_c: the columns of X centred, the intercept's prior being on the centred scale)."""
     from scipy import stats
 
+    from bayesmixed.backends.pymc import build_model
     from bayesmixed.marginal import sparse_z
 
     model = bm.Model(formula, bm.datasets.load(name), parameterization="marginal")
-    m = model.build()
+    m = build_model(model.spec, model.design, integrate_fixed=integrate_fixed)
+    assert ("beta" in m.named_vars) is not integrate_fixed
     rng = np.random.default_rng(4)
     point = {k: np.asarray(v) + rng.normal(size=np.shape(v)) * 0.3 for k, v in m.initial_point().items()}
+    # a correlated pair is sampled through signed SDs: a negative one must flip the reported correlation
+    point.update({k: v * np.array([-1.0, 1.0]) for k, v in point.items() if k.startswith("_tau_")})
     blocks = model.design.blocks
-    wanted = [m["beta"], m["sigma"]] + [m[f"sd_{b.label}"] for b in blocks]
+    wanted = [m["sigma"]] + [m[f"sd_{b.label}"] for b in blocks]
     wanted += [m[f"corr_{b.label}"] for b in blocks if b.correlated]
     f = m.compile_fn(m.replace_rvs_by_values(wanted), inputs=m.value_vars, on_unused_input="ignore")
     vals = f(point)
-    beta, sigma, sds = vals[0], vals[1], vals[2 : 2 + len(blocks)]
-    corrs = iter(vals[2 + len(blocks) :])
+    sigma, sds = vals[0], vals[1 : 1 + len(blocks)]
+    corrs = iter(vals[1 + len(blocks) :])
     G = []
     for b, sd in zip(blocks, sds):
         R = next(corrs) if b.correlated else np.eye(b.k)
@@ -256,7 +263,18 @@ def test_marginal_loglik_equals_dense_multivariate_normal(name, formula):
 
     Z = sparse_z(model.design).toarray()
     V = sigma**2 * np.eye(model.design.n) + Z @ block_diag(*G) @ Z.T
-    expected = stats.multivariate_normal(model.design.X @ beta, V).logpdf(model.design.y)
+    X = model.design.X
+    if integrate_fixed:
+        priors = model.spec.prior_dict()
+        keys = ["Intercept" if c == "Intercept" else f"beta[{c}]" for c in model.design.x_names]
+        mu0 = np.array([priors[k].kwargs["mu"] for k in keys], dtype=float)
+        s0 = np.array([priors[k].kwargs["sigma"] for k in keys], dtype=float)
+        Xc = np.where([c == "Intercept" for c in model.design.x_names], X, X - X.mean(axis=0))
+        mean, V = Xc @ mu0, V + Xc @ np.diag(s0**2) @ Xc.T
+    else:
+        beta = m.compile_fn(m.replace_rvs_by_values([m["beta"]])[0], inputs=m.value_vars, on_unused_input="ignore")(point)
+        mean = X @ beta
+    expected = stats.multivariate_normal(mean, V).logpdf(model.design.y)
     pot = m.compile_fn(m.potentiallogp, inputs=m.value_vars, on_unused_input="ignore")(point)
     np.testing.assert_allclose(pot, expected, rtol=1e-7)
 
@@ -287,3 +305,60 @@ def test_conditional_random_effects_match_the_dense_gaussian():
     assert np.all(np.abs(r.mean(axis=0) - mean) < 5 * se)
     emp = np.cov(r[:, :6], rowvar=False)  # the first three counties, intercept and slope
     np.testing.assert_allclose(emp, cov[:6, :6], atol=0.1 * np.abs(cov[:6, :6]).max())
+
+
+@pytest.mark.parametrize(
+    "name, formula",
+    [("radon", "log_radon ~ floor + (floor | county)"), ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)")],
+)
+def test_conditional_fixed_effects_match_the_dense_gaussian(name, formula):
+    """With the fixed effects integrated out, their draws given θ and σ have the mean and covariance of the
+    dense conditional γ | y ~ N(C (Wᵀ V⁻¹ y + S₀⁻² μ₀), C), C = (Wᵀ V⁻¹ W + S₀⁻²)⁻¹, V = σ²I + Z G Zᵀ, on the
+    centred and scaled design W (one-term level-by-level path: radon; dense path: Penicillin)."""
+    import arviz as az
+
+    from bayesmixed import marginal as M
+
+    model = bm.Model(formula, bm.datasets.load(name))
+    design = model.design
+    S = 3000  # one posterior point repeated
+    sigma = 0.7 if name == "radon" else 0.55
+    post = {"sigma": np.full((1, S), sigma)}
+    sds, corrs = [], []
+    for b in design.blocks:
+        sd = np.array([0.3, 0.25]) if b.k == 2 else np.array([1.2])
+        corr = np.array([[1.0, -0.4], [-0.4, 1.0]]) if b.correlated else None
+        post[f"sd_{b.label}"] = np.broadcast_to(sd, (1, S, b.k)).copy()
+        if corr is not None:
+            post[f"corr_{b.label}"] = np.broadcast_to(corr, (1, S, 2, 2)).copy()
+        sds.append(sd)
+        corrs.append(corr)
+    fixed_prior = M.gaussian_fixed_prior(model.spec.prior_dict(), design)
+    assert fixed_prior is not None
+    draws = M.draw_random_effects(az.from_dict(posterior=post), design, seed=5, fixed_prior=fixed_prior)
+    beta = draws["beta"][0]
+    assert beta.shape == (S, len(design.x_names))
+    st = M.sufficient_stats(design)
+    W, means, scales = M.fixed_design(design)
+    names = list(design.x_names)
+    slopes = [j for j, c in enumerate(names) if c != "Intercept"]
+    gam = np.column_stack(
+        ([beta[:, names.index("Intercept")] + beta[:, slopes] @ means] if "Intercept" in names else [])
+        + [beta[:, slopes] * scales]
+    )
+    Lam = M._lambda(design, sds, corrs).toarray()
+    Z = M.sparse_z(design).toarray()
+    V = sigma**2 * np.eye(design.n) + Z @ Lam @ Lam.T @ Z.T
+    mu0, s0 = fixed_prior
+    C = np.linalg.inv(W.T @ np.linalg.solve(V, W) + np.diag(s0**-2.0))
+    mean = C @ (W.T @ np.linalg.solve(V, design.y) + mu0 / s0**2)
+    se = np.sqrt(np.diag(C) / S)
+    assert np.all(np.abs(gam.mean(axis=0) - mean) < 5 * se)
+    np.testing.assert_allclose(np.cov(gam, rowvar=False).reshape(C.shape), C, rtol=0.15, atol=1e-12)
+    # and the random effects are drawn given those fixed effects: their mean is the dense joint conditional's
+    r = np.concatenate([draws[f"r_{b.label}"][0].reshape(S, -1) for b in design.blocks], axis=1)
+    G = Lam @ Lam.T
+    Vfull = V + W @ np.diag(s0**2) @ W.T
+    r_mean = G @ Z.T @ np.linalg.solve(Vfull, design.y - W @ mu0)
+    r_sd = np.sqrt(np.diag(G - G @ Z.T @ np.linalg.solve(Vfull, Z @ G)))
+    assert np.all(np.abs(r.mean(axis=0) - r_mean) < 5 * r_sd / np.sqrt(S) + 1e-9)

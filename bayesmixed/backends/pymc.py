@@ -200,7 +200,7 @@ def _signed_covariance(b: GroupBlock, sd_prior: Prior, eta_lkj: float, scale):
     tau = prior_dist(_SYMMETRIC[sd_prior.dist](sd_prior.kwargs), f"_tau_{lab}", shape=k)
     rho = 2.0 * pm.Beta(f"_rho01_{lab}", alpha=eta_lkj, beta=eta_lkj) - 1.0
     one, zero = pt.ones(()), pt.zeros(())
-    r = rho * pt.sgn(tau[0] * tau[1])
+    r = rho * pt.sign(tau[0] * tau[1])
     pm.Deterministic(f"corr_{lab}", pt.stack([pt.stack([one, r]), pt.stack([r, one])]), dims=(f"{lab}_coef", f"{lab}_coef2"))
     chol = pt.stack([pt.stack([tau[0], zero]), pt.stack([tau[1] * rho, tau[1] * pt.sqrt(1.0 - rho**2)])]) * scale
     sd = pm.Deterministic(f"sd_{lab}", pt.abs(tau) * scale, dims=f"{lab}_coef")
