@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import sparse
 
 from .design import Design
 
@@ -262,10 +262,11 @@ def draw_random_effects(
         out = _draw_one_term(b0, stats, gam, sigma, sds[0], corrs[0], rng)
         result[f"r_{b0.label}"] = out.reshape(C, D, b0.n_levels, b0.k)
     else:
-        # dense q × q (or (p + q) × (p + q) with the fixed effects as the first block) Gaussian, draw by draw
+        # dense (p + q) × (p + q) Gaussian (the fixed effects, when integrated out, as the first p coefficients),
+        # batched over draws in chunks of bounded memory
         q = stats.q
         if fixed_prior is None:
-            p, ZtZ, Ztr = 0, stats.ZtZ, None
+            p, ZtZ = 0, stats.ZtZ
         else:
             mu0, s0 = fixed_prior
             p = len(mu0)
@@ -273,23 +274,30 @@ def draw_random_effects(
             ZtZ = np.block([[stats.WtW, stats.ZtW.T], [stats.ZtW, stats.ZtZ]])
             Ztr = np.concatenate([Wtr, Ztr0])
             gam = np.empty((C * D, p))
+        Q = p + q
         out = np.empty((C * D, q))
-        I = np.eye(p + q)
-        for s in range(C * D):
-            Lam_b = _lambda(design, [sd[s] for sd in sds], [c[s] if c is not None else None for c in corrs])
+        chunk = max(1, 4_000_000 // (Q * Q))
+        for lo in range(0, C * D, chunk):
+            hi = min(C * D, lo + chunk)
+            Lam = np.zeros((hi - lo, Q, Q))
             if p:
-                Lam = sparse.block_diag([sparse.diags(s0), Lam_b], format="csr")
-                rhs = Lam.T @ Ztr
-            else:
-                Lam = Lam_b
-                rhs = Lam.T @ (stats.Zty - stats.ZtW @ gam[s])
-            A = Lam.T @ ZtZ @ Lam + sigma[s] ** 2 * I
-            chol = linalg.cholesky(A, lower=True)
-            mean = linalg.cho_solve((chol, True), rhs)
-            u = mean + sigma[s] * linalg.solve_triangular(chol.T, rng.standard_normal(p + q), lower=False)
+                Lam[:, np.arange(p), np.arange(p)] = s0
+            start = p
+            for b, sd, corr in zip(design.blocks, sds, corrs):
+                L = sd[lo:hi, :, None] * (np.linalg.cholesky(corr[lo:hi]) if corr is not None else np.eye(b.k))
+                idx = start + np.arange(b.n_levels)[:, None] * b.k + np.arange(b.k)[None, :]  # (J, k)
+                Lam[:, idx[:, :, None], idx[:, None, :]] = L[:, None]
+                start += b.n_levels * b.k
+            LamT = np.swapaxes(Lam, 1, 2)
+            rhs = LamT @ (Ztr if p else (stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T))[..., None]
+            A = LamT @ ZtZ @ Lam + (sigma[lo:hi] ** 2)[:, None, None] * np.eye(Q)
+            chol = np.linalg.cholesky(A)
+            mean = np.linalg.solve(A, rhs)[..., 0]
+            eps = rng.standard_normal(mean.shape)
+            u = mean + sigma[lo:hi, None] * np.linalg.solve(np.swapaxes(chol, 1, 2), eps[..., None])[..., 0]
             if p:
-                gam[s] = mu0 + s0 * u[:p]
-            out[s] = Lam_b @ u[p:]
+                gam[lo:hi] = mu0 + s0 * u[:, :p]
+            out[lo:hi] = (Lam[:, p:, p:] @ u[:, p:, None])[..., 0]
         start = 0
         for b in design.blocks:
             size = b.n_levels * b.k

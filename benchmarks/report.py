@@ -64,7 +64,8 @@ def collapse(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """bayesmixed's ESS/s over bambi's and over the best trustworthy peer's, per case.
 
-    Only cold fits count. The best peer is the fastest peer without
+    Peers count with their cold fits; bayesmixed's warm refit (``--warm``: the same structure again in one
+    process, compile cache hit) gets a row of its own beside its cold fit. The best peer is the fastest peer without
     divergences and with R-hat <= 1.01; if no peer qualifies, the fastest
     peer that finished, flagged ``best_peer_untrusted``.
     """
@@ -77,10 +78,11 @@ def ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pool = trusted or peers
         best = max(pool, key=lambda r: r["ess_per_s"]) if pool else None
         bambi = next((r for r in peers if r["tool"] == "bambi"), None)
-        for bm in (r for r in rows if _is_bayesmixed(r["tool"]) and r.get("ess_per_s")):
+        warm = [r for r in results if r["case"] == case and r.get("mode") == "warm" and r.get("status") == "ok"]
+        for bm in (r for r in rows + warm if _is_bayesmixed(r["tool"]) and r.get("ess_per_s")):
             out.append({
                 "case": case,
-                "tool": bm["tool"],
+                "tool": bm["tool"] + (" (warm)" if bm.get("mode") == "warm" else ""),
                 "ess_per_s": bm["ess_per_s"],
                 "trustworthy": is_trustworthy(bm),
                 "bambi_ess_per_s": bambi["ess_per_s"] if bambi else None,

@@ -338,7 +338,6 @@ def test_conditional_fixed_effects_match_the_dense_gaussian(name, formula):
     draws = M.draw_random_effects(az.from_dict(posterior=post), design, seed=5, fixed_prior=fixed_prior)
     beta = draws["beta"][0]
     assert beta.shape == (S, len(design.x_names))
-    st = M.sufficient_stats(design)
     W, means, scales = M.fixed_design(design)
     names = list(design.x_names)
     slopes = [j for j, c in enumerate(names) if c != "Intercept"]
