@@ -137,6 +137,16 @@ def residual_stats(stats: SufficientStats, mu0: np.ndarray) -> tuple[np.ndarray,
     return Wtr, Ztr, rr
 
 
+def gamma_from_beta(design: Design, stats: SufficientStats, beta: np.ndarray) -> np.ndarray:
+    """Coefficients of ``W`` from those of the user's ``X`` (draws in rows), the inverse of
+    :func:`beta_from_gamma`: ``γ_intercept = β_intercept + means · β_slopes``, ``γ_slopes = β_slopes · scales``."""
+    names = list(design.x_names)
+    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
+    slopes = beta[:, slope_idx]
+    cols = [beta[:, [names.index("Intercept")]] + (slopes @ stats.x_means)[:, None]] if "Intercept" in names else []
+    return np.hstack(cols + [slopes * stats.x_scales])
+
+
 def beta_from_gamma(design: Design, stats: SufficientStats, gam: np.ndarray) -> np.ndarray:
     """Coefficients of the user's ``X`` from those of ``W`` (draws in rows): ``β_slopes = γ_slopes / scales``,
     ``β_intercept = γ_intercept − means · β_slopes``."""
@@ -150,6 +160,13 @@ def beta_from_gamma(design: Design, stats: SufficientStats, gam: np.ndarray) -> 
     if has_int:
         out[:, names.index("Intercept")] = gam[:, 0] - b @ stats.x_means
     return out
+
+
+def _term_factors(sd: np.ndarray, corr: np.ndarray | None) -> np.ndarray:
+    """``diag(sd) L`` per draw, ``(s, k, k)``, from SD draws ``(s, k)`` and correlation draws ``(s, k, k)`` (or
+    None for independent effects)."""
+    k = sd.shape[1]
+    return sd[:, :, None] * (np.linalg.cholesky(corr) if corr is not None else np.eye(k))
 
 
 def _level_blocks(b, stats: SufficientStats):
@@ -175,7 +192,7 @@ def _draw_fixed_one_term(b, stats, mu0, s0, sigma, sd, corr, rng, max_numbers: i
     for lo in range(0, S, chunk):
         hi = min(S, lo + chunk)
         s2 = sigma[lo:hi] ** 2
-        L = sd[lo:hi, :, None] * (np.linalg.cholesky(corr[lo:hi]) if corr is not None else eye)  # (s, k, k)
+        L = _term_factors(sd[lo:hi], None if corr is None else corr[lo:hi])  # (s, k, k)
         A = np.einsum("sab,jac,scd->sjbd", L, ZtZ, L) + s2[:, None, None, None] * eye
         B = np.einsum("sab,jap->sjbp", L, ZtW) * s0  # (s, J, k, p)
         u = np.einsum("sab,ja->sjb", L, Ztr)
@@ -212,7 +229,7 @@ def _draw_one_term(b, stats: SufficientStats, gam, sigma, sd, corr, rng, max_num
     eye = np.eye(k)
     for lo in range(0, S, chunk):
         hi = min(S, lo + chunk)
-        L = sd[lo:hi, :, None] * (np.linalg.cholesky(corr[lo:hi]) if corr is not None else eye)  # (s, k, k)
+        L = _term_factors(sd[lo:hi], None if corr is None else corr[lo:hi])  # (s, k, k)
         zr = (stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T).reshape(hi - lo, J, k)  # Z_jᵀ(y − Wγ)
         rhs = np.einsum("sab,sja->sjb", L, zr)  # Lᵀ Z_jᵀ r
         A = np.einsum("sab,jac,scd->sjbd", L, ZtZ, L) + (sigma[lo:hi] ** 2)[:, None, None, None] * eye
@@ -247,13 +264,7 @@ def draw_random_effects(
     ]
     result: dict[str, np.ndarray] = {}
     if fixed_prior is None:
-        beta = post["beta"].values.reshape(C * D, -1)
-        names = list(design.x_names)
-        has_int = "Intercept" in names
-        slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-        # γ on the centred, scaled design: intercept_c = intercept + means · slopes, γ_slopes = slopes · scales
-        gam = [beta[:, names.index("Intercept")] + beta[:, slope_idx] @ stats.x_means] if has_int else []
-        gam = np.column_stack(gam + [beta[:, slope_idx] * stats.x_scales]) if (gam or slope_idx) else np.zeros((C * D, 0))
+        gam = gamma_from_beta(design, stats, post["beta"].values.reshape(C * D, -1))
     elif len(design.blocks) == 1:
         b0 = design.blocks[0]
         gam = _draw_fixed_one_term(b0, stats, *fixed_prior, sigma, sds[0], corrs[0], rng)
@@ -284,7 +295,7 @@ def draw_random_effects(
                 Lam[:, np.arange(p), np.arange(p)] = s0
             start = p
             for b, sd, corr in zip(design.blocks, sds, corrs):
-                L = sd[lo:hi, :, None] * (np.linalg.cholesky(corr[lo:hi]) if corr is not None else np.eye(b.k))
+                L = _term_factors(sd[lo:hi], None if corr is None else corr[lo:hi])
                 idx = start + np.arange(b.n_levels)[:, None] * b.k + np.arange(b.k)[None, :]  # (J, k)
                 Lam[:, idx[:, :, None], idx[:, None, :]] = L[:, None]
                 start += b.n_levels * b.k

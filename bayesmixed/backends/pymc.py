@@ -289,7 +289,6 @@ def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fix
     n = data("_n", float(st0.n))
     if fixed_prior is None:
         p = 0
-        Wtr = None
         Ztr = data("_Zty", st0.Zty) - pt.dot(data("_ZtW", st0.ZtW), gamma)
         Wty, WtW = data("_Wty", st0.Wty), data("_WtW", st0.WtW)
         rr = data("_yty", st0.yty) - 2.0 * pt.dot(gamma, Wty) + pt.dot(gamma, pt.dot(WtW, gamma))
