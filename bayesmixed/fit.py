@@ -81,6 +81,12 @@ def sample_fit(
             idata, design, draw_random_effects(idata, design, seed, gaussian_fixed_prior(spec.prior_dict(), design))
         )
         info.timings["draw_random_effects"] = time.perf_counter() - t1
+    elif spec.marginal_term is not None:
+        from .marginal import draw_marginal_term
+
+        t1 = time.perf_counter()
+        _add_random_effects(idata, design, draw_marginal_term(idata, design, spec.marginal_term, seed))
+        info.timings["draw_random_effects"] = time.perf_counter() - t1
     want = log_likelihood
     if want == "auto":
         want = design.n * draws * chains <= _LOGLIK_LIMIT
@@ -144,6 +150,8 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
             coords={"chain": post["chain"].values, "draw": post["draw"].values, "coef": list(design.x_names)},
         )
     for b in design.blocks:
+        if f"r_{b.label}" not in draws:  # sampled (the other terms of a partly marginal model)
+            continue
         new[f"r_{b.label}"] = xr.DataArray(
             draws[f"r_{b.label}"],
             dims=("chain", "draw", b.label, f"{b.label}_coef"),

@@ -27,13 +27,19 @@ def pointwise_loglik(idata, design: Design, family: str, link: str, chunk: int =
         idx = np.arange(start, min(start + chunk, S))
         eta = linear_predictor(idata, design, idx)
         a = {k: v[idx][:, None] for k, v in aux.items()}
-        out[idx] = _logpdf(family, link, y, eta, a, design.trials)
+        out[idx[0] : idx[-1] + 1] = _logpdf(family, link, y, eta, a, design.trials)
     return out.reshape(C, D, design.n)
 
 
 def _logpdf(family: str, link: str, y, eta, a, trials) -> np.ndarray:
-    if family == "gaussian":
-        return stats.norm.logpdf(y, _inverse_link(link, eta), a["sigma"])
+    if family == "gaussian":  # written out in place: scipy's norm.logpdf is ~5x slower on (draws, n) arrays
+        sigma = a["sigma"]
+        z = np.subtract(y, _inverse_link(link, eta))
+        z /= sigma
+        z *= z
+        z *= -0.5
+        z -= np.log(sigma) + 0.5 * np.log(2 * np.pi)
+        return z
     if family == "student_t":
         return stats.t.logpdf(y, a["nu"], _inverse_link(link, eta), a["sigma"])
     if family == "bernoulli":

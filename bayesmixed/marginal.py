@@ -25,11 +25,22 @@ __all__ = [
     "sufficient_stats",
     "random_effects_dim",
     "draw_random_effects",
+    "draw_marginal_term",
     "gaussian_fixed_prior",
+    "level_crossprod",
+    "closed_form_term",
     "MAX_Q",
 ]
 
 MAX_Q = 1500  # above this many random-effect coefficients the dense q × q algebra costs more than it saves
+MAX_CLOSED_K = 2  # a term of at most this many coefficients has its per-level k × k algebra in closed form
+
+
+def closed_form_term(b) -> bool:
+    """Whether a term can be integrated out level by level in closed form (k ≤ :data:`MAX_CLOSED_K`): alone in
+    a model, at any number of levels (cost per gradient O(levels), no q × q matrix), or as the one marginalised
+    term of a model whose other terms are sampled (:func:`draw_marginal_term`)."""
+    return b.k <= MAX_CLOSED_K
 
 
 def random_effects_dim(design: Design) -> int:
@@ -37,15 +48,27 @@ def random_effects_dim(design: Design) -> int:
     return int(sum(b.n_levels * b.k for b in design.blocks))
 
 
+def _sparse_block(b, n: int) -> sparse.csr_matrix:
+    rows = np.repeat(np.arange(n), b.k)
+    cols = (b.codes.astype(np.int64)[:, None] * b.k + np.arange(b.k)[None, :]).ravel()
+    return sparse.csr_matrix((np.asarray(b.Z, dtype=float).ravel(), (rows, cols)), shape=(n, b.n_levels * b.k))
+
+
 def sparse_z(design: Design) -> sparse.csr_matrix:
     """The n × q random-effect matrix as a sparse matrix (one term after another, level-major)."""
-    mats = []
-    n = design.n
-    for b in design.blocks:
-        rows = np.repeat(np.arange(n), b.k)
-        cols = (b.codes[:, None] * b.k + np.arange(b.k)[None, :]).ravel()
-        mats.append(sparse.csr_matrix((b.Z.ravel(), (rows, cols)), shape=(n, b.n_levels * b.k)))
-    return sparse.hstack(mats, format="csr")
+    return sparse.hstack([_sparse_block(b, design.n) for b in design.blocks], format="csr")
+
+
+def level_crossprod(b) -> np.ndarray:
+    """``Z_jᵀZ_j`` for every level ``j`` of one term, ``(J, k, k)``, from its n × k columns and codes (no q × q
+    matrix: the diagonal blocks of ``ZᵀZ`` for this term)."""
+    J, k = b.n_levels, b.k
+    Z = np.asarray(b.Z, dtype=float)
+    out = np.empty((J, k, k))
+    for a in range(k):
+        for c in range(a, k):
+            out[:, a, c] = out[:, c, a] = np.bincount(b.codes, Z[:, a] * Z[:, c], minlength=J)
+    return out
 
 
 @dataclass(frozen=True)
@@ -54,7 +77,8 @@ class SufficientStats:
 
     WtW: np.ndarray
     Wty: np.ndarray
-    ZtZ: np.ndarray
+    ZtZ: np.ndarray | None  # dense q × q; None for a one-term model with q > MAX_Q (it uses level_ZtZ only)
+    level_ZtZ: np.ndarray | None  # (J, k, k) diagonal blocks of a one-term model's ZᵀZ; None with several terms
     ZtW: np.ndarray
     Zty: np.ndarray
     yty: float
@@ -89,7 +113,8 @@ def sufficient_stats(design: Design) -> SufficientStats:
     return SufficientStats(
         WtW=W.T @ W,
         Wty=W.T @ y,
-        ZtZ=np.asarray((Z.T @ Z).todense()),
+        ZtZ=np.asarray((Z.T @ Z).todense()) if len(design.blocks) > 1 or Z.shape[1] <= MAX_Q else None,
+        level_ZtZ=level_crossprod(design.blocks[0]) if len(design.blocks) == 1 else None,
         ZtW=np.asarray(Z.T @ W),
         Zty=np.asarray(Z.T @ y).ravel(),
         yty=float(y @ y),
@@ -169,12 +194,6 @@ def _term_factors(sd: np.ndarray, corr: np.ndarray | None) -> np.ndarray:
     return sd[:, :, None] * (np.linalg.cholesky(corr) if corr is not None else np.eye(k))
 
 
-def _level_blocks(b, stats: SufficientStats):
-    J, k = b.n_levels, b.k
-    idx = np.arange(J)[:, None] * k + np.arange(k)[None, :]
-    return stats.ZtZ[idx[:, :, None], idx[:, None, :]], stats.ZtW.reshape(J, k, -1)  # (J, k, k), (J, k, p)
-
-
 def _draw_fixed_one_term(b, stats, mu0, s0, sigma, sd, corr, rng, max_numbers: int = 4_000_000):
     """Draws of γ given θ and σ, the term's effects integrated out (one grouping factor): ``v = (γ − μ₀)/s₀``
     has the Gaussian conditional ``N(Sc⁻¹ c, σ² Sc⁻¹)`` with the Schur complement
@@ -182,7 +201,7 @@ def _draw_fixed_one_term(b, stats, mu0, s0, sigma, sd, corr, rng, max_numbers: i
     J, k = b.n_levels, b.k
     S = len(sigma)
     p = len(mu0)
-    ZtZ, ZtW = _level_blocks(b, stats)
+    ZtZ, ZtW = stats.level_ZtZ, stats.ZtW.reshape(J, k, p)
     Wtr, Ztr, _ = residual_stats(stats, mu0)
     Ztr = Ztr.reshape(J, k)
     P0 = stats.WtW * np.outer(s0, s0)
@@ -217,21 +236,21 @@ def _lambda(design: Design, sds: list[np.ndarray], corrs: list[np.ndarray | None
     return sparse.block_diag(blocks, format="csr")
 
 
-def _draw_one_term(b, stats: SufficientStats, gam, sigma, sd, corr, rng, max_numbers: int = 4_000_000):
-    """Conditional draws of one term's effects, level by level: with a single grouping factor the q × q system
-    is block diagonal with J blocks ``A_j = Lᵀ Z_jᵀZ_j L + σ² I_k``, solved as a batch of k × k systems (draws in
-    chunks of bounded memory). Returns ``(S, J·k)``."""
+def _draw_one_term(b, ZtZ: np.ndarray, zr_of, sigma, sd, corr, rng, width: int = 0, max_numbers: int = 4_000_000):
+    """Conditional draws of one term's effects, level by level: with the term alone in the likelihood (given
+    everything else) the q × q system is block diagonal with J blocks ``A_j = Lᵀ Z_jᵀZ_j L + σ² I_k``, solved
+    as a batch of k × k systems. ``ZtZ``: the blocks ``Z_jᵀZ_j`` ``(J, k, k)``; ``zr_of(lo, hi)``: ``Z_jᵀ r``
+    for draws ``lo:hi``, ``(hi − lo, J, k)``, r the residual of everything else; draws go in chunks of bounded
+    memory (``width``: numbers per draw that ``zr_of`` needs besides). Returns ``(S, J·k)``."""
     J, k = b.n_levels, b.k
     S = len(sigma)
-    ZtZ, _ = _level_blocks(b, stats)
     out = np.empty((S, J * k))
-    chunk = max(1, max_numbers // max(J * k * k, 1))
+    chunk = max(1, max_numbers // max(J * k * k, width, 1))
     eye = np.eye(k)
     for lo in range(0, S, chunk):
         hi = min(S, lo + chunk)
         L = _term_factors(sd[lo:hi], None if corr is None else corr[lo:hi])  # (s, k, k)
-        zr = (stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T).reshape(hi - lo, J, k)  # Z_jᵀ(y − Wγ)
-        rhs = np.einsum("sab,sja->sjb", L, zr)  # Lᵀ Z_jᵀ r
+        rhs = np.einsum("sab,sja->sjb", L, zr_of(lo, hi))  # Lᵀ Z_jᵀ r
         A = np.einsum("sab,jac,scd->sjbd", L, ZtZ, L) + (sigma[lo:hi] ** 2)[:, None, None, None] * eye
         Lc = np.linalg.cholesky(A)
         mean = np.linalg.solve(A, rhs[..., None])[..., 0]
@@ -239,6 +258,37 @@ def _draw_one_term(b, stats: SufficientStats, gam, sigma, sd, corr, rng, max_num
         u = mean + sigma[lo:hi, None, None] * np.linalg.solve(np.swapaxes(Lc, -1, -2), eps[..., None])[..., 0]
         out[lo:hi] = np.einsum("sab,sjb->sja", L, u).reshape(hi - lo, J * k)
     return out
+
+
+def _term_draws(post, b, S: int):
+    sd = post[f"sd_{b.label}"].values.reshape(S, b.k)
+    corr = post[f"corr_{b.label}"].values.reshape(S, b.k, b.k) if f"corr_{b.label}" in post else None
+    return sd, corr
+
+
+def draw_marginal_term(idata, design: Design, label: str, seed: int | None = None) -> dict[str, np.ndarray]:
+    """Draw the effects of the one marginalised term of a partly marginal model (the other terms and β were
+    sampled) from their exact conditional Gaussian, one draw per posterior draw: given β and the other terms'
+    effects, ``r = y − Xβ − offset − Σ_other Z r`` and the term alone remain, and its levels are independent
+    (:func:`_draw_one_term`). Returns ``{"r_<label>": array (chain, draw, levels, k)}``."""
+    from .summaries import linear_predictor
+
+    post = idata.posterior
+    C, D = post.sizes["chain"], post.sizes["draw"]
+    S = C * D
+    b = next(blk for blk in design.blocks if blk.label == label)
+    Zs_T = _sparse_block(b, design.n).T.tocsr()
+    y = np.asarray(design.y, dtype=float)
+    sigma = post["sigma"].values.reshape(S)
+    sd, corr = _term_draws(post, b, S)
+
+    def zr_of(lo: int, hi: int) -> np.ndarray:
+        resid = y - linear_predictor(idata, design, np.arange(lo, hi), exclude=(label,))  # offset included
+        return np.asarray(Zs_T @ resid.T).T.reshape(hi - lo, b.n_levels, b.k)
+
+    out = _draw_one_term(b, level_crossprod(b), zr_of, sigma, sd, corr, np.random.default_rng(seed),
+                         width=3 * design.n)
+    return {f"r_{label}": out.reshape(C, D, b.n_levels, b.k)}
 
 
 def draw_random_effects(
@@ -257,11 +307,7 @@ def draw_random_effects(
     stats = sufficient_stats(design)
     rng = np.random.default_rng(seed)
     sigma = post["sigma"].values.reshape(C * D)
-    sds = [post[f"sd_{b.label}"].values.reshape(C * D, b.k) for b in design.blocks]
-    corrs = [
-        post[f"corr_{b.label}"].values.reshape(C * D, b.k, b.k) if f"corr_{b.label}" in post else None
-        for b in design.blocks
-    ]
+    sds, corrs = map(list, zip(*(_term_draws(post, b, C * D) for b in design.blocks)))
     result: dict[str, np.ndarray] = {}
     if fixed_prior is None:
         gam = gamma_from_beta(design, stats, post["beta"].values.reshape(C * D, -1))
@@ -270,7 +316,11 @@ def draw_random_effects(
         gam = _draw_fixed_one_term(b0, stats, *fixed_prior, sigma, sds[0], corrs[0], rng)
     if len(design.blocks) == 1:
         b0 = design.blocks[0]
-        out = _draw_one_term(b0, stats, gam, sigma, sds[0], corrs[0], rng)
+
+        def zr_of(lo: int, hi: int) -> np.ndarray:  # Z_jᵀ(y − Wγ)
+            return (stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T).reshape(hi - lo, b0.n_levels, b0.k)
+
+        out = _draw_one_term(b0, stats.level_ZtZ, zr_of, sigma, sds[0], corrs[0], rng)
         result[f"r_{b0.label}"] = out.reshape(C, D, b0.n_levels, b0.k)
     else:
         # dense (p + q) × (p + q) Gaussian (the fixed effects, when integrated out, as the first p coefficients),

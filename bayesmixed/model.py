@@ -36,13 +36,15 @@ class Model:
         Overrides of the default priors by parameter name (see :mod:`bayesmixed.priors`), e.g.
         ``{"sd_Subject": Prior("half_normal", sigma=20), "corr_Subject": Prior("lkj", eta=2)}``.
     parameterization
-        ``"auto"`` (default: ``"marginal"`` for Gaussian identity-link models of moderate size, where the
-        random effects, and the fixed effects where their priors are normal, are integrated out exactly and
-        drawn afterwards; otherwise ``"centered"`` or
+        ``"auto"`` (default: ``"marginal"`` for Gaussian identity-link models of moderate size or with one
+        term of at most two coefficients, where the random effects, and the fixed effects where their priors
+        are normal, are integrated out exactly and drawn afterwards; for larger Gaussian models with several
+        terms, one term integrated out given the others; otherwise ``"centered"`` or
         ``"noncentered"`` per term from a pilot estimate of the levels' data strength, see
         :mod:`bayesmixed.autoparam` and ``spec.parameterization_reason``),
         ``"marginal"``, ``"noncentered"`` or ``"centered"``, or a dict by term label choosing
-        ``"centered"``/``"noncentered"`` per term (``{"Subject": "centered"}``).
+        ``"centered"``/``"noncentered"`` per term (``{"Subject": "centered"}``), and ``"marginal"`` for at
+        most one term of at most two coefficients (integrated out given the others; Gaussian, identity link).
     missing
         ``"drop"`` (rows with missing values in used columns are dropped with a warning) or ``"raise"``.
 

@@ -56,8 +56,15 @@ class ModelSpec:
 
     @property
     def marginal(self) -> bool:
-        """Whether the random effects are integrated out (Gaussian models only; then for every term)."""
-        return any(v == "marginal" for _, v in self.parameterization)
+        """Whether every term's random effects are integrated out (Gaussian identity-link models only)."""
+        return bool(self.parameterization) and all(v == "marginal" for _, v in self.parameterization)
+
+    @property
+    def marginal_term(self) -> str | None:
+        """The label of the one term integrated out in a partly marginal model (the other terms' effects and
+        the fixed effects are sampled), or None."""
+        labs = [lab for lab, v in self.parameterization if v == "marginal"]
+        return labs[0] if len(labs) == 1 and not self.marginal else None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for reproducibility (TOML/JSON friendly)."""
@@ -97,13 +104,17 @@ def make_spec(
     """Check the response against the family, resolve priors and parameterisation.
 
     ``"auto"`` picks ``"marginal"`` (random effects integrated out exactly) for Gaussian identity-link
-    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all;
-    otherwise it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
-    strongly each level's data inform its effect (:mod:`bayesmixed.autoparam`); ``spec.parameterization_reason``
-    says why. ``"marginal"`` applies to the whole model; ``"centered"`` and ``"noncentered"`` can be chosen per
-    term with a dict.
+    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all, or that
+    have one term of at most two coefficients (integrated out level by level, at any number of levels).
+    For a larger Gaussian model with several terms it integrates out one term (the one with the most
+    coefficients among those of at most two per level) conditionally on the others, and samples the others;
+    elsewhere it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
+    strongly each level's data inform its effect (:mod:`bayesmixed.autoparam`). ``spec.parameterization_reason``
+    says why. ``"marginal"`` as a string applies to the whole model; a dict chooses per term between
+    ``"centered"``, ``"noncentered"`` and (for one term of at most two coefficients, in a Gaussian
+    identity-link model) ``"marginal"``.
     """
-    from .marginal import MAX_Q, random_effects_dim
+    from .marginal import MAX_Q, closed_form_term, random_effects_dim
 
     fam, link = get_family(family, link)
     check_estimable(design)
@@ -115,7 +126,8 @@ def make_spec(
     if isinstance(parameterization, str):
         choice = _normalise_param(parameterization)
         if choice == "auto":
-            if can_marginalise and random_effects_dim(design) <= MAX_Q:
+            one_term = len(design.blocks) == 1 and closed_form_term(design.blocks[0])
+            if can_marginalise and (one_term or random_effects_dim(design) <= MAX_Q):
                 choice = "marginal"
                 reason = {lab: "auto: Gaussian identity-link model, random effects integrated out exactly"
                           for lab in labels}
@@ -124,6 +136,16 @@ def make_spec(
 
                 param, why = choose(design, fam.name, link)
                 reason = {lab: f"auto: {why[lab]}" for lab in labels}
+                closed = [b for b in design.blocks if closed_form_term(b)]
+                if can_marginalise and closed:
+                    # the term with the most coefficients leaves the sampler: it is integrated out given the
+                    # others (O(n) per gradient), which removes the most dimensions and, with crossed factors,
+                    # the ridge between its effects and the others'
+                    big = max(closed, key=lambda b: b.n_levels * b.k)
+                    param[big.label] = "marginal"
+                    reason[big.label] = (f"auto: {random_effects_dim(design)} random-effect coefficients are too many "
+                                         f"to integrate out jointly; this term's {big.n_levels * big.k} are integrated "
+                                         "out exactly given the other terms, which are sampled")
                 return ModelSpec(
                     formula=design.formula.text, family=fam.name, link=link, priors=tuple(resolved.items()),
                     parameterization=tuple(param.items()), parameterization_reason=tuple(reason.items()),
@@ -147,10 +169,25 @@ def make_spec(
                 f"terms: {', '.join(map(repr, labels))}"
             )
         param = {lab: _normalise_param(parameterization.get(lab, "noncentered")) for lab in labels}
-        if any(v in ("marginal", "auto") for v in param.values()):
+        if any(v == "auto" for v in param.values()):
             raise BayesMixedError(
-                "per-term parameterizations are 'centered' or 'noncentered'; "
-                "'marginal' and 'auto' apply to the whole model: pass the string, not a dict"
+                "per-term parameterizations are 'centered', 'noncentered' or 'marginal' (one term); "
+                "'auto' applies to the whole model: pass the string, not a dict"
+            )
+        marg = [lab for lab, v in param.items() if v == "marginal"]
+        if marg and len(marg) < len(labels):
+            blk = {b.label: b for b in design.blocks}
+            if not can_marginalise or len(marg) > 1 or not closed_form_term(blk[marg[0]]):
+                raise BayesMixedError(
+                    f"parameterization marks {', '.join(map(repr, marg))} 'marginal' in a dict: one term, of at most "
+                    "two coefficients per level, can be integrated out given the others, in a Gaussian model with the "
+                    f"identity link (got family {fam.name!r}, link {link!r}); mark at most one such term 'marginal', "
+                    "or pass parameterization='marginal' to integrate every term out"
+                )
+        elif marg and not can_marginalise:
+            raise BayesMixedError(
+                "parameterization='marginal' integrates the random effects out exactly, which needs "
+                f"family='gaussian' with the identity link and at least one random term (got {fam.name!r}, {link!r})"
             )
     return ModelSpec(
         formula=design.formula.text,

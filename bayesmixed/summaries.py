@@ -145,8 +145,9 @@ def draw_index(idata, max_draws: int | None = None, seed: int = 0) -> np.ndarray
     return np.sort(np.random.default_rng(seed).choice(S, max_draws, replace=False))
 
 
-def linear_predictor(idata, design: Design, idx: np.ndarray | None = None) -> np.ndarray:
-    """Draws of the linear predictor η on the fitted rows, shape ``(S, n)`` (draws ``idx`` only, if given)."""
+def linear_predictor(idata, design: Design, idx: np.ndarray | None = None, exclude: tuple[str, ...] = ()) -> np.ndarray:
+    """Draws of the linear predictor η on the fitted rows, shape ``(S, n)`` (draws ``idx`` only, if given),
+    leaving out the random-effect terms labelled in ``exclude``."""
     idx = draw_index(idata) if idx is None else idx
     eta = np.zeros((len(idx), design.n))
     if "beta" in idata.posterior:
@@ -154,8 +155,13 @@ def linear_predictor(idata, design: Design, idx: np.ndarray | None = None) -> np
     if design.offset is not None:
         eta += design.offset
     for b in design.blocks:
+        if b.label in exclude:
+            continue
         r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
-        eta += np.einsum("snk,nk->sn", r[:, b.codes, :], b.Z)
+        if b.coef_names == ("Intercept",):  # a column of ones: a plain gather (several times faster)
+            eta += np.take(r[:, :, 0], b.codes, axis=1)
+        else:
+            eta += np.einsum("snk,nk->sn", r[:, b.codes, :], b.Z)
     return eta
 
 

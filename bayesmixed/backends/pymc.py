@@ -4,14 +4,17 @@ Parameterisation of a random-effect term with ``k`` coefficients and ``J`` level
 --------------------------------------------------------------------------------
 marginalised (Gaussian identity-link models; what ``"auto"`` picks for them when q is moderate)
     ``b`` is integrated out exactly (Woodbury identity, :mod:`bayesmixed.marginal`); NUTS explores only
-    (β, θ, σ) and ``r_<t>`` is drawn afterwards from its exact conditional Gaussian.
+    (β, θ, σ) and ``r_<t>`` is drawn afterwards from its exact conditional Gaussian. In a partly marginal
+    model one term (k ≤ 2) is integrated out given the others (:func:`_partial_marginal_loglik`), which are
+    sampled in one of the forms below.
 non-centred
     ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
     Cholesky factor of the correlation matrix (LKJ prior), or ``r = _z · sd`` for ``||`` terms and ``k = 1``.
 centred
     ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly; of the centred
     terms with an intercept, the one with the most rows per level samples its level means ``m_j = β₀ + r_j``
-    instead (hierarchical centring of the intercept).
+    instead (hierarchical centring of the intercept), and a centred term nested in it centres its level means
+    on that term's (:func:`_centring_chain`).
 
 The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
 no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
@@ -222,6 +225,51 @@ def _absorbing_term(spec: ModelSpec, design: Design) -> GroupBlock | None:
     return max(cands, key=lambda b: design.n / max(b.n_levels, 1))
 
 
+def _parent_levels(child: GroupBlock, parent: GroupBlock) -> np.ndarray | None:
+    """For a term nested in another (every level of ``child`` within one level of ``parent``), the parent
+    level of each child level; None when they are not nested."""
+    if child.n_levels <= parent.n_levels:
+        return None
+    pairs = np.unique(child.codes.astype(np.int64) * parent.n_levels + parent.codes)
+    if len(pairs) != child.n_levels:
+        return None
+    out = np.empty(child.n_levels, dtype=np.int64)
+    out[pairs // parent.n_levels] = pairs % parent.n_levels
+    return out
+
+
+def _centring_chain(spec: ModelSpec, design: Design) -> list[tuple[GroupBlock, np.ndarray | None]]:
+    """Hierarchical centring along nested centred terms: ``[(A, None), (C₁, parent of each C₁ level), …]``.
+
+    ``A`` (:func:`_absorbing_term`) carries the fixed intercept in its level means ``m_A ~ N(β₀, G_A)``; a
+    centred term ``C₁`` nested in it (InstEval's lecturers within departments) then carries A's level means in
+    its own, ``m_C ~ N(m_A[parent], G_C)`` on the intercept coefficient, and so on down the nesting (of several
+    nested candidates the one with the most rows per level). Only the last term's means enter η. Sampling
+    ``r_C`` and ``m_A`` separately leaves the same ridge as between β₀ and ``r_A`` (the data fix ``m_A`` plus
+    the mean of its children's effects): on InstEval's departments it kept sd(dept) near bulk ESS 370 and the
+    intercept near 520 of 2000 draws.
+    """
+    head = _absorbing_term(spec, design)
+    if head is None:
+        return []
+    chain: list[tuple[GroupBlock, np.ndarray | None]] = [(head, None)]
+    used = {head.label}
+    while True:
+        last = chain[-1][0]
+        kids = []
+        for b in design.blocks:
+            if b.label in used or spec.param_of(b.label) != "centered" or "Intercept" not in b.coef_names:
+                continue
+            parent = _parent_levels(b, last)
+            if parent is not None:
+                kids.append((b, parent))
+        if not kids:
+            return chain
+        b, parent = max(kids, key=lambda bp: design.n / max(bp[0].n_levels, 1))
+        chain.append((b, parent))
+        used.add(b.label)
+
+
 def _code_dtype(codes: np.ndarray, n_levels: int) -> str:
     if codes.size and codes.min() < 0:  # never in a fitted design; kept signed rather than wrapped
         return "int64"
@@ -232,10 +280,12 @@ def _code_dtype(codes: np.ndarray, n_levels: int) -> str:
 
 
 def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, intercept=None):
-    """Contribution of one term to the linear predictor (non-centred or centred).
+    """Contribution of one term to the linear predictor (non-centred or centred), and its level means
+    (``None`` unless ``intercept`` is given).
 
     ``intercept`` (a centred term only): the fixed intercept, which the term then carries in its level means,
-    ``m_j ~ Normal(β₀, G)`` with ``r_j = m_j − β₀``, and the caller leaves it out of ``X β``. Hierarchical
+    ``m_j ~ Normal(β₀, G)`` with ``r_j = m_j − β₀``, and the caller leaves it out of ``X β``; or a vector, one
+    location per level (the level means of the term this one is nested in, :func:`_centring_chain`). Hierarchical
     centring (Gelfand, Sahu & Carlin 1995): when the levels' data are strong, the data inform ``β₀ + r_j``,
     and sampling ``r_j`` and ``β₀`` separately leaves a ridge along which ``β₀`` rises as every ``r_j`` falls
     (R-hat above 1.02 for the intercept of simulated binomial and inverse-Gaussian models with 2 × 500 draws);
@@ -244,10 +294,14 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
     lab = b.label
     sd, chol = _covariance(b, priors, sigma)
     dims = (lab, f"{lab}_coef")
+    m = None
     if spec.param_of(lab) == "centered":
         if intercept is not None:
             i0 = b.coef_names.index("Intercept")
-            mu = pt.set_subtensor(pt.zeros(b.k)[i0], intercept)
+            if getattr(intercept, "ndim", 0) == 0:
+                mu = pt.set_subtensor(pt.zeros(b.k)[i0], intercept)
+            else:
+                mu = pt.set_subtensor(pt.zeros((b.n_levels, b.k))[:, i0], intercept)
             if chol is not None:
                 m = pm.MvNormal(f"_m_{lab}", mu=mu, chol=chol, dims=dims)
             else:
@@ -266,9 +320,55 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
     # numba's 1-D gather and scatter-add run about a third faster than the 2-D (codes, 0) form on int32
     codes = pm.Data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
     if b.coef_names == ("Intercept",):
-        return r[:, 0][codes]
+        return r[:, 0][codes], m
     Z = pm.Data(f"_Z_{lab}", b.Z)
-    return pt.sum(Z * r[codes], axis=1)
+    return pt.sum(Z * r[codes], axis=1), m
+
+
+def _level_terms(S, z, L, s2, k: int):
+    """Per-level algebra of one integrated-out term, ``A_j = Lᵀ S_j L + σ² I_k`` and ``u_j = Lᵀ z_j`` for the
+    J levels (``S``: ``(J, k, k)`` blocks ``Z_jᵀZ_j``; ``z``: ``(J, k)``, ``Z_jᵀ r``), k ≤ 2 in closed form.
+    Returns ``(Σ_j log|A_j|, Σ_j u_jᵀA_j⁻¹u_j, A⁻¹ entries, A⁻¹u)`` (the last two as k-lists of level vectors).
+
+    Everything per level is written out elementwise over the J levels, which PyTensor fuses into one loop;
+    batched matmuls of (J, k, k) stacks cost about twice as much per gradient in numba."""
+    R = range(k)
+    u = [sum(L[a, c] * z[:, a] for a in R if a >= c) for c in R]  # u_j = Lᵀ Z_jᵀ r
+    M = [[sum(L[a, c] * S[:, a, e] * L[e, d] for a in R if a >= c for e in R if e >= d) for d in R] for c in R]
+    if k == 1:
+        a0 = M[0][0] + s2
+        logdet_A = pt.sum(pt.log(a0))
+        Ainv = [[1.0 / a0]]
+    else:
+        m00, m01, m11 = M[0][0] + s2, M[0][1], M[1][1] + s2
+        det = m00 * m11 - m01**2
+        logdet_A = pt.sum(pt.log(det))
+        Ainv = [[m11 / det, -m01 / det], [-m01 / det, m00 / det]]
+    Aiu = [sum(Ainv[c][d] * u[d] for d in R) for c in R]
+    uAu = sum(pt.sum(u[c] * Aiu[c]) for c in R)
+    return logdet_A, uAu, Ainv, Aiu
+
+
+def _partial_marginal_loglik(b: GroupBlock, resid, sigma, priors: dict[str, Prior], n: int):
+    """Log-likelihood of a Gaussian model with one term ``b`` integrated out given everything else: with
+    ``r = y − η`` (η without ``b``), ``log N(r | 0, σ²I + Z_b G_b Z_bᵀ)`` by the Woodbury identity level by
+    level, from ``Z_jᵀ r`` (a scatter-add over the rows) and ``rᵀr``: O(n) per gradient, and the term's
+    J·k coefficients leave the sampler. Its effects are drawn afterwards from their exact conditional
+    (:func:`bayesmixed.marginal.draw_marginal_term`)."""
+    from ..marginal import level_crossprod
+
+    lab, J, k = b.label, b.n_levels, b.k
+    codes = pm.Data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
+    if b.coef_names == ("Intercept",):
+        z = pt.inc_subtensor(pt.zeros(J)[codes], resid)[:, None]
+    else:
+        z = pt.inc_subtensor(pt.zeros((J, k))[codes], pm.Data(f"_Z_{lab}", b.Z) * resid[:, None])
+    sd, chol = _covariance(b, priors, sigma, signed=True)
+    L = chol if chol is not None else pt.diag(sd)
+    s2 = sigma**2
+    logdet_A, uAu, _, _ = _level_terms(pm.Data(f"_S_{lab}", level_crossprod(b)), z, L, s2, k)
+    rr = pt.sum(resid**2)
+    return -0.5 * (n * np.log(2 * np.pi) + (n - J * k) * pt.log(s2) + logdet_A + (rr - uAu) / s2)
 
 
 def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fixed_prior=None):
@@ -302,26 +402,10 @@ def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fix
         # one term: A is block diagonal with J blocks A_j = Lᵀ Z_jᵀZ_j L + σ² I_k; k ≤ 2 in closed form
         b = design.blocks[0]
         J, k = b.n_levels, b.k
-        S = data("_S", np.stack([st0.ZtZ[j * k : (j + 1) * k, j * k : (j + 1) * k] for j in range(J)]))  # (J, k, k)
         sd, chol = _covariance(b, priors, sigma, signed=True)
         L = chol if chol is not None else pt.diag(sd)
-        # everything per level is written out elementwise over the J levels (k ≤ 2), which PyTensor fuses into
-        # one loop; batched matmuls of (J, k, k) stacks cost about twice as much per gradient in numba
+        logdet_A, uAu, Ainv, Aiu = _level_terms(data("_S", st0.level_ZtZ), Ztr.reshape((J, k)), L, s2, k)
         R = range(k)
-        z = Ztr.reshape((J, k))
-        u = [sum(L[a, c] * z[:, a] for a in R if a >= c) for c in R]  # u_j = Lᵀ Z_jᵀ r
-        M = [[sum(L[a, c] * S[:, a, e] * L[e, d] for a in R if a >= c for e in R if e >= d) for d in R] for c in R]
-        if k == 1:
-            a0 = M[0][0] + s2
-            logdet_A = pt.sum(pt.log(a0))
-            Ainv = [[1.0 / a0]]
-        else:
-            m00, m01, m11 = M[0][0] + s2, M[0][1], M[1][1] + s2
-            det = m00 * m11 - m01**2
-            logdet_A = pt.sum(pt.log(det))
-            Ainv = [[m11 / det, -m01 / det], [-m01 / det, m00 / det]]
-        Aiu = [sum(Ainv[c][d] * u[d] for d in R) for c in R]
-        uAu = sum(pt.sum(u[c] * Aiu[c]) for c in R)
         if p:
             ZtW = data("_ZtW", st0.ZtW.reshape(J, k, p))
             B = [sum(L[a, c] * ZtW[:, a, :] for a in R if a >= c) * s0 for c in R]  # B_j = Lᵀ Z_jᵀ W S₀, (J, p)
@@ -401,14 +485,30 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
         eta, gamma, a_c = _fixed(priors, design)
         if design.offset is not None:
             eta = eta + pm.Data("_offset", design.offset)
-        absorb = _absorbing_term(spec, design)
-        if absorb is not None:
-            eta = eta - a_c  # carried by the absorbing term's level means instead
+        chain = _centring_chain(spec, design)
+        if chain:
+            eta = eta - a_c  # carried by the level means of the centring chain instead
+        in_chain = {b.label for b, _ in chain}
+        marg = spec.marginal_term
         for b in design.blocks:
-            eta = eta + _block(b, spec, priors, sigma, a_c if b is absorb else None)
+            if b.label != marg and b.label not in in_chain:
+                eta = eta + _block(b, spec, priors, sigma)[0]
+        loc = a_c
+        for i, (b, parent) in enumerate(chain):
+            if parent is not None:  # the level means of the term it is nested in, one per level
+                loc = loc[pm.Data(f"_parent_{b.label}", parent)]
+            contrib, m = _block(b, spec, priors, sigma, loc)
+            loc = m[:, b.coef_names.index("Intercept")]
+            if i == len(chain) - 1:  # each term's means carry those above it
+                eta = eta + contrib
         eta = pt.as_tensor_variable(eta)
         if eta.ndim == 0:
             eta = pt.ones(design.n) * eta
+        if marg is not None:  # Gaussian, identity link (checked in make_spec)
+            y = pm.Data("_y", design.y.astype("float64", copy=False))
+            b = next(blk for blk in design.blocks if blk.label == marg)
+            pm.Potential("_marginal_loglik", _partial_marginal_loglik(b, y - eta, sigma, priors, design.n))
+            return model
         mu = _inverse_link(spec.link, eta)
         # Bernoulli/binomial responses as integers; Poisson and negative-binomial counts stay float64: PyMC's
         # compiled log-density of an int64 count wraps values of 2^31 and more to int32 (a count of

@@ -1,0 +1,230 @@
+"""Partly marginal Gaussian models (one term integrated out given the others), nested hierarchical centring,
+and one-term marginal models of any size: the likelihood against the dense Gaussian, the conditional draws
+against the dense conditional, what ``auto`` picks, and agreement with the non-centred posterior."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import bayesmixed as bm
+from bayesmixed import marginal as M
+
+
+def _crossed_slopes(seed=0, J=12, H=7, n=300):
+    """y ~ x + (1 + x | g) + (1 | h), simulated: a correlated pair in one term, crossed with another."""
+    rng = np.random.default_rng(seed)
+    g, h, x = rng.integers(0, J, n), rng.integers(0, H, n), rng.normal(size=n)
+    b = rng.multivariate_normal([0, 0], [[0.6, 0.2], [0.2, 0.3]], size=J)
+    y = 1.0 + 0.5 * x + b[g, 0] + b[g, 1] * x + rng.normal(0, 0.8, H)[h] + rng.normal(0, 0.7, n)
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{i}" for i in g], "h": [f"h{i}" for i in h]})
+
+
+def _point_values(m, point, names):
+    f = m.compile_fn(m.replace_rvs_by_values([m[n] for n in names]), inputs=m.value_vars, on_unused_input="ignore")
+    return dict(zip(names, f(point)))
+
+
+@pytest.mark.parametrize(
+    "data, formula, param",
+    [
+        ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", {"plate": "noncentered", "sample": "marginal"}),
+        ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", {"plate": "marginal", "sample": "centered"}),
+        ("crossed_slopes", "y ~ x + (1 + x | g) + (1 | h)", {"g": "marginal", "h": "noncentered"}),
+        ("crossed_slopes", "y ~ x + (x || g) + (1 | h)", {"g": "marginal", "h": "centered"}),
+    ],
+)
+def test_partial_marginal_loglik_equals_dense_gaussian(data, formula, param):
+    """The potential of a partly marginal model equals log N(y − Xβ − Σ_other Z r | 0, σ²I + Z_t G_t Z_tᵀ) built
+    densely, at a random point (a negative signed SD included, so the reported correlation's sign is checked)."""
+    from bayesmixed.backends.pymc import build_model
+
+    df = _crossed_slopes() if data == "crossed_slopes" else bm.datasets.load(data)
+    model = bm.Model(formula, df, parameterization=param)
+    spec, design = model.spec, model.design
+    marg = [lab for lab, v in param.items() if v == "marginal"][0]
+    assert spec.marginal_term == marg and not spec.marginal
+    m = build_model(spec, design)
+    assert "y" not in m.named_vars and "_marginal_loglik" in m.named_vars
+    assert not any(v.name.endswith(f"_{marg}") and v.name.startswith(("_z_", "_m_", "r_")) for v in m.free_RVs)
+    rng = np.random.default_rng(2)
+    point = {k: np.asarray(v) + rng.normal(size=np.shape(v)) * 0.3 for k, v in m.initial_point().items()}
+    point.update({k: v * np.array([-1.0, 1.0]) for k, v in point.items() if k.startswith("_tau_")})
+    b = next(blk for blk in design.blocks if blk.label == marg)
+    others = [blk for blk in design.blocks if blk.label != marg]
+    names = ["beta", "sigma", f"sd_{marg}"] + [f"r_{o.label}" for o in others]
+    names += [f"corr_{marg}"] if b.correlated else []
+    v = _point_values(m, point, names)
+    resid = design.y - design.X @ v["beta"]
+    for o in others:
+        resid = resid - np.sum(o.Z * v[f"r_{o.label}"][o.codes], axis=1)
+    R = v[f"corr_{marg}"] if b.correlated else np.eye(b.k)
+    sd = v[f"sd_{marg}"]
+    if b.correlated:
+        assert R[0, 1] != 0
+    G = np.kron(np.eye(b.n_levels), np.diag(sd) @ R @ np.diag(sd))
+    Zb = M._sparse_block(b, design.n).toarray()
+    V = v["sigma"] ** 2 * np.eye(design.n) + Zb @ G @ Zb.T
+    expected = stats.multivariate_normal(np.zeros(design.n), V).logpdf(resid)
+    pot = m.compile_fn(m.potentiallogp, inputs=m.value_vars, on_unused_input="ignore")(point)
+    np.testing.assert_allclose(pot, expected, rtol=1e-8)
+
+
+def test_marginal_term_draws_match_the_dense_conditional():
+    """Given β, σ, θ and the other term's effects, the drawn effects of the marginalised term have the dense
+    conditional's mean Λ A⁻¹ Λᵀ Zᵀ r and covariance σ² Λ A⁻¹ Λᵀ (A = ΛᵀZᵀZΛ + σ²I)."""
+    import arviz as az
+
+    df = _crossed_slopes(seed=3)
+    design = bm.Model("y ~ x + (1 + x | g) + (1 | h)", df, parameterization={"g": "marginal", "h": "noncentered"}).design
+    S = 4000  # one posterior point repeated: the spread of the draws is the conditional covariance
+    beta, sigma, sd, rho = np.array([1.1, 0.4]), 0.7, np.array([0.7, 0.5]), 0.3
+    corr = np.array([[1.0, rho], [rho, 1.0]])
+    r_h = np.random.default_rng(1).normal(0, 0.8, size=(7, 1))
+    idata = az.from_dict(posterior={
+        "beta": np.broadcast_to(beta, (1, S, 2)).copy(), "sigma": np.full((1, S), sigma),
+        "sd_g": np.broadcast_to(sd, (1, S, 2)).copy(), "corr_g": np.broadcast_to(corr, (1, S, 2, 2)).copy(),
+        "r_h": np.broadcast_to(r_h, (1, S, 7, 1)).copy(),
+    })
+    out = M.draw_marginal_term(idata, design, "g", seed=5)
+    assert set(out) == {"r_g"} and out["r_g"].shape == (1, S, 12, 2)
+    r = out["r_g"][0].reshape(S, -1)
+    b, h = design.blocks
+    Zb = M._sparse_block(b, design.n).toarray()
+    resid = design.y - design.X @ beta - r_h[h.codes, 0]
+    Lam = np.kron(np.eye(b.n_levels), np.diag(sd) @ np.linalg.cholesky(corr))
+    A = Lam.T @ Zb.T @ Zb @ Lam + sigma**2 * np.eye(Lam.shape[0])
+    mean = Lam @ np.linalg.solve(A, Lam.T @ Zb.T @ resid)
+    cov = sigma**2 * Lam @ np.linalg.solve(A, Lam.T)
+    assert np.all(np.abs(r.mean(axis=0) - mean) < 5 * np.sqrt(np.diag(cov) / S))
+    np.testing.assert_allclose(np.cov(r[:, :6], rowvar=False), cov[:6, :6], atol=0.1 * np.abs(cov[:6, :6]).max())
+
+
+def test_auto_integrates_out_the_largest_term_of_a_large_crossed_gaussian_model():
+    """InstEval: 4114 coefficients are too many for the joint q × q algebra; the 2972 students' effects are
+    integrated out given the lecturers and departments, which the pilot centres (strong levels)."""
+    ie = bm.datasets.load("InstEval")
+    model = bm.Model("y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept)", ie)
+    assert dict(model.spec.parameterization) == {"s": "marginal", "d": "centered", "dept": "centered"}
+    assert "integrated out exactly given the other terms" in dict(model.spec.parameterization_reason)["s"]
+    assert model.spec.marginal_term == "s" and not model.spec.marginal
+    m = model.build()
+    free = {v.name for v in m.free_RVs}
+    # nested centring: the lecturers' means are centred on their department's, which carry the intercept
+    assert {"_m_dept", "_m_d", "_sd_s"} <= free and not {"_z_s", "_m_s", "r_s"} & free
+    assert "_Intercept_c" in free and "_parent_d" in m.named_vars
+    # the other families keep the pilot's per-term choice (nothing is integrated out)
+    ie2 = ie.assign(y=(ie["y"] > 3).astype(int))
+    b = bm.Model("y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept)", ie2, family="bernoulli")
+    assert "marginal" not in dict(b.spec.parameterization).values()
+
+
+def test_one_term_models_are_integrated_out_at_any_number_of_levels():
+    """A one-term model of ≤ 2 coefficients per level goes marginal however many levels it has: its algebra is
+    level by level (no q × q matrix is formed); above MAX_Q the dense ZᵀZ is not built at all."""
+    rng = np.random.default_rng(0)
+    J = M.MAX_Q + 500
+    g = np.arange(3 * J) % J
+    df = pd.DataFrame({"y": rng.normal(size=3 * J) + rng.normal(size=J)[g], "x": rng.normal(size=3 * J),
+                       "g": [f"g{i}" for i in g]})
+    model = bm.Model("y ~ x + (1 | g)", df)
+    assert model.spec.marginal
+    st = M.sufficient_stats(model.design)
+    assert st.ZtZ is None and st.level_ZtZ.shape == (J, 1, 1)
+    np.testing.assert_array_equal(st.level_ZtZ[:, 0, 0], np.full(J, 3.0))
+    model.build()  # builds from the per-level blocks
+
+
+def test_level_crossprod_is_the_diagonal_blocks_of_ztz():
+    design = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
+    b = design.blocks[0]
+    ZtZ = (M.sparse_z(design).T @ M.sparse_z(design)).toarray()
+    blocks = M.level_crossprod(b)
+    for j in (0, 7, 17):
+        np.testing.assert_allclose(blocks[j], ZtZ[2 * j : 2 * j + 2, 2 * j : 2 * j + 2])
+
+
+def test_nested_centred_terms_chain_their_level_means():
+    """Pastes (1 | batch/cask), centred: the batches' means carry the intercept, the casks' means are centred
+    on their batch's; the density equals the plain centred one (the maps are shifts: unit Jacobian)."""
+    pastes = bm.datasets.load("Pastes")
+    model = bm.Model("strength ~ 1 + (1 | batch/cask)", pastes, parameterization="centered")
+    labels = [b.label for b in model.design.blocks]
+    m = model.build()
+    free = {v.name for v in m.free_RVs}
+    assert {f"_m_{lab}" for lab in labels} <= free
+    assert {f"r_{lab}" for lab in labels} <= {v.name for v in m.deterministics}
+    from bayesmixed.backends.pymc import _centring_chain
+
+    chain = _centring_chain(model.spec, model.design)
+    assert [b.label for b, _ in chain] == ["batch", "batch:cask"]
+    rng = np.random.default_rng(0)
+    point = {k: np.asarray(v) + rng.normal(size=np.shape(v)) * 0.2 for k, v in m.initial_point().items()}
+    v = _point_values(m, point, ["sigma", "beta"] + [f"r_{lab}" for lab in labels] + [f"sd_{lab}" for lab in labels])
+    expected = stats.norm.logpdf(
+        model.design.y,
+        v["beta"][0] + sum(v[f"r_{b.label}"][b.codes, 0] for b in model.design.blocks),
+        v["sigma"],
+    ).sum()
+    expected += sum(stats.norm.logpdf(v[f"r_{lab}"], 0, v[f"sd_{lab}"]).sum() for lab in labels)
+    lp = m.compile_fn(m.logp(jacobian=False, sum=False), inputs=m.value_vars, on_unused_input="ignore")(point)
+    names = [rv.name for rv in m.free_RVs]
+    got = sum(float(np.sum(t)) for t, nme in zip(lp, names) if nme.startswith("_m_")) + float(np.sum(lp[-1]))
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_dict_marginal_term_is_checked_before_compilation():
+    df = _crossed_slopes()
+    df["k"] = [f"k{i % 5}" for i in range(len(df))]
+    with pytest.raises(bm.BayesMixedError, match="mark at most one such term 'marginal'"):
+        bm.Model("y ~ x + (1 | g) + (1 | h) + (1 | k)", df, parameterization={"g": "marginal", "h": "marginal"})
+    # every term marked is the whole-model marginal form
+    assert bm.Model("y ~ x + (1 | g) + (1 | h)", df, parameterization={"g": "marginal", "h": "marginal"}).spec.marginal
+    with pytest.raises(bm.BayesMixedError, match="mark at most one such term 'marginal'"):
+        bm.Model("y ~ x + (1 + x | g) + (1 | h)", df.assign(y=(df.y > 1).astype(int)), family="bernoulli",
+                 parameterization={"g": "marginal"})
+    with pytest.raises(bm.BayesMixedError, match="'auto' applies to the whole model"):
+        bm.Model("y ~ x + (1 | g) + (1 | h)", df, parameterization={"g": "auto"})
+    # three coefficients per level: no closed form
+    df3 = df.assign(x2=np.random.default_rng(0).normal(size=len(df)))
+    with pytest.raises(bm.BayesMixedError, match="at most two coefficients per level"):
+        bm.Model("y ~ x + (1 + x + x2 | g) + (1 | h)", df3, parameterization={"g": "marginal", "h": "centered"})
+
+
+def _agree(a_fit, b_fit, variables, bound=4.5):
+    import arviz as az
+
+    for var in variables:
+        a, b = a_fit.idata.posterior[var], b_fit.idata.posterior[var]
+        se = np.sqrt(az.mcse(a_fit.idata, var_names=[var])[var] ** 2 + az.mcse(b_fit.idata, var_names=[var])[var] ** 2)
+        z = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) / se
+        assert float(z.max()) < bound, (var, z.values)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "data, formula, param",
+    [
+        ("radon", "log_radon ~ floor + (floor | county)", "marginal"),
+        ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", "marginal"),
+        ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", {"plate": "marginal", "sample": "noncentered"}),
+        ("Penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", {"plate": "centered", "sample": "marginal"}),
+    ],
+)
+def test_marginal_and_noncentred_posteriors_agree(data, formula, param):
+    """Same posterior (means within Monte Carlo error, random effects included) from the marginalised model
+    (every term, or one term given the others) and the non-centred one, on radon and Penicillin."""
+    df = bm.datasets.load(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [bm.Model(formula, df, parameterization=p).fit(draws=1000, tune=1000, chains=2, seed=s, progressbar=False)
+                for p, s in ((param, 3), ("noncentered", 4))]
+    blocks = bm.Model(formula, df).design.blocks
+    assert fits[0].sampler_info["parameterization"] == (
+        param if isinstance(param, dict) else {b.label: "marginal" for b in blocks})
+    assert int(fits[0].idata.sample_stats.diverging.sum()) == 0
+    _agree(*fits, ["beta", "sigma"] + [f"{v}_{b.label}" for b in blocks for v in ("sd", "r")])
