@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--repeats", type=int, default=1,
                     help="fit each case/tool this many times (fresh process each); tables show the median")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per fit before it is killed")
+    ap.add_argument("--skip", default="",
+                    help="case:tool pairs not to run, e.g. insteval:rstanarm,insteval:brms (reported as not run)")
     ap.add_argument("--compile-cache", choices=("shared", "fresh"), default="shared",
                     help="shared: keep PyTensor/numba disk caches between fits; fresh: empty cache per fit")
     ap.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "results"))
@@ -174,9 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     if points:
         record["references"]["sweep"] = {"values": TRUTH, "source": "simulation truth"}
 
+    skip = {tuple(p.split(":", 1)) for p in _split(args.skip)}
     for i, (kind, what, tool, rep) in enumerate(jobs, 1):
         warm = args.warm and tool.startswith("bayesmixed")
-        if kind == "case":
+        if kind == "case" and (what.name, tool) in skip:
+            recs = [{"case": what.name, "tool": tool, "mode": "cold", "rep": rep,
+                     "status": "not run (--skip " + what.name + ":" + tool + ")"}]
+            record["results"] += recs
+        elif kind == "case":
             recs = run_fit(tool, settings, workdir, case=what, warm=warm, timeout_s=args.timeout,
                            compile_cache=args.compile_cache, rep=rep)
             record["results"] += recs
