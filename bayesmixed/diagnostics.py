@@ -391,8 +391,11 @@ def _fmt_dict(d: dict) -> str:
 
 
 def _param_fix(param: dict[str, str], label: str, value: str) -> dict[str, str]:
-    """A per-term parameterization dict with ``label`` set to ``value`` (``marginal`` terms become the default)."""
-    out = {k: (v if v in ("centered", "noncentered") else "noncentered") for k, v in param.items()}
+    """A per-term parameterization dict with ``label`` set to ``value``. The one marginal term of a partly
+    marginal model stays marginal; the terms of a wholly marginal model become the default (non-centred)."""
+    marg = [k for k, v in param.items() if v == "marginal"]
+    keep = set(marg) if len(marg) == 1 and len(param) > 1 else set()
+    out = {k: (v if v in ("centered", "noncentered") or k in keep else "noncentered") for k, v in param.items()}
     out[label] = value
     return out
 

@@ -41,7 +41,7 @@ def sample_fit(
     log_likelihood: bool | str,
 ) -> "Fit":
     """Build the model, sample it, attach the pointwise log-likelihood, drop internal variables."""
-    from .backends.pymc import build_model
+    from .backends.pymc import build_model, centring_head
     from .sampling import resolve_sampler, run_nuts
 
     for name, v in (("draws", draws), ("tune", tune), ("chains", chains)):
@@ -72,7 +72,16 @@ def sample_fit(
     info.timings["build"] = t_build
     info.parameterization = dict(spec.parameterization)
     info.parameterization_reason = dict(spec.parameterization_reason)
+    head = centring_head(spec, design)
+    if head is not None:  # the head's level means were integrated out of the next term's prior
+        from .marginal import draw_centring_head
+
+        t1 = time.perf_counter()
+        chain_effects = draw_centring_head(idata.posterior, *head, seed)
+        info.timings["draw_random_effects"] = time.perf_counter() - t1
     idata = _public(idata, design)
+    if head is not None:
+        _add_random_effects(idata, design, chain_effects)
     if spec.marginal:
         from .marginal import draw_random_effects, gaussian_fixed_prior
 
@@ -86,7 +95,7 @@ def sample_fit(
 
         t1 = time.perf_counter()
         _add_random_effects(idata, design, draw_marginal_term(idata, design, spec.marginal_term, seed))
-        info.timings["draw_random_effects"] = time.perf_counter() - t1
+        info.timings["draw_random_effects"] = info.timings.get("draw_random_effects", 0.0) + time.perf_counter() - t1
     want = log_likelihood
     if want == "auto":
         want = design.n * draws * chains <= _LOGLIK_LIMIT

@@ -26,6 +26,8 @@ __all__ = [
     "random_effects_dim",
     "draw_random_effects",
     "draw_marginal_term",
+    "draw_centring_head",
+    "parent_levels",
     "gaussian_fixed_prior",
     "level_crossprod",
     "closed_form_term",
@@ -68,6 +70,19 @@ def level_crossprod(b) -> np.ndarray:
     for a in range(k):
         for c in range(a, k):
             out[:, a, c] = out[:, c, a] = np.bincount(b.codes, Z[:, a] * Z[:, c], minlength=J)
+    return out
+
+
+def parent_levels(child, parent) -> np.ndarray | None:
+    """For a term nested in another (every level of ``child`` within one level of ``parent``), the parent
+    level of each child level; None when they are not nested."""
+    if child.n_levels <= parent.n_levels:
+        return None
+    pairs = np.unique(child.codes.astype(np.int64) * parent.n_levels + parent.codes)
+    if len(pairs) != child.n_levels:
+        return None
+    out = np.empty(child.n_levels, dtype=np.int64)
+    out[pairs // parent.n_levels] = pairs % parent.n_levels
     return out
 
 
@@ -367,3 +382,28 @@ def draw_random_effects(
     if fixed_prior is not None:
         result["beta"] = beta_from_gamma(design, stats, gam).reshape(C, D, -1)
     return result
+
+
+def draw_centring_head(post, head, child, parent: np.ndarray, seed: int | None = None) -> dict[str, np.ndarray]:
+    """Draw the level means of the head of a centring chain that was integrated out of its child's prior
+    (:func:`bayesmixed.backends.pymc.centring_head`), given each posterior draw of the centred intercept
+    ``β₀`` (``_Intercept_c``), the SDs and the child's level means ``m_C`` (``_m_<child>``): for head level j
+    with children ``c ∈ j``, ``m_A[j] − β₀ ~ N(τ_A² Σ_c e_c / (τ_C² + n_j τ_A²), τ_A² τ_C² / (τ_C² + n_j τ_A²))``,
+    ``e_c = m_C[c] − β₀``. Returns ``{"r_<head>", "r_<child>"}`` (chain, draw, levels, 1): ``r_A = m_A − β₀``,
+    ``r_C = m_C − m_A[parent]``."""
+    C, D = post.sizes["chain"], post.sizes["draw"]
+    S = C * D
+    b0 = post["_Intercept_c"].values.reshape(S, 1)
+    m_c = post[f"_m_{child.label}"].values.reshape(S, child.n_levels)
+    t2a = post[f"sd_{head.label}"].values.reshape(S, 1) ** 2
+    t2c = post[f"sd_{child.label}"].values.reshape(S, 1) ** 2
+    P = sparse.csr_matrix((np.ones(child.n_levels), (np.arange(child.n_levels), parent)),
+                          shape=(child.n_levels, head.n_levels))
+    n = np.asarray(P.sum(axis=0)).ravel()[None, :]
+    z = np.asarray((P.T @ (m_c - b0).T).T)
+    denom = t2c + n * t2a
+    rng = np.random.default_rng(None if seed is None else [seed, 2])  # a stream apart from the other draws
+    r_a = t2a * z / denom + np.sqrt(t2a * t2c / denom) * rng.standard_normal(z.shape)
+    r_c = m_c - b0 - r_a[:, parent]
+    return {f"r_{head.label}": r_a.reshape(C, D, head.n_levels, 1),
+            f"r_{child.label}": r_c.reshape(C, D, child.n_levels, 1)}

@@ -114,9 +114,10 @@ def test_auto_integrates_out_the_largest_term_of_a_large_crossed_gaussian_model(
     assert model.spec.marginal_term == "s" and not model.spec.marginal
     m = model.build()
     free = {v.name for v in m.free_RVs}
-    # nested centring: the lecturers' means are centred on their department's, which carry the intercept
-    assert {"_m_dept", "_m_d", "_sd_s"} <= free and not {"_z_s", "_m_s", "r_s"} & free
-    assert "_Intercept_c" in free and "_parent_d" in m.named_vars
+    # nested centring: the lecturers' means are centred on their department's, which carry the intercept and
+    # are integrated out of the lecturers' prior (drawn afterwards)
+    assert {"_m_d", "_sd_s", "_sd_dept"} <= free and not {"_z_s", "_m_s", "r_s", "_m_dept"} & free
+    assert "_Intercept_c" in free and "_parent_d" in m.named_vars and "_prior_m_d" in m.named_vars
     # the other families keep the pilot's per-term choice (nothing is integrated out)
     ie2 = ie.assign(y=(ie["y"] > 3).astype(int))
     b = bm.Model("y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept)", ie2, family="bernoulli")
@@ -148,29 +149,81 @@ def test_level_crossprod_is_the_diagonal_blocks_of_ztz():
         np.testing.assert_allclose(blocks[j], ZtZ[2 * j : 2 * j + 2, 2 * j : 2 * j + 2])
 
 
-def test_nested_centred_terms_chain_their_level_means():
-    """Pastes (1 | batch/cask), centred: the batches' means carry the intercept, the casks' means are centred
-    on their batch's; the density equals the plain centred one (the maps are shifts: unit Jacobian)."""
+def test_nested_centred_terms_integrate_the_head_out_of_the_childs_prior():
+    """Pastes (1 | batch/cask), centred: the batches' means carry the intercept and are integrated out of the
+    casks' prior: the potential equals log N(m_cask | β₀ 1, τ_cask² I + τ_batch² P Pᵀ) built densely."""
+    from bayesmixed.backends.pymc import _centring_chain, centring_head
+
     pastes = bm.datasets.load("Pastes")
     model = bm.Model("strength ~ 1 + (1 | batch/cask)", pastes, parameterization="centered")
-    labels = [b.label for b in model.design.blocks]
-    m = model.build()
-    free = {v.name for v in m.free_RVs}
-    assert {f"_m_{lab}" for lab in labels} <= free
-    assert {f"r_{lab}" for lab in labels} <= {v.name for v in m.deterministics}
-    from bayesmixed.backends.pymc import _centring_chain
-
     chain = _centring_chain(model.spec, model.design)
     assert [b.label for b, _ in chain] == ["batch", "batch:cask"]
+    head, child, parent = centring_head(model.spec, model.design)
+    assert (head.label, child.label) == ("batch", "batch:cask") and len(parent) == child.n_levels == 30
+    m = model.build()
+    free = {v.name for v in m.free_RVs}
+    assert "_m_batch:cask" in free and "_m_batch" not in free and "r_batch" not in m.named_vars
     rng = np.random.default_rng(0)
     point = {k: np.asarray(v) + rng.normal(size=np.shape(v)) * 0.2 for k, v in m.initial_point().items()}
-    v = _point_values(m, point, ["sigma", "beta"] + [f"r_{lab}" for lab in labels] + [f"sd_{lab}" for lab in labels])
-    expected = stats.norm.logpdf(
-        model.design.y,
-        v["beta"][0] + sum(v[f"r_{b.label}"][b.codes, 0] for b in model.design.blocks),
-        v["sigma"],
-    ).sum()
-    expected += sum(stats.norm.logpdf(v[f"r_{lab}"], 0, v[f"sd_{lab}"]).sum() for lab in labels)
+    v = _point_values(m, point, ["_Intercept_c", "sd_batch", "sd_batch:cask", "_m_batch:cask"])
+    P = np.eye(head.n_levels)[parent]
+    V = v["sd_batch:cask"][0] ** 2 * np.eye(child.n_levels) + v["sd_batch"][0] ** 2 * P @ P.T
+    expected = stats.multivariate_normal(np.full(child.n_levels, v["_Intercept_c"]), V).logpdf(v["_m_batch:cask"][:, 0])
+    got = m.compile_fn(m.replace_rvs_by_values([m["_prior_m_batch:cask"]])[0], inputs=m.value_vars,
+                       on_unused_input="ignore")(point)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_centring_head_draws_match_the_dense_conditional():
+    """m_A − β₀ given the children's means: N(τ_A² Pᵀe / (τ_C² + n τ_A²), τ_A²τ_C² / (τ_C² + n τ_A²)) per level
+    (the dense Gaussian conditional of N(0, τ_A² I) under e ~ N(P r_A, τ_C² I)); r_C = m_C − β₀ − r_A[parent]."""
+    import arviz as az
+
+    from bayesmixed.backends.pymc import centring_head
+    from bayesmixed.marginal import draw_centring_head
+
+    model = bm.Model("strength ~ 1 + (1 | batch/cask)", bm.datasets.load("Pastes"), parameterization="centered")
+    head, child, parent = centring_head(model.spec, model.design)
+    S, b0, ta, tc = 20000, 60.0, 1.3, 2.9
+    m_c = 60.0 + np.random.default_rng(1).normal(0, 3, size=child.n_levels)
+    post = az.from_dict(posterior={
+        "_Intercept_c": np.full((1, S), b0), "sd_batch": np.full((1, S, 1), ta), "sd_batch:cask": np.full((1, S, 1), tc),
+        "_m_batch:cask": np.broadcast_to(m_c[:, None], (1, S, child.n_levels, 1)).copy(),
+    }).posterior
+    out = draw_centring_head(post, head, child, parent, seed=3)
+    r_a = out["r_batch"][0, :, :, 0]
+    P = np.eye(head.n_levels)[parent]
+    cov = np.linalg.inv(np.eye(head.n_levels) / ta**2 + P.T @ P / tc**2)
+    mean = cov @ P.T @ (m_c - b0) / tc**2
+    assert np.all(np.abs(r_a.mean(axis=0) - mean) < 5 * np.sqrt(np.diag(cov) / S))
+    np.testing.assert_allclose(r_a.var(axis=0), np.diag(cov), rtol=0.05)
+    np.testing.assert_allclose(out["r_batch:cask"][0, :, :, 0], m_c - b0 - r_a[:, parent])
+
+
+def test_a_head_with_slopes_keeps_its_sampled_level_means_in_the_chain():
+    """(1 + x | a) + (1 | a:b), centred: the head has two coefficients, so its level means are sampled and the
+    child's are centred on them; the density equals the plain centred one (the maps are shifts)."""
+    rng = np.random.default_rng(0)
+    a = np.repeat(np.arange(6), 40)
+    bb = a * 5 + rng.integers(0, 5, len(a))
+    x = rng.normal(size=len(a))
+    df = pd.DataFrame({"y": 2 + x + rng.normal(0, 1, 6)[a] + rng.normal(0, 0.5, 30)[bb] + rng.normal(0, 0.3, len(a)),
+                       "x": x, "a": [f"a{i}" for i in a], "b": [f"b{i}" for i in bb]})
+    model = bm.Model("y ~ x + (1 + x | a) + (1 | a:b)", df, parameterization="centered")
+    from bayesmixed.backends.pymc import _centring_chain, centring_head
+
+    assert [b.label for b, _ in _centring_chain(model.spec, model.design)] == ["a", "a:b"]
+    assert centring_head(model.spec, model.design) is None
+    m = model.build()
+    assert {"_m_a", "_m_a:b"} <= {v.name for v in m.free_RVs}
+    point = {k: np.asarray(v) + rng.normal(size=np.shape(v)) * 0.2 for k, v in m.initial_point().items()}
+    v = _point_values(m, point, ["sigma", "beta", "r_a", "r_a:b", "sd_a", "corr_a", "sd_a:b"])
+    design = model.design
+    mu = design.X @ v["beta"] + sum(np.sum(b.Z * v[f"r_{b.label}"][b.codes], axis=1) for b in design.blocks)
+    G = np.diag(v["sd_a"]) @ v["corr_a"] @ np.diag(v["sd_a"])
+    expected = stats.norm.logpdf(design.y, mu, v["sigma"]).sum()
+    expected += stats.multivariate_normal(np.zeros(2), G).logpdf(v["r_a"]).sum()
+    expected += stats.norm.logpdf(v["r_a:b"], 0, v["sd_a:b"]).sum()
     lp = m.compile_fn(m.logp(jacobian=False, sum=False), inputs=m.value_vars, on_unused_input="ignore")(point)
     names = [rv.name for rv in m.free_RVs]
     got = sum(float(np.sum(t)) for t, nme in zip(lp, names) if nme.startswith("_m_")) + float(np.sum(lp[-1]))
@@ -228,3 +281,15 @@ def test_marginal_and_noncentred_posteriors_agree(data, formula, param):
         param if isinstance(param, dict) else {b.label: "marginal" for b in blocks})
     assert int(fits[0].idata.sample_stats.diverging.sum()) == 0
     _agree(*fits, ["beta", "sigma"] + [f"{v}_{b.label}" for b in blocks for v in ("sd", "r")])
+
+
+def test_advice_keeps_the_marginal_term_of_a_partly_marginal_model():
+    from bayesmixed.diagnostics import _param_fix
+
+    part = {"s": "marginal", "d": "centered", "dept": "centered"}
+    assert _param_fix(part, "dept", "noncentered") == {"s": "marginal", "d": "centered", "dept": "noncentered"}
+    assert _param_fix({"a": "marginal", "b": "marginal"}, "a", "centered") == {"a": "centered", "b": "noncentered"}
+    # the dict it gives is a valid parameterization
+    df = _crossed_slopes()
+    fix = _param_fix({"g": "marginal", "h": "centered"}, "h", "noncentered")
+    assert bm.Model("y ~ x + (1 | g) + (1 | h)", df, parameterization=fix).spec.marginal_term == "g"
