@@ -293,3 +293,16 @@ def test_advice_keeps_the_marginal_term_of_a_partly_marginal_model():
     df = _crossed_slopes()
     fix = _param_fix({"g": "marginal", "h": "centered"}, "h", "noncentered")
     assert bm.Model("y ~ x + (1 | g) + (1 | h)", df, parameterization=fix).spec.marginal_term == "g"
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_small_solves_match_lapack(k):
+    rng = np.random.default_rng(k)
+    G = rng.normal(size=(7, 5, k, k))
+    A = G @ np.swapaxes(G, -1, -2) + k * np.eye(k)
+    B = rng.normal(size=(7, 5, k, 3))
+    np.testing.assert_allclose(M._small_solve(A, B), np.linalg.solve(A, B), rtol=1e-10, atol=1e-12)
+    eps = rng.normal(size=(7, 5, k))
+    Lc = np.linalg.cholesky(A)
+    np.testing.assert_allclose(np.einsum("...ba,...b->...a", Lc, M._small_chol_t_solve(A, eps)), eps, rtol=1e-10,
+                               atol=1e-12)

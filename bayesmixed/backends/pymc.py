@@ -278,7 +278,7 @@ def _head_marginal_means(head: GroupBlock, child: GroupBlock, parent: np.ndarray
     sd_a, _ = _covariance(head, priors, sigma)
     sd_c, _ = _covariance(child, priors, sigma)
     prior_int = priors.get("Intercept")
-    start = float(prior_int.kwargs.get("mu", 0.0)) if prior_int is not None and "mu" in prior_int.kwargs else 0.0
+    start = float(prior_int.kwargs.get("mu", 0.0)) if prior_int is not None else 0.0  # initial level means
     J_c, J_a = child.n_levels, head.n_levels
     m = pm.Flat(f"_m_{child.label}", dims=(child.label, f"{child.label}_coef"), initval=np.full((J_c, 1), start))
     e = m[:, 0] - intercept
