@@ -22,6 +22,19 @@ def fit_model(formula: str, data, **kw):
         return bm.Model(formula, data, **model_kw).fit(**{**FAST, **kw})
 
 
+def assert_posteriors_agree(a_fit, b_fit, variables, bound: float = 4.5) -> None:
+    """Posterior means of ``variables`` from two fits differ by less than ``bound`` combined Monte Carlo
+    standard errors, elementwise (random effects included)."""
+    import arviz as az
+    import numpy as np
+
+    for var in variables:
+        a, b = a_fit.idata.posterior[var], b_fit.idata.posterior[var]
+        se = np.sqrt(az.mcse(a_fit.idata, var_names=[var])[var] ** 2 + az.mcse(b_fit.idata, var_names=[var])[var] ** 2)
+        z = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) / se
+        assert float(z.max()) < bound, (var, z.values)
+
+
 @pytest.fixture(scope="session")
 def sleep_fit():
     return fit_model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"))

@@ -9,6 +9,7 @@ import pytest
 
 import bayesmixed as bm
 from bayesmixed.summaries import draws_of
+from conftest import assert_posteriors_agree
 
 
 @pytest.mark.slow
@@ -93,13 +94,7 @@ def test_marginal_and_noncentred_agree_on_sleepstudy(sleep_fit):
             draws=1000, tune=1000, chains=2, seed=4, progressbar=False
         )
     assert sleep_fit.sampler_info["parameterization"] == {"Subject": "marginal"}
-    import arviz as az
-
-    for var in ("beta", "sigma", "sd_Subject", "r_Subject"):
-        a, b = sleep_fit.idata.posterior[var], nc.idata.posterior[var]
-        se = np.sqrt(az.mcse(sleep_fit.idata, var_names=[var])[var] ** 2 + az.mcse(nc.idata, var_names=[var])[var] ** 2)
-        z = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) / se
-        assert float(z.max()) < 4.5, (var, z.values)
+    assert_posteriors_agree(sleep_fit, nc, ("beta", "sigma", "sd_Subject", "r_Subject"))
 
 
 def test_bad_fit_arguments():

@@ -13,6 +13,7 @@ from scipy import stats
 
 import bayesmixed as bm
 from bayesmixed import marginal as M
+from conftest import assert_posteriors_agree
 
 
 def _crossed_slopes(seed=0, J=12, H=7, n=300):
@@ -248,16 +249,6 @@ def test_dict_marginal_term_is_checked_before_compilation():
         bm.Model("y ~ x + (1 + x + x2 | g) + (1 | h)", df3, parameterization={"g": "marginal", "h": "centered"})
 
 
-def _agree(a_fit, b_fit, variables, bound=4.5):
-    import arviz as az
-
-    for var in variables:
-        a, b = a_fit.idata.posterior[var], b_fit.idata.posterior[var]
-        se = np.sqrt(az.mcse(a_fit.idata, var_names=[var])[var] ** 2 + az.mcse(b_fit.idata, var_names=[var])[var] ** 2)
-        z = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw"))) / se
-        assert float(z.max()) < bound, (var, z.values)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "data, formula, param",
@@ -280,7 +271,7 @@ def test_marginal_and_noncentred_posteriors_agree(data, formula, param):
     assert fits[0].sampler_info["parameterization"] == (
         param if isinstance(param, dict) else {b.label: "marginal" for b in blocks})
     assert int(fits[0].idata.sample_stats.diverging.sum()) == 0
-    _agree(*fits, ["beta", "sigma"] + [f"{v}_{b.label}" for b in blocks for v in ("sd", "r")])
+    assert_posteriors_agree(*fits, ["beta", "sigma"] + [f"{v}_{b.label}" for b in blocks for v in ("sd", "r")])
 
 
 def test_advice_keeps_the_marginal_term_of_a_partly_marginal_model():
