@@ -24,9 +24,14 @@ _COMPILED: "OrderedDict[str, Any]" = OrderedDict()
 _CACHE_SIZE = 32
 
 
-def clear_compile_cache() -> None:
-    """Forget every compiled model (the next fit of each structure compiles again)."""
+def clear_compile_cache(disk: bool = False) -> None:
+    """Forget every compiled model of this process (the next fit of each structure compiles again, or rebuilds
+    it from the disk record of an earlier compilation); ``disk=True`` deletes those records as well."""
     _COMPILED.clear()
+    if disk:
+        from ._nutpie_compile import clear_disk_cache
+
+        clear_disk_cache()
 
 
 def _data_values(model) -> dict[str, Any]:
@@ -41,23 +46,26 @@ def _structure_key(model, structure: str) -> str:
     return repr((structure, sorted(coords.items()), sorted(shapes.items())))
 
 
-def _compile_nutpie(model, structure: str | None):
-    import nutpie
+def _compile_nutpie(model, structure: str | None) -> tuple[Any, str | None]:
+    """The compiled model and where it came from: ``"memory"`` (compiled earlier in this process), ``"disk"``
+    (rebuilt from an earlier process's compilation of the same structure, see ``_nutpie_compile``) or None."""
+    from ._nutpie_compile import compile_fast
 
     if structure is None:
-        return nutpie.compile_pymc_model(model), False
+        return compile_fast(model)[0], None
     key = _structure_key(model, structure)
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
         compiled = _COMPILED[key]
         shared = getattr(compiled, "shared_data", {})
         updates = {k: v for k, v in _data_values(model).items() if k in shared}
-        return compiled.with_data(**updates), True
-    compiled = nutpie.compile_pymc_model(model)
+        return compiled.with_data(**updates), "memory"
+    compiled, source = compile_fast(model, key)
     _COMPILED[key] = compiled
     while len(_COMPILED) > _CACHE_SIZE:
         _COMPILED.popitem(last=False)
-    return compiled, False
+    return compiled, source
+
 
 SAMPLERS = ("nutpie", "pymc", "numpyro", "blackjax")
 _MODULE = {"nutpie": "nutpie", "pymc": "pymc", "numpyro": "numpyro", "blackjax": "blackjax"}
@@ -97,6 +105,7 @@ class SamplerInfo:
     parameterization: dict[str, str] = field(default_factory=dict)
     parameterization_reason: dict[str, str] = field(default_factory=dict)
     compile_cache_hit: bool = False
+    compile_cache: str | None = None  # "memory" (this process), "disk" (an earlier process) or None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +120,7 @@ class SamplerInfo:
             "parameterization": dict(self.parameterization),
             "parameterization_reason": dict(self.parameterization_reason),
             "compile_cache_hit": self.compile_cache_hit,
+            "compile_cache": self.compile_cache,
         }
 
 
@@ -240,9 +250,10 @@ def _run_nuts(
         import nutpie
 
         t0 = time.perf_counter()
-        compiled, cached = _compile_nutpie(model, structure)
+        compiled, source = _compile_nutpie(model, structure)
         t1 = time.perf_counter()
-        info.compile_cache_hit = cached
+        info.compile_cache_hit = source is not None
+        info.compile_cache = source
         # one BLAS thread per chain: the chains already use the cores, and OpenBLAS threads started inside the
         # small LAPACK calls of a gradient (Cholesky factors of marginal models) fight over them (sleepstudy's
         # marginal model sampled 3-4x slower on 2 cores without this limit)

@@ -30,8 +30,11 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|")
 
 
+_MODE_LABEL = {"warm": " (warm)", "cached": " (cached)"}
+
+
 def _tool_label(rec: dict[str, Any]) -> str:
-    return rec["tool"] + (" (warm)" if rec.get("mode") == "warm" else "")
+    return rec["tool"] + _MODE_LABEL.get(rec.get("mode"), "")
 
 
 def _is_bayesmixed(tool: str) -> bool:
@@ -65,7 +68,8 @@ def ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """bayesmixed's ESS/s over bambi's and over the best trustworthy peer's, per case.
 
     Peers count with their cold fits; bayesmixed's warm refit (``--warm``: the same structure again in one
-    process, compile cache hit) gets a row of its own beside its cold fit. The best peer is the fastest peer without
+    process, compile cache hit) and its cached fit (a second fresh process that finds the structure the first
+    compiled on disk) get rows of their own beside its cold fit. The best peer is the fastest peer without
     divergences and with R-hat <= 1.01; if no peer qualifies, the fastest
     peer that finished, flagged ``best_peer_untrusted``.
     """
@@ -78,11 +82,13 @@ def ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pool = trusted or peers
         best = max(pool, key=lambda r: r["ess_per_s"]) if pool else None
         bambi = next((r for r in peers if r["tool"] == "bambi"), None)
-        warm = [r for r in results if r["case"] == case and r.get("mode") == "warm" and r.get("status") == "ok"]
-        for bm in (r for r in rows + warm if _is_bayesmixed(r["tool"]) and r.get("ess_per_s")):
+        later = [r for r in results if r["case"] == case and r.get("mode") in ("cached", "warm")
+                 and r.get("status") == "ok"]
+        later.sort(key=lambda r: r.get("mode") != "cached")  # cold, cached, warm
+        for bm in (r for r in rows + later if _is_bayesmixed(r["tool"]) and r.get("ess_per_s")):
             out.append({
                 "case": case,
-                "tool": bm["tool"] + (" (warm)" if bm.get("mode") == "warm" else ""),
+                "tool": _tool_label(bm),
                 "ess_per_s": bm["ess_per_s"],
                 "trustworthy": is_trustworthy(bm),
                 "bambi_ess_per_s": bambi["ess_per_s"] if bambi else None,
@@ -124,11 +130,13 @@ def speed_table(results: list[dict[str, Any]]) -> list[str]:
             continue
         note = r.get("note") or ""
         marks = ""
-        if note and r.get("mode") != "warm":
+        if note and r.get("mode") not in ("warm", "cached"):
             idx = notes.setdefault(note, len(notes) + 1)
             marks = f"[{idx}]"
         elif r.get("mode") == "warm":
             marks = "second fit in the same process"
+        elif r.get("mode") == "cached":
+            marks = "fresh process, structure compiled by the cold fit's process"
         if r.get("wall_range"):
             marks += f" wall {r['wall_range'][0]:.1f}–{r['wall_range'][1]:.1f} s over {r['repeats']} runs"
         lines.append(
@@ -260,7 +268,9 @@ def render(record: dict[str, Any]) -> str:
         "",
         f"Settings: {s['chains']} chains x {s['tune']} tune x {s['draws']} draws, {s['cores']} cores "
         f"(chains in parallel for every tool), seed {s['seed']}, compile cache `{s['compile_cache']}`. "
-        "Every fit runs in a fresh process (\"cold\").",
+        "Every fit runs in a fresh process (\"cold\"; bayesmixed's from an empty cache of compiled structures). "
+        "With `--warm`, bayesmixed also refits in the same process (\"warm\") and in a second fresh process "
+        "that finds the structure the first compiled on disk (\"cached\": a user's next session).",
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
