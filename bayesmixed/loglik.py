@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .summaries import _inverse_link, draws_of, linear_predictor
 
@@ -21,8 +22,12 @@ def pointwise_loglik(idata, design: Design, family: str, link: str, chunk: int =
     C, D = post.sizes["chain"], post.sizes["draw"]
     S = C * D
     y = np.asarray(design.y)
-    out = np.empty((S, design.n))
     aux = {n: draws_of(idata, n) for n in ("sigma", "nu", "alpha", "phi", "lam") if n in post}
+    if family == "gaussian" and link == "identity" and use_kernels(S * design.n):
+        # one fused pass per term and one for the density, in place, over all draws at once
+        out = linear_predictor(idata, design, np.arange(S))
+        return gaussian_logpdf_inplace(out, y, aux["sigma"]).reshape(C, D, design.n)
+    out = np.empty((S, design.n))
     for start in range(0, S, chunk):
         idx = np.arange(start, min(start + chunk, S))
         eta = linear_predictor(idata, design, idx)

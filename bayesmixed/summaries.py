@@ -148,17 +148,24 @@ def draw_index(idata, max_draws: int | None = None, seed: int = 0) -> np.ndarray
 def linear_predictor(idata, design: Design, idx: np.ndarray | None = None, exclude: tuple[str, ...] = ()) -> np.ndarray:
     """Draws of the linear predictor η on the fitted rows, shape ``(S, n)`` (draws ``idx`` only, if given),
     leaving out the random-effect terms labelled in ``exclude``."""
+    from ._kernels import add_term, use_kernels
+
     idx = draw_index(idata) if idx is None else idx
-    eta = np.zeros((len(idx), design.n))
     if "beta" in idata.posterior:
-        eta += draws_of(idata, "beta")[idx] @ design.X.T
+        eta = np.ascontiguousarray(draws_of(idata, "beta")[idx] @ design.X.T, dtype=float)
+    else:
+        eta = np.zeros((len(idx), design.n))
     if design.offset is not None:
         eta += design.offset
+    big = use_kernels(eta.size)  # one fused pass per term instead of full-size temporaries
     for b in design.blocks:
         if b.label in exclude:
             continue
         r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
-        if b.coef_names == ("Intercept",):  # a column of ones: a plain gather (several times faster)
+        intercept_only = b.coef_names == ("Intercept",)
+        if big:
+            add_term(eta, r, b.codes, b.Z, intercept_only)
+        elif intercept_only:  # a column of ones: a plain gather (several times faster)
             eta += np.take(r[:, :, 0], b.codes, axis=1)
         else:
             eta += np.einsum("snk,nk->sn", r[:, b.codes, :], b.Z)

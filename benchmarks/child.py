@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         import nutpie  # noqa: F401
         import pymc  # noqa: F401
 
+        try:  # xarray imports dask.array at the first DataArray it makes when dask is installed (0.3 s): an
+            import dask.array  # noqa: F401  (import like the others, paid by every tool's first InferenceData)
+        except ImportError:
+            pass
+
         if uses_bm_loader:
             import bayesmixed  # (import time is reported, not timed as part of the fit)
 
