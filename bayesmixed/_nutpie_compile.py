@@ -35,6 +35,7 @@ falls back to ``nutpie.compile_pymc_model`` when nutpie's internals are not ther
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import pickle
 import warnings
@@ -47,7 +48,7 @@ import numpy as np
 
 __all__ = ["compile_fast"]
 
-_CACHE_VERSION = "bayesmixed-nutpie-callbacks-3"
+_CACHE_VERSION = "bayesmixed-nutpie-callbacks-4"
 
 
 def _layout(names: list[str], arrays: dict[str, np.ndarray]) -> tuple[dict[str, int], int]:
@@ -68,36 +69,59 @@ def _fill(table: np.ndarray, names: list[str], arrays: dict[str, np.ndarray], of
 
 
 def _unpack_lines(names, arrays, offsets, prefix: str) -> tuple[list[str], list[str], dict[str, Any]]:
-    """Source lines turning table records into arrays, the argument names, and the dtypes they use."""
+    """Source lines turning table records into arrays, the argument names, and the pointer casts they use."""
     lines, args, glob = [], [], {}
     for i, name in enumerate(names):
         arr, o = arrays[name], offsets[name]
-        dt = f"_{prefix}dt{i}"
-        glob[dt] = arr.dtype
-        flat = f"numba.carray(_voidptr(ud[{o}]), (int(ud[{o + 1}]),), {dt})"
-        if arr.ndim == 0:
-            lines.append(f"    {prefix}{i} = {flat}.reshape(())")
-        else:
-            shape = ", ".join(f"int(ud[{o + 2 + k}])" for k in range(arr.ndim))
-            lines.append(f"    {prefix}{i} = {flat}.reshape(({shape},))")
+        cast = f"_{prefix}ptr{i}"
+        glob[cast] = _pointer_cast(arr.dtype)
+        shape = ", ".join(f"int(ud[{o + 2 + k}])" for k in range(arr.ndim))
+        # numba.carray from a typed pointer and the full shape: no reshape, no dtype dispatch
+        lines.append(f"    {prefix}{i} = numba.carray({cast}(ud[{o}]), ({shape}{',' if arr.ndim == 1 else ''}))")
         args.append(f"{prefix}{i}")
     return lines, args, glob
 
 
+_CASTS: dict = {}
+
+
+def _pointer_cast(dtype):
+    """An intrinsic turning an address (uint64) into a typed pointer to ``dtype``."""
+    import numba
+    from numba.np.numpy_support import from_dtype
+
+    key = np.dtype(dtype).str
+    if key not in _CASTS:
+        elem = from_dtype(np.dtype(dtype))
+
+        @numba.extending.intrinsic
+        def cast(typingctx, addr):
+            sig = numba.types.CPointer(elem)(addr)
+
+            def codegen(context, builder, signature, args):
+                return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+            return sig, codegen
+
+        _CASTS[key] = cast
+    return _CASTS[key]
+
+
 def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand_names, arrays, n_table):
     import numba
-    from nutpie.compile_pymc import address_as_void_pointer
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
 
     names = list(dict.fromkeys([*logp_names, *expand_names]))
     offsets, _ = _layout(names, arrays)
-    glob: dict[str, Any] = {"__name__": __name__, "numba": numba, "np": np, "_voidptr": address_as_void_pointer,
+    glob: dict[str, Any] = {"__name__": __name__, "numba": numba, "math": math,
                             "_logp_inner": logp_jit, "_expand_inner": expand_jit}
     l_lines, l_args, g1 = _unpack_lines(logp_names, arrays, offsets, "s")
     e_lines, e_args, g2 = _unpack_lines(expand_names, arrays, offsets, "e")
     glob.update(g1)
     glob.update(g2)
     table_ptr = "numba.carray(_u64ptr(ud_), ({n},))".format(n=max(n_table, 1))
+    # written with plain loops and math.isfinite: every numpy function or array method used here would be one
+    # more numba overload compiled in every process that builds a callback
     src = "\n".join([
         "def logp_cb(dim, x_, out_, logp_, ud_):",
         f"    if dim != {n_dim}:",
@@ -106,16 +130,21 @@ def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand
         *l_lines,
         f"    x = numba.carray(x_, ({n_dim},))",
         f"    out = numba.carray(out_, ({n_dim},))",
-        "    lp = numba.carray(logp_, ())",
         "    try:",
         f"        value, grad = _logp_inner(x, {', '.join(l_args)})",
         "    except Exception:",
         "        return 1",
-        "    lp[()] = value",
-        "    out[...] = grad",
-        "    if not np.all(np.isfinite(out)):",
+        "    lv = value[()]",
+        "    logp_[0] = lv",
+        "    bad = False",
+        f"    for i in range({n_dim}):",
+        "        g = grad[i]",
+        "        out[i] = g",
+        "        if not math.isfinite(g):",
+        "            bad = True",
+        "    if bad:",
         "        return 3",
-        "    if not np.isfinite(value):",
+        "    if not math.isfinite(lv):",
         "        return 4",
         "    return 0",
         "",
@@ -130,7 +159,8 @@ def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand
         f"        (values,) = _expand_inner(x, {', '.join(e_args)})",
         "    except Exception:",
         "        return -2",
-        "    out[...] = values",
+        f"    for i in range({n_expanded}):",
+        "        out[i] = values[i]",
         "    return 0",
     ])
 

@@ -40,6 +40,14 @@ from ..spec import ModelSpec
 __all__ = ["build_model", "centring_head", "coords_of", "prior_dist"]
 
 
+
+def _data(name: str, value):
+    """A data container with the value's static shape: PyTensor then needs no run-time broadcast checks, and the
+    compiled graph (and so its numba cache key) is the same in every process. Refits of one compiled structure
+    swap values of the same shapes only (the shapes are part of the structure key, ``sampling._structure_key``)."""
+    value = np.asarray(value)
+    return pm.Data(name, value, shape=value.shape)
+
 def coords_of(design: Design) -> dict[str, list]:
     coords: dict[str, list] = {"coef": list(design.x_names), "obs": list(range(design.n))}
     for b in design.blocks:
@@ -108,13 +116,13 @@ def _fixed(spec_priors: dict[str, Prior], design: Design):
         prior = _stack([spec_priors[f"beta[{names[j]}]"] for j in slope_idx])
         g = prior_dist(_scaled_prior(prior, scales), "_b", shape=len(slope_idx))
         gammas.append(g)
-        b = g / pm.Data("_x_scales", scales)
+        b = g / _data("_x_scales", scales)
     gamma = pt.concatenate(gammas) if gammas else pt.zeros(0)
-    eta = pt.dot(pm.Data("_W", W), gamma) if gammas else 0.0
+    eta = pt.dot(_data("_W", W), gamma) if gammas else 0.0
     parts = []
     for j, n in enumerate(names):
         if n == "Intercept":
-            parts.append(pt.atleast_1d(a_c - (pt.dot(pm.Data("_x_means", means), b) if slope_idx else 0.0)))
+            parts.append(pt.atleast_1d(a_c - (pt.dot(_data("_x_means", means), b) if slope_idx else 0.0)))
         else:
             k = slope_idx.index(j)
             parts.append(b[k : k + 1])
@@ -282,15 +290,15 @@ def _head_marginal_means(head: GroupBlock, child: GroupBlock, parent: np.ndarray
     J_c, J_a = child.n_levels, head.n_levels
     m = pm.Flat(f"_m_{child.label}", dims=(child.label, f"{child.label}_coef"), initval=np.full((J_c, 1), start))
     e = m[:, 0] - intercept
-    par = pm.Data(f"_parent_{child.label}", parent)
+    par = _data(f"_parent_{child.label}", parent)
     z = pt.inc_subtensor(pt.zeros(J_a)[par], e)[:, None]
     counts = np.bincount(parent, minlength=J_a).astype(float)[:, None, None]
     s2 = sd_c[0] ** 2
-    logdet, uAu, _, _ = _level_terms(pm.Data(f"_S_{child.label}", counts), z, pt.diag(sd_a), s2, 1)
+    logdet, uAu, _, _ = _level_terms(_data(f"_S_{child.label}", counts), z, pt.diag(sd_a), s2, 1)
     rr = pt.sum(e**2)
     pm.Potential(f"_prior_m_{child.label}",
                  -0.5 * (J_c * np.log(2 * np.pi) + (J_c - J_a) * pt.log(s2) + logdet + (rr - uAu) / s2))
-    codes = pm.Data(f"_codes_{child.label}", child.codes.astype(_code_dtype(child.codes, child.n_levels)))
+    codes = _data(f"_codes_{child.label}", child.codes.astype(_code_dtype(child.codes, child.n_levels)))
     return m, m[:, 0][codes]
 
 
@@ -342,10 +350,10 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
         r = pm.Deterministic(f"r_{lab}", pt.dot(z, chol.T) if chol is not None else z * sd, dims=dims)
     # level codes in the smallest unsigned type that holds them, and one-column terms gathered from a vector:
     # numba's 1-D gather and scatter-add run about a third faster than the 2-D (codes, 0) form on int32
-    codes = pm.Data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
+    codes = _data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
     if b.coef_names == ("Intercept",):
         return r[:, 0][codes], m
-    Z = pm.Data(f"_Z_{lab}", b.Z)
+    Z = _data(f"_Z_{lab}", b.Z)
     return pt.sum(Z * r[codes], axis=1), m
 
 
@@ -382,15 +390,15 @@ def _partial_marginal_loglik(b: GroupBlock, resid, sigma, priors: dict[str, Prio
     from ..marginal import level_crossprod
 
     lab, J, k = b.label, b.n_levels, b.k
-    codes = pm.Data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
+    codes = _data(f"_codes_{lab}", b.codes.astype(_code_dtype(b.codes, b.n_levels)))
     if b.coef_names == ("Intercept",):
         z = pt.inc_subtensor(pt.zeros(J)[codes], resid)[:, None]
     else:
-        z = pt.inc_subtensor(pt.zeros((J, k))[codes], pm.Data(f"_Z_{lab}", b.Z) * resid[:, None])
+        z = pt.inc_subtensor(pt.zeros((J, k))[codes], _data(f"_Z_{lab}", b.Z) * resid[:, None])
     sd, chol = _covariance(b, priors, sigma, signed=True)
     L = chol if chol is not None else pt.diag(sd)
     s2 = sigma**2
-    logdet_A, uAu, _, _ = _level_terms(pm.Data(f"_S_{lab}", level_crossprod(b)), z, L, s2, k)
+    logdet_A, uAu, _, _ = _level_terms(_data(f"_S_{lab}", level_crossprod(b)), z, L, s2, k)
     rr = pt.sum(resid**2)
     return -0.5 * (n * np.log(2 * np.pi) + (n - J * k) * pt.log(s2) + logdet_A + (rr - uAu) / s2)
 
@@ -408,7 +416,7 @@ def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fix
 
     st0 = sufficient_stats(design)
     s2 = sigma**2
-    data = lambda name, value: pm.Data(name, np.asarray(value, dtype=float))  # noqa: E731
+    data = lambda name, value: _data(name, np.asarray(value, dtype=float))  # noqa: E731
     # data containers (not constants), so that a compiled model can be reused on new data of the same shape
     n = data("_n", float(st0.n))
     if fixed_prior is None:
@@ -508,7 +516,7 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
             return model
         eta, gamma, a_c = _fixed(priors, design)
         if design.offset is not None:
-            eta = eta + pm.Data("_offset", design.offset)
+            eta = eta + _data("_offset", design.offset)
         chain = _centring_chain(spec, design)
         if chain:
             eta = eta - a_c  # carried by the level means of the centring chain instead
@@ -526,7 +534,7 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
                 m, contrib = _head_marginal_means(head[0], b, parent, spec, priors, sigma, a_c)
             else:
                 if parent is not None:  # the level means of the term it is nested in, one per level
-                    loc = loc[pm.Data(f"_parent_{b.label}", parent)]
+                    loc = loc[_data(f"_parent_{b.label}", parent)]
                 contrib, m = _block(b, spec, priors, sigma, loc)
             i0 = b.coef_names.index("Intercept")
             loc = m[:, i0]
@@ -534,13 +542,13 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
                 eta = eta + contrib
             elif b.k > 1:  # the next term carries only the intercept column; the others enter η here
                 cols = [c for c in range(b.k) if c != i0]
-                Zc = pm.Data(f"_Zrest_{b.label}", b.Z[:, cols])
+                Zc = _data(f"_Zrest_{b.label}", b.Z[:, cols])
                 eta = eta + pt.sum(Zc * m[:, cols][model[f"_codes_{b.label}"]], axis=1)
         eta = pt.as_tensor_variable(eta)
         if eta.ndim == 0:
             eta = pt.ones(design.n) * eta
         if marg is not None:  # Gaussian, identity link (checked in make_spec)
-            y = pm.Data("_y", design.y.astype("float64", copy=False))
+            y = _data("_y", design.y.astype("float64", copy=False))
             b = next(blk for blk in design.blocks if blk.label == marg)
             pm.Potential("_marginal_loglik", _partial_marginal_loglik(b, y - eta, sigma, priors, design.n))
             return model
@@ -549,7 +557,7 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
         # compiled log-density of an int64 count wraps values of 2^31 and more to int32 (a count of
         # 16 901 925 657 becomes negative and its log-likelihood -inf, found by simulation-based calibration).
         counts = fam in ("bernoulli", "binomial")
-        y = pm.Data("_y", design.y.astype("int64") if counts else design.y.astype("float64", copy=False))
+        y = _data("_y", design.y.astype("int64") if counts else design.y.astype("float64", copy=False))
         if fam == "gaussian":
             pm.Normal("y", mu=mu, sigma=sigma, observed=y, dims="obs")
         elif fam == "student_t":
@@ -561,7 +569,7 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
             else:
                 pm.Bernoulli("y", p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
         elif fam == "binomial":
-            n_trials = pm.Data("_trials", design.trials.astype("int64"))
+            n_trials = _data("_trials", design.trials.astype("int64"))
             if spec.link == "logit":
                 pm.Binomial("y", n=n_trials, logit_p=eta, observed=y, dims="obs")
             else:
