@@ -28,6 +28,8 @@ variables start with ``_`` and are dropped from the returned InferenceData.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -42,11 +44,20 @@ __all__ = ["build_model", "centring_head", "coords_of", "prior_dist"]
 
 
 def _data(name: str, value):
-    """A data container with the value's static shape: PyTensor then needs no run-time broadcast checks, and the
-    compiled graph (and so its numba cache key) is the same in every process. Refits of one compiled structure
-    swap values of the same shapes only (the shapes are part of the structure key, ``sampling._structure_key``)."""
+    """A data container with the value's static shape, except the rows axis of row-aligned arrays (those whose
+    first axis has the data's length): PyTensor then needs no run-time checks that levels and coefficients
+    broadcast, and the compiled graph, so its numba cache key, is the same in every process (with every axis
+    dynamic the order of those checks varied between processes, and each variant was a cache miss) and the same
+    for data of any length. Refits of one compiled structure swap values of the same shapes (the shapes are part
+    of the structure key, ``sampling._structure_key``)."""
     value = np.asarray(value)
-    return pm.Data(name, value, shape=value.shape)
+    rows = _ROWS.get()
+    shape = tuple(None if (axis == 0 and rows is not None and size == rows) else size
+                  for axis, size in enumerate(value.shape))
+    return pm.Data(name, value, shape=shape)
+
+
+_ROWS: ContextVar[int | None] = ContextVar("bayesmixed_rows", default=None)
 
 def coords_of(design: Design) -> dict[str, list]:
     coords: dict[str, list] = {"coef": list(design.x_names), "obs": list(range(design.n))}
@@ -503,6 +514,14 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
     (:func:`bayesmixed.marginal.gaussian_fixed_prior`) and ``integrate_fixed``; ``beta`` is then not a
     variable of the model but drawn after sampling (:func:`bayesmixed.marginal.draw_random_effects`).
     ``integrate_fixed=False`` keeps ``beta`` in the model (prior draws of it, as in calibration)."""
+    token = _ROWS.set(design.n)
+    try:
+        return _build_model(spec, design, integrate_fixed)
+    finally:
+        _ROWS.reset(token)
+
+
+def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.Model:
     priors = spec.prior_dict()
     fam = spec.family
     with pm.Model(coords=coords_of(design)) as model:
