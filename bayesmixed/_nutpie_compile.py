@@ -51,6 +51,13 @@ __all__ = ["compile_fast"]
 _CACHE_VERSION = "bayesmixed-nutpie-callbacks-4"
 
 
+def _frozen(value, dtype=None) -> np.ndarray:
+    """A read-only C-contiguous copy: the callbacks read the arrays by address for as long as the model lives."""
+    arr = np.array(value, dtype=dtype, order="C", copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
 def _layout(names: list[str], arrays: dict[str, np.ndarray]) -> tuple[dict[str, int], int]:
     """Offsets of each array's (address, size, shape...) record in the flat table."""
     offsets, pos = {}, 0
@@ -107,12 +114,12 @@ def _pointer_cast(dtype):
     return _CASTS[key]
 
 
-def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand_names, arrays, n_table):
+def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand_names, arrays):
     import numba
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
 
     names = list(dict.fromkeys([*logp_names, *expand_names]))
-    offsets, _ = _layout(names, arrays)
+    offsets, n_table = _layout(names, arrays)
     glob: dict[str, Any] = {"__name__": __name__, "numba": numba, "math": math,
                             "_logp_inner": logp_jit, "_expand_inner": expand_jit}
     l_lines, l_args, g1 = _unpack_lines(logp_names, arrays, offsets, "s")
@@ -189,7 +196,7 @@ def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand
         warnings.simplefilter("ignore", numba.NumbaWarning)
         logp_cb = numba.cfunc(sig_logp, cache=cache)(fns["logp_cb"])
         expand_cb = numba.cfunc(sig_expand, cache=cache)(fns["expand_cb"])
-    return logp_cb, expand_cb, names, offsets, src, (keys if cache else None)
+    return logp_cb, expand_cb, names, src, (keys if cache else None)
 
 
 def _model_class():
@@ -208,10 +215,9 @@ def _model_class():
                 if name not in shared:
                     raise KeyError(f"unknown shared variable: {name}")
                 old = shared[name]
-                new = np.array(value, dtype=old.dtype, order="C", copy=True)
+                new = _frozen(value, old.dtype)
                 if new.ndim != old.ndim:
                     raise ValueError(f"shared variable {name} must have rank {old.ndim}")
-                new.flags.writeable = False
                 shared[name] = new
             table = np.zeros_like(self.user_data)
             _fill(table, list(self._table_names), shared, self._table_offsets)
@@ -366,42 +372,46 @@ def _load_cfunc(src: str, name: str, key: str):
 
 def _from_record(model, rec: dict):
     """A compiled model from a record and numba's cached callbacks, without building PyTensor functions."""
-    from nutpie.compile_pymc import _prepare_dims_and_coords
-
     values = {v.name: v.get_value() for v in model.data_vars}
     shared = {}
     for name, (dtype, ndim) in rec["arrays"].items():
         if name not in values:
             return None
-        arr = np.array(values[name], dtype=dtype, order="C", copy=True)
+        arr = _frozen(values[name], dtype)
         if arr.ndim != ndim:
             return None
-        arr.flags.writeable = False
         shared[name] = arr
     callbacks = {}
     for name in ("logp_cb", "expand_cb"):
         callbacks[name] = _load_cfunc(rec["src"], name, rec["keys"][name])
         if callbacks[name] is None:
             return None
-    names = list(rec["arrays"])
+    return _assemble(model, rec["n_dim"], rec["n_expanded"], rec["shape_info"], callbacks, shared,
+                     list(rec["arrays"]), rec["x0"])
+
+
+def _assemble(model, n_dim, n_expanded, shape_info, callbacks, shared, names, x0, logp_pt=None, expand_pt=None):
+    """The compiled model nutpie samples: our callbacks, the table of the shared arrays' addresses, the rest of
+    what nutpie reads (dims, coords, shapes, initial points)."""
+    from nutpie.compile_pymc import _prepare_dims_and_coords
+
     offsets, n_table = _layout(names, shared)
     table = np.zeros(max(n_table, 1), dtype=np.uint64)
     _fill(table, names, shared, offsets)
-    shape_info = rec["shape_info"]
     dims, coords = _prepare_dims_and_coords(model, shape_info)
     return _FAST_CLASS(
-        _n_dim=rec["n_dim"], dims=dims, _coords=coords,
+        _n_dim=n_dim, dims=dims, _coords=coords,
         _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info)},
         compiled_logp_func=callbacks["logp_cb"], compiled_expand_func=callbacks["expand_cb"],
-        initial_point_func=_initial_point_fn(rec["x0"]), shared_data=shared, user_data=table,
-        n_expanded=rec["n_expanded"], shape_info=shape_info, logp_func=None, expand_func=None,
+        initial_point_func=_initial_point_fn(x0), shared_data=shared, user_data=table,
+        n_expanded=n_expanded, shape_info=shape_info, logp_func=logp_pt, expand_func=expand_pt,
         _table_names=tuple(names), _table_offsets=offsets,
     )
 
 
 def _compile(model):
     """Build the PyTensor functions, compile (or load) the callbacks; returns the model and its record."""
-    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords
+    from nutpie.compile_pymc import _make_functions
     from pymc.initial_point import make_initial_point_fn
 
     support = make_initial_point_fn(model=model, jitter_rvs=set(), default_strategy="support_point",
@@ -411,30 +421,16 @@ def _compile(model):
     x0 = np.asarray(flat_support(None), dtype="float64")
     shared: dict[str, np.ndarray] = {}
     for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
-        if var.name in shared:
-            continue
-        arr = np.array(var.get_value(), order="C", copy=True)
-        arr.flags.writeable = False
-        shared[var.name] = arr
+        if var.name not in shared:
+            shared[var.name] = _frozen(var.get_value())
     logp_names = [v.name for v in logp_pt.get_shared()]
     expand_names = [v.name for v in expand_pt.get_shared()]
     if len(set(logp_names)) != len(logp_names) or len(set(expand_names)) != len(expand_names):
         return None, None
-    names = list(dict.fromkeys([*logp_names, *expand_names]))
-    _, n_table = _layout(names, shared)
-    logp_cb, expand_cb, names, offsets, src, keys = _build_callbacks(
-        n_dim, n_expanded, logp_pt.vm.jit_fn, expand_pt.vm.jit_fn, logp_names, expand_names, shared, n_table)
-    table = np.zeros(max(n_table, 1), dtype=np.uint64)
-    _fill(table, names, shared, offsets)
-    dims, coords = _prepare_dims_and_coords(model, shape_info)
-    compiled = _FAST_CLASS(
-        _n_dim=n_dim, dims=dims, _coords=coords,
-        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info)},
-        compiled_logp_func=logp_cb, compiled_expand_func=expand_cb,
-        initial_point_func=_initial_point_fn(x0), shared_data=shared, user_data=table,
-        n_expanded=n_expanded, shape_info=shape_info, logp_func=logp_pt, expand_func=expand_pt,
-        _table_names=tuple(names), _table_offsets=offsets,
-    )
+    logp_cb, expand_cb, names, src, keys = _build_callbacks(
+        n_dim, n_expanded, logp_pt.vm.jit_fn, expand_pt.vm.jit_fn, logp_names, expand_names, shared)
+    compiled = _assemble(model, n_dim, n_expanded, shape_info, {"logp_cb": logp_cb, "expand_cb": expand_cb}, shared,
+                         names, x0, logp_pt, expand_pt)
     record = None
     if keys is not None:
         record = {"n_dim": n_dim, "n_expanded": n_expanded, "shape_info": shape_info, "x0": x0, "src": src,
