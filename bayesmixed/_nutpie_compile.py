@@ -307,8 +307,10 @@ def _code_hash() -> str:
         import pymc
         import pytensor
 
+        # the PyTensor flags that change the graph or the numba code it compiles to
+        flags = {f: getattr(pytensor.config, f, None) for f in ("floatX", "numba__fastmath", "optimizer")}
         h = sha256(f"{_CACHE_VERSION} pymc {pymc.__version__} pytensor {pytensor.__version__} "
-                   f"nutpie {nutpie.__version__} floatX {pytensor.config.floatX}".encode())
+                   f"nutpie {nutpie.__version__} {sorted(flags.items())}".encode())
         root = Path(__file__).resolve().parent
         for path in sorted(root.rglob("*.py")):
             h.update(path.relative_to(root).as_posix().encode())
