@@ -440,6 +440,12 @@ def _compile(model):
     return compiled, record
 
 
+def _nutpie_own(model):
+    import nutpie
+
+    return nutpie.compile_pymc_model(model)
+
+
 def compile_fast(model, structure_key: str | None = None):
     """A nutpie compiled model for ``model``; returns ``(compiled, source)`` with source ``"disk"`` when it was
     rebuilt from the record of an earlier process's compilation of the same structure, else None.
@@ -452,9 +458,7 @@ def compile_fast(model, structure_key: str | None = None):
         if _FAST_CLASS is None:
             _FAST_CLASS = _model_class()
     except (ImportError, AttributeError, TypeError):  # a nutpie whose internals moved: its own path
-        import nutpie
-
-        return nutpie.compile_pymc_model(model), None
+        return _nutpie_own(model), None
     path = _record_path(structure_key) if structure_key is not None and disk_cache_enabled() else None
     if path is not None and path.is_file():
         try:
@@ -465,10 +469,8 @@ def compile_fast(model, structure_key: str | None = None):
         except Exception:  # noqa: BLE001 (a damaged or foreign record: compile afresh and overwrite it)
             pass
     compiled, record = _compile(model)
-    if compiled is None:
-        import nutpie
-
-        return nutpie.compile_pymc_model(model), None
+    if compiled is None:  # shared variables with clashing names: nutpie's own path handles (or reports) them
+        return _nutpie_own(model), None
     if path is not None and record is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

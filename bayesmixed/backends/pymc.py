@@ -41,6 +41,7 @@ from ..spec import ModelSpec
 
 __all__ = ["build_model", "centring_head", "coords_of", "prior_dist"]
 
+_ROWS: ContextVar[int | None] = ContextVar("bayesmixed_rows", default=None)  # the data's length, in build_model
 
 
 def _data(name: str, value):
@@ -56,8 +57,6 @@ def _data(name: str, value):
                   for axis, size in enumerate(value.shape))
     return pm.Data(name, value, shape=shape)
 
-
-_ROWS: ContextVar[int | None] = ContextVar("bayesmixed_rows", default=None)
 
 def coords_of(design: Design) -> dict[str, list]:
     coords: dict[str, list] = {"coef": list(design.x_names), "obs": list(range(design.n))}

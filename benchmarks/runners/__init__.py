@@ -108,7 +108,6 @@ def run_fit(tool: str, settings: Settings, workdir: Path, *, case: Case | None =
         raise ValueError(f"unknown tool {tool!r}; known: {', '.join(ALL_TOOLS)}")
     out_json = workdir / "child" / f"{stem}.json"
     out_json.parent.mkdir(parents=True, exist_ok=True)
-    out_json.unlink(missing_ok=True)
     args = ["--tool", tool, "--draws", str(settings.draws), "--tune", str(settings.tune),
             "--chains", str(settings.chains), "--cores", str(settings.cores), "--seed", str(settings.seed),
             "--out", str(out_json)]
