@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import signal
 import threading
 import time
@@ -90,6 +91,28 @@ def resolve_sampler(sampler: str) -> str:
     return sampler
 
 
+def jax_chain_method(chains: int) -> str:
+    """How a JAX sampler (numpyro, blackjax) runs the chains: ``"parallel"``, one JAX device per chain, unless
+    the devices are accelerators (GPUs) fewer than the chains: then ``"vectorized"``, every chain in one batched
+    program on one device, so that the chains share the GPU instead of running one after another (what
+    ``"parallel"`` falls back to). On the CPU ``"parallel"`` stays: with one CPU device the chains run one after
+    another (cbpp, 2 x 2000 iterations: 8.3 s against 14.9 s vectorized), and with
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` set before JAX starts, side by side (6.7 s).
+    ``BAYESMIXED_JAX_CHAIN_METHOD`` overrides the choice."""
+    forced = os.environ.get("BAYESMIXED_JAX_CHAIN_METHOD")
+    if forced:
+        if forced not in ("parallel", "vectorized"):
+            raise BayesMixedError(
+                f"BAYESMIXED_JAX_CHAIN_METHOD={forced!r}: use 'parallel' or 'vectorized', or unset it"
+            )
+        return forced
+    import jax
+
+    if jax.default_backend() == "cpu" or jax.local_device_count() >= chains:
+        return "parallel"
+    return "vectorized"
+
+
 @dataclass
 class SamplerInfo:
     """What ran: sampler, versions, settings and where the time went (seconds)."""
@@ -106,6 +129,7 @@ class SamplerInfo:
     parameterization_reason: dict[str, str] = field(default_factory=dict)
     compile_cache_hit: bool = False
     compile_cache: str | None = None  # "memory" (this process), "disk" (an earlier process) or None
+    chain_method: str | None = None  # JAX samplers: "parallel" (a device per chain) or "vectorized" (one device)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +145,7 @@ class SamplerInfo:
             "parameterization_reason": dict(self.parameterization_reason),
             "compile_cache_hit": self.compile_cache_hit,
             "compile_cache": self.compile_cache,
+            "chain_method": self.chain_method,
         }
 
 
@@ -272,6 +297,10 @@ def _run_nuts(
         t2 = time.perf_counter()
         info.timings.update(compile=t1 - t0, sample=t2 - t1)
     else:
+        extra = {}
+        if sampler in ("numpyro", "blackjax"):
+            info.chain_method = jax_chain_method(chains)
+            extra["nuts_sampler_kwargs"] = {"chain_method": info.chain_method}
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*BLAS.*")
@@ -286,6 +315,7 @@ def _run_nuts(
                 nuts_sampler=sampler,
                 model=model,
                 compute_convergence_checks=False,
+                **extra,
             )
         info.timings.update(sample=time.perf_counter() - t0)
     return idata, info

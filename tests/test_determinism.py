@@ -32,7 +32,7 @@ def _arrays(fit) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
+@pytest.mark.parametrize("sampler", ["nutpie", "pymc", "numpyro"])
 def test_same_seed_bit_identical_other_seed_different(sampler):
     if sampler not in available_samplers():
         pytest.skip(f"{sampler} is not installed")

@@ -158,6 +158,7 @@ def _jsonable(obj: Any) -> Any:
 PYTHON_TOOLS: dict[str, tuple[Callable[..., FitOutput], bool]] = {
     "bayesmixed": (lambda f, fam, d, s: fit_bayesmixed(f, fam, d, s, sampler="nutpie"), True),
     "bayesmixed-pymc": (lambda f, fam, d, s: fit_bayesmixed(f, fam, d, s, sampler="pymc"), True),
+    "bayesmixed-numpyro": (lambda f, fam, d, s: fit_bayesmixed(f, fam, d, s, sampler="numpyro"), True),
     "bambi": (lambda f, fam, d, s: fit_bambi(f, fam, d, s, backend="pymc"), False),
     "bambi-nutpie": (lambda f, fam, d, s: fit_bambi(f, fam, d, s, backend="nutpie"), False),
 }
