@@ -105,6 +105,9 @@ class Diagnosis:
         E-BFMI per chain (empty when the sampler recorded no energy).
     tree_depth_saturation
         Share of draws at the maximum tree depth (``nan`` when not recorded).
+    static_trajectories
+        Whether every trajectory had the same fixed length (``fit.sampler_info["trajectory"] == "static"``): then
+        every draw is at the maximum depth by design, and that is no finding.
     convergence
         R-hat, bulk and tail ESS per population parameter, plus the worst of each ``r_<term>``.
     divergence_location
@@ -131,6 +134,7 @@ class Diagnosis:
     contraction: pd.DataFrame = field(repr=False)
     pooling: pd.DataFrame | None = field(repr=False)
     findings: list[Finding] = field(default_factory=list)
+    static_trajectories: bool = False
 
     @property
     def ok(self) -> bool:
@@ -149,7 +153,9 @@ class Diagnosis:
         ]
         if self.e_bfmi:
             lines.append("  E-BFMI           " + ", ".join(f"{v:.2f}" for v in self.e_bfmi) + " (per chain)")
-        if np.isfinite(self.tree_depth_saturation):
+        if self.static_trajectories:
+            lines.append("  tree depth       fixed (static trajectories, not ended by the U-turn criterion)")
+        elif np.isfinite(self.tree_depth_saturation):
             lines.append(f"  tree depth       at the maximum in {100 * self.tree_depth_saturation:.1f}% of draws")
         if len(self.contraction):
             c = self.contraction["contraction"]
@@ -594,13 +600,15 @@ def diagnose(
     # ------------------------------------------------------------------ tree depth
     sat = np.nan
     flag = _stat(idata, "maxdepth_reached", "reached_max_treedepth")
+    static = getattr(idata, "sample_stats", None) is not None and idata.sample_stats.attrs.get("trajectory") == "static"
     if flag is not None:
         sat = float(np.mean(flag))
     else:
         depth = _stat(idata, "depth", "tree_depth")
         if depth is not None:
             sat = float(np.mean(depth >= 10))
-    if np.isfinite(sat) and sat > tree_depth_max:
+    # static trajectories end at their fixed depth by design (sampling.choose_trajectory): not a finding
+    if np.isfinite(sat) and sat > tree_depth_max and not static:
         findings.append(Finding(
             "tree_depth", "warning",
             f"{100 * sat:.1f}% of draws stopped at the maximum tree depth: trajectories are cut short, sampling is "
@@ -643,6 +651,7 @@ def diagnose(
         min_ess_tail=min_tail,
         e_bfmi=ebfmi,
         tree_depth_saturation=sat,
+        static_trajectories=static,
         convergence=conv,
         divergence_location=loc,
         contraction=contr,

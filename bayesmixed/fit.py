@@ -39,10 +39,11 @@ def sample_fit(
     progressbar: bool,
     cores: int | None,
     log_likelihood: bool | str,
+    trajectory: str = "auto",
 ) -> "Fit":
     """Build the model, sample it, attach the pointwise log-likelihood, drop internal variables."""
     from .backends.pymc import build_model, centring_head
-    from .sampling import resolve_sampler, run_nuts
+    from .sampling import choose_trajectory, resolve_sampler, run_nuts
 
     for name, v in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(v, (int, np.integer)) or v < (0 if name == "tune" else 1):
@@ -50,6 +51,7 @@ def sample_fit(
     if not 0 < target_accept < 1:
         raise BayesMixedError(f"target_accept must lie in (0, 1), got {target_accept}")
     sampler = resolve_sampler(sampler)
+    choose_trajectory(trajectory, sampler)  # a bad name or "static" with another sampler, before compiling
     t0 = time.perf_counter()
     model = build_model(spec, design)
     t_build = time.perf_counter() - t0
@@ -65,6 +67,8 @@ def sample_fit(
             progressbar=progressbar,
             cores=cores,
             structure=json.dumps(spec.to_dict(), sort_keys=True),
+            trajectory=trajectory,
+            marginal=bool(spec.marginal),
         )
     except KeyboardInterrupt as e:  # propagate, saying that no Fit (and no file) came of it
         why = str(e.args[0]) if e.args else "sampling was interrupted by the user"

@@ -111,6 +111,7 @@ class Model:
         progressbar: bool = True,
         cores: int | None = None,
         log_likelihood: bool | str = "auto",
+        trajectory: str = "auto",
     ):
         """Sample the posterior with NUTS.
 
@@ -127,6 +128,12 @@ class Model:
         log_likelihood
             Store the pointwise log-likelihood (needed by LOO/WAIC). ``"auto"`` stores it unless it would
             exceed 2·10⁸ numbers (then ``fit.add_log_likelihood()`` adds it later).
+        trajectory
+            ``"auto"`` (default): a fully marginal model (every random effect integrated out, at most 10 sampled
+            parameters) sampled by nutpie takes trajectories of a fixed 7 leapfrog steps, where NUTS's U-turn
+            criterion stops too early in so few dimensions (worst bulk ESS per draw 0.65 → 0.94 on radon);
+            every other model NUTS. ``"nuts"`` or ``"static"`` (nutpie only) force one.
+            ``fit.sampler_info["trajectory"]`` says which ran.
 
         Returns
         -------
@@ -146,4 +153,5 @@ class Model:
             progressbar=progressbar,
             cores=cores,
             log_likelihood=log_likelihood,
+            trajectory=trajectory,
         )
