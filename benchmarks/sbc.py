@@ -71,6 +71,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-sims", type=int, default=100)
     ap.add_argument("--only", default=None, help="comma-separated model names")
+    ap.add_argument("--parameterizations", default=None,
+                    help="comma-separated parameterisations to run (default: every one listed for the model)")
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
     ap.add_argument("--target-accept", type=float, default=0.95)
@@ -90,6 +92,8 @@ def main() -> None:
             continue
         template = bm.simulate(formula, data, params, family=family, seed=1)
         for par in PARAMS[name]:
+            if args.parameterizations and par not in args.parameterizations.split(","):
+                continue
             priors = {k: bm.Prior(dist, **kw) for k, (dist, kw) in PRIORS.get(name, {}).items()}
             model = bm.Model(formula, template, family=family, parameterization=par, priors=priors or None)
             t0 = time.perf_counter()
