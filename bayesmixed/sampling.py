@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import signal
 import threading
@@ -11,6 +12,7 @@ import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 import numpy as np
@@ -27,8 +29,10 @@ _CACHE_SIZE = 32
 
 def clear_compile_cache(disk: bool = False) -> None:
     """Forget every compiled model of this process (the next fit of each structure compiles again, or rebuilds
-    it from the disk record of an earlier compilation); ``disk=True`` deletes those records as well."""
+    it from the disk record of an earlier compilation) and every static-trajectory pilot's outcome;
+    ``disk=True`` deletes the records as well."""
     _COMPILED.clear()
+    _PILOTS.clear()
     if disk:
         from ._nutpie_compile import clear_disk_cache
 
@@ -113,9 +117,40 @@ def jax_chain_method(chains: int) -> str:
     return "vectorized"
 
 
-STATIC_DEPTH = 3  # a static trajectory is 2**STATIC_DEPTH - 1 = 7 leapfrog steps
-STATIC_STEPS = 2**STATIC_DEPTH - 1
+STATIC_MIN_DEPTH = 3  # static trajectories are 2**depth - 1 leapfrog steps: at least 7 ...
+STATIC_MAX_DEPTH = 6  # ... at most 63; a pilot that needs more keeps NUTS
 STATIC_MAX_DIM = 10
+PILOT_TUNE, PILOT_DRAWS = 150, 100
+_PILOTS: OrderedDict = OrderedDict()  # (structure, data, seed, target_accept) -> (depth, q90), this process
+
+
+def _pilot_key(model, structure: str | None, seed: int | None, target_accept: float) -> str | None:
+    """What a pilot's outcome depends on (structure, data, seed, target_accept), hashed; None without a seed
+    or a structure. Only fully marginal models run pilots: their data are sufficient statistics, a few kB."""
+    if seed is None or structure is None:
+        return None
+    h = sha256(_structure_key(model, structure).encode())
+    for name, value in sorted(_data_values(model).items()):
+        a = np.ascontiguousarray(value)
+        h.update(f"{name}:{a.dtype}:{a.shape}".encode())
+        h.update(a.tobytes())
+    h.update(repr((int(seed), float(target_accept))).encode())
+    return h.hexdigest()
+
+
+def _static_depth(compiled, seed: int | None, cores: int, target_accept: float) -> tuple[int | None, float]:
+    """Depth of the static trajectories from a short NUTS pilot on the compiled model (2 chains × 150 tune
+    + 100 draws, discarded; 300 + 200 chose the same depths on the 7 cases tried, 100 + 50 not always): the smallest depth whose 2**depth - 1 steps cover 90 % of the pilot's trajectories
+    (at least :data:`STATIC_MIN_DEPTH`); None (keep NUTS) when that is more than :data:`STATIC_MAX_DEPTH`.
+    Returns ``(depth, 90th percentile of the pilot's steps per draw)``."""
+    import nutpie
+
+    pilot_seed = None if seed is None else int(np.random.SeedSequence([seed, 7]).generate_state(1)[0])
+    pilot = nutpie.sample(compiled, draws=PILOT_DRAWS, tune=PILOT_TUNE, chains=2, cores=min(cores, 2),
+                          seed=pilot_seed, target_accept=target_accept, progress_bar=False, save_warmup=False)
+    q90 = float(np.quantile(pilot.sample_stats["n_steps"].values, 0.9))
+    depth = max(STATIC_MIN_DEPTH, math.ceil(math.log2(q90 + 1.0)))
+    return (depth if depth <= STATIC_MAX_DEPTH else None), q90
 
 
 def choose_trajectory(trajectory: str, sampler: str, marginal: bool = False, n_dim: int | None = None) -> str:
@@ -123,15 +158,16 @@ def choose_trajectory(trajectory: str, sampler: str, marginal: bool = False, n_d
 
     ``"auto"`` takes static trajectories for a fully marginal model (every random effect integrated out) sampled
     by nutpie with at most :data:`STATIC_MAX_DIM` unconstrained parameters (the covariance parameters, σ, and β
-    only where its prior is not normal): every draw is picked by multinomial sampling along a trajectory of
-    :data:`STATIC_STEPS` leapfrog steps built by random doubling (nutpie with ``check_turning=False`` and
-    ``maxdepth=3``), a valid HMC kernel. In so few dimensions NUTS's U-turn criterion ends many trajectories
-    after 1-3 steps, and those draws sit close to their predecessors. Over seeds 1-5 (2 × 1000 draws,
-    ``python benchmarks/trajectory.py --seeds 1,2,3,4,5``, docs/trajectories.md) the worst bulk ESS of the
-    population-level parameters went, NUTS → static, from 1,306 to 1,882 on radon, 1,496 to 1,959 on
-    sleepstudy, 948 to 1,969 on Dyestuff2 and 825 to 1,748 on Pastes, and rose on the three other marginal
-    models; tail ESS rose on all seven; no divergences either way; 7 gradients a draw instead of 3.6-6.3.
-    Larger models, where trajectories are long anyway and their length must adapt, keep NUTS.
+    only where its prior is not normal): every draw is picked by multinomial sampling along a trajectory of a
+    fixed 2**depth - 1 leapfrog steps built by random doubling (nutpie with ``check_turning=False``), a valid
+    HMC kernel. In so few dimensions NUTS's U-turn criterion ends many trajectories early, and those draws sit
+    close to their predecessors. The depth comes from a short NUTS pilot (:func:`_static_depth`): long enough
+    for 90 % of the pilot's trajectories, at least 7 steps; where the pilot needs more than 63, NUTS stays.
+    Over seeds 1-5 (2 × 1000 draws, ``python benchmarks/trajectory.py --seeds 1,2,3,4,5``,
+    docs/trajectories.md) the worst bulk ESS of the population-level parameters rose on all seven marginal models
+    in ``models/`` (radon 1,306 → 1,882, Pastes 825 → 1,748 of 2,000), and a simulated ``(1 + x | g)`` posterior
+    with a correlation near −0.99, where NUTS takes 14 steps a draw, goes to 31 (ESS 220 → 630-860 of 1,000).
+    Larger models, where trajectories are long anyway and their length must vary from draw to draw, keep NUTS.
     """
     if trajectory not in ("auto", "nuts", "static"):
         raise BayesMixedError(f"trajectory must be 'auto', 'nuts' or 'static', got {trajectory!r}")
@@ -164,6 +200,8 @@ class SamplerInfo:
     compile_cache: str | None = None  # "memory" (this process), "disk" (an earlier process) or None
     chain_method: str | None = None  # JAX samplers: "parallel" (a device per chain) or "vectorized" (one device)
     trajectory: str = "nuts"  # "static": fixed-length trajectories (choose_trajectory)
+    static_steps: int | None = None  # their leapfrog steps
+    pilot_nuts_steps_q90: float | None = None  # 90th percentile of the pilot NUTS run's steps per draw
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +219,8 @@ class SamplerInfo:
             "compile_cache": self.compile_cache,
             "chain_method": self.chain_method,
             "trajectory": self.trajectory,
+            "static_steps": self.static_steps,
+            "pilot_nuts_steps_q90": self.pilot_nuts_steps_q90,
         }
 
 
@@ -257,8 +297,9 @@ def run_nuts(
     """Sample ``model`` with NUTS; returns ``(idata, SamplerInfo)``.
 
     ``trajectory``: ``"nuts"`` (the No-U-Turn criterion ends each trajectory), ``"static"`` (nutpie only: every
-    trajectory is :data:`STATIC_STEPS` leapfrog steps long) or ``"auto"``, which :func:`choose_trajectory`
-    resolves from ``marginal`` (every random effect integrated out) and the compiled model's dimension.
+    trajectory has the same number of leapfrog steps, set by a pilot) or ``"auto"``, which
+    :func:`choose_trajectory` resolves from ``marginal`` (every random effect integrated out) and the compiled
+    model's dimension.
 
     With ``structure`` (a text that identifies everything about the model except its data, e.g. the spec as
     JSON), nutpie reuses a model compiled earlier in this process for the same structure and data shapes, and
@@ -325,8 +366,22 @@ def _run_nuts(
         info.compile_cache = source
         settings = {}
         if choose_trajectory(trajectory, sampler, marginal, compiled.n_dim) == "static":
-            # a doubling tree without U-turn checks: 2**depth - 1 leapfrog steps, the draw picked along it
-            settings = {"check_turning": False, "maxdepth": STATIC_DEPTH}
+            key = _pilot_key(model, structure, seed, target_accept)
+            if key is not None and key in _PILOTS:  # a refit of the same data with the same seed
+                depth, q90 = _PILOTS[key]
+            else:
+                with threadpool_limits(limits=1, user_api="blas"):
+                    depth, q90 = _static_depth(compiled, seed, cores, target_accept)
+                if key is not None:
+                    _PILOTS[key] = (depth, q90)
+                    while len(_PILOTS) > 256:
+                        _PILOTS.popitem(last=False)
+            info.timings["pilot"] = time.perf_counter() - t1
+            info.pilot_nuts_steps_q90 = q90
+            if depth is not None:
+                # a doubling tree without U-turn checks: 2**depth - 1 leapfrog steps, the draw picked along it
+                settings = {"check_turning": False, "maxdepth": depth}
+                info.static_steps = 2**depth - 1
         info.trajectory = "static" if settings else "nuts"
         # one BLAS thread per chain: the chains already use the cores, and OpenBLAS threads started inside the
         # small LAPACK calls of a gradient (Cholesky factors of marginal models) fight over them (sleepstudy's
@@ -346,7 +401,7 @@ def _run_nuts(
             )
         idata.sample_stats.attrs["trajectory"] = info.trajectory
         t2 = time.perf_counter()
-        info.timings.update(compile=t1 - t0, sample=t2 - t1)
+        info.timings.update(compile=t1 - t0, sample=t2 - t1 - info.timings.get("pilot", 0.0))
     else:
         choose_trajectory(trajectory, sampler)  # "static" is refused here
         extra = {}

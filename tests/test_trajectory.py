@@ -9,7 +9,7 @@ import pytest
 
 import bayesmixed as bm
 from bayesmixed.errors import BayesMixedError
-from bayesmixed.sampling import STATIC_MAX_DIM, STATIC_STEPS, choose_trajectory
+from bayesmixed.sampling import STATIC_MAX_DIM, STATIC_MIN_DEPTH, _static_depth, choose_trajectory
 
 from conftest import FAST, assert_posteriors_agree
 
@@ -60,7 +60,7 @@ def test_static_trajectories_sample_a_known_distribution():
         idata = nutpie.sample(nutpie.compile_pymc_model(model), draws=3000, tune=1000, chains=4, seed=3,
                               progress_bar=False, check_turning=False, maxdepth=3)
     ss = idata.sample_stats
-    assert (ss["n_steps"].values == STATIC_STEPS).all() and int(ss["diverging"].sum()) == 0
+    assert (ss["n_steps"].values == 2**3 - 1).all() and int(ss["diverging"].sum()) == 0
     for name, dist in exact.items():
         draws = idata.posterior[name].values.reshape(4, 3000, -1)
         for j in range(draws.shape[-1]):
@@ -71,11 +71,36 @@ def test_static_trajectories_sample_a_known_distribution():
 
 
 @pytest.mark.slow
+def test_pilot_sets_the_static_length_from_nuts_trajectories():
+    """Independent normals: NUTS's trajectories are short, the static length is the minimum (7 steps); a
+    correlation of 0.995 under a diagonal metric makes them long, and the static ones follow; one of
+    0.999999 needs more than 63 steps, and NUTS stays."""
+    import nutpie
+    import pymc as pm
+
+    def depth(rho):
+        with pm.Model() as model:
+            pm.MvNormal("x", mu=np.zeros(2), cov=np.array([[1.0, rho], [rho, 1.0]]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _static_depth(nutpie.compile_pymc_model(model), seed=1, cores=2, target_accept=0.9)
+
+    d0, q0 = depth(0.0)
+    d1, q1 = depth(0.995)
+    d2, q2 = depth(0.999999)
+    assert d0 == STATIC_MIN_DEPTH and q0 <= 7
+    assert d1 is not None and d1 > STATIC_MIN_DEPTH and q1 <= 2**d1 - 1
+    assert d2 is None and q2 > 63
+
+
+@pytest.mark.slow
 def test_marginal_fits_run_static_and_say_so(sleep_fit, cbpp_fit):
     assert sleep_fit.sampler_info["trajectory"] == "static"
     assert cbpp_fit.sampler_info["trajectory"] == "nuts"  # centred binomial: NUTS
     ss = sleep_fit.idata.sample_stats
-    assert (ss["n_steps"].values == STATIC_STEPS).all()
+    steps = sleep_fit.sampler_info["static_steps"]
+    assert steps >= 2**STATIC_MIN_DEPTH - 1 and sleep_fit.sampler_info["pilot_nuts_steps_q90"] <= steps
+    assert (ss["n_steps"].values == steps).all()
     assert bool(ss["maxdepth_reached"].values.all())  # the statistics stay as nutpie wrote them
     d = sleep_fit.diagnose()
     assert d.static_trajectories and d.by_kind("tree_depth") == []
