@@ -132,8 +132,9 @@ class Model:
             ``"auto"`` (default): a fully marginal model (every random effect integrated out, at most 10 sampled
             parameters) sampled by nutpie takes trajectories of a fixed length (set by a short NUTS pilot, at
             least 7 leapfrog steps), where NUTS's U-turn criterion stops too early in so few dimensions (worst
-            bulk ESS per draw 0.65 → 0.94 on radon); every other model NUTS. ``"nuts"`` or ``"static"`` (nutpie only) force one.
-            ``fit.sampler_info["trajectory"]`` says which ran.
+            bulk ESS per draw 0.65 → 0.94 on radon); every other model NUTS. ``"nuts"`` or ``"static"``
+            (nutpie only) force one. ``fit.sampler_info["trajectory"]`` says which ran, and
+            ``fit.sampler_info["static_steps"]`` how many steps.
 
         Returns
         -------

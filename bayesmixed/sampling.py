@@ -140,7 +140,8 @@ def _pilot_key(model, structure: str | None, seed: int | None, target_accept: fl
 
 def _static_depth(compiled, seed: int | None, cores: int, target_accept: float) -> tuple[int | None, float]:
     """Depth of the static trajectories from a short NUTS pilot on the compiled model (2 chains × 150 tune
-    + 100 draws, discarded; 300 + 200 chose the same depths on the 7 cases tried, 100 + 50 not always): the smallest depth whose 2**depth - 1 steps cover 90 % of the pilot's trajectories
+    + 100 draws, discarded; 300 + 200 chose the same depths on the 7 cases of ``benchmarks/pilot_depth.py``,
+    100 + 50 not always): the smallest depth whose 2**depth - 1 steps cover 90 % of the pilot's trajectories
     (at least :data:`STATIC_MIN_DEPTH`); None (keep NUTS) when that is more than :data:`STATIC_MAX_DEPTH`.
     Returns ``(depth, 90th percentile of the pilot's steps per draw)``."""
     import nutpie
@@ -376,6 +377,8 @@ def _run_nuts(
                     _PILOTS[key] = (depth, q90)
                     while len(_PILOTS) > 256:
                         _PILOTS.popitem(last=False)
+            if depth is None and trajectory == "static":  # asked for: the longest static trajectories
+                depth = STATIC_MAX_DEPTH
             info.timings["pilot"] = time.perf_counter() - t1
             info.pilot_nuts_steps_q90 = q90
             if depth is not None:

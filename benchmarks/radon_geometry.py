@@ -10,13 +10,15 @@ each seed; it prints the bulk ESS of sd(Intercept), sd(floor), their correlation
     python benchmarks/radon_geometry.py --variants signed,log_sd --seeds 1,2,3
 
 Variants:
-- ``signed`` (what bayesmixed uses): τ ∈ ℝ², ρ = 2x − 1 with x ~ Beta(η, η), L = [[τ₀, 0], [τ₁ρ, τ₁√(1−ρ²)]].
+- ``signed`` (bayesmixed's): τ ∈ ℝ², ρ = 2x − 1, x ~ Beta(η, η), L = [[τ₀, 0], [τ₁ρ, τ₁√(1−ρ²)]].
 - ``log_sd0``: τ₀ on the log scale (positive), τ₁ signed.
 - ``abs_corr``: τ signed, but the covariance built from |τ| so that ρ is the reported correlation itself
   (no sign coupling between τ₁ and ρ; a kink at τ₁ = 0).
 - ``log_sd``: both SDs on the log scale (the separation strategy without signed SDs).
 - ``signed+low_rank``, ``signed+jitter``: nutpie's low-rank mass matrix (eigenvalue cutoff 1.01, i.e. dense in
   4 dimensions) and step-size jitter 0.3.
+- ``signed+fixed7``, ``signed+fixed15``: static trajectories of 7 and 15 steps (``check_turning=False``), what
+  ``fit(trajectory="auto")`` now does for such models (docs/trajectories.md).
 - ``signed+mindepth2``: nutpie's ``mindepth=2``. It raises ESS/draw, but nuts-rs skips the U-turn checks only
   while the *whole* tree is shallower than ``mindepth`` and checks the inside of every later subtree, so the
   trajectory a point builds depends on where in it the chain started; that breaks the symmetry NUTS needs for
@@ -126,7 +128,8 @@ def main(argv=None) -> None:
                                       target_accept=0.9, **settings)
                 wall = time.perf_counter() - t0
             p = idata.posterior
-            ess = {"sd(Intercept)": az.ess(p["sd_county"].values[..., 0]), "sd(floor)": az.ess(p["sd_county"].values[..., 1]),
+            sd = p["sd_county"].values
+            ess = {"sd(Intercept)": az.ess(sd[..., 0]), "sd(floor)": az.ess(sd[..., 1]),
                    "corr": az.ess(p["corr_county"].values[..., 0, 1]), "sigma": az.ess(p["sigma"].values)}
             g = float(idata.sample_stats["n_steps"].values.sum()) / 2000
             div = int(idata.sample_stats["diverging"].values.sum())
