@@ -411,7 +411,9 @@ class Summary:
         kind = "linear" if f.spec.family == "gaussian" and f.spec.link == "identity" else "generalized linear"
         lines = [
             f"Bayesian {kind} mixed model: family {f.spec.family} ({f.spec.link} link), sampled with "
-            f"{info.get('sampler', '?')} NUTS",
+            f"{info.get('sampler', '?')} "
+            + (f"HMC, static trajectories of {info['static_steps']} steps" if info.get("trajectory") == "static"
+               else "NUTS"),
             f" Formula: {d.formula.text}",
         ]
         groups = "; ".join(f"{b.label}, {b.n_levels}" for b in d.blocks)

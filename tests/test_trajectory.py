@@ -119,3 +119,9 @@ def test_static_and_nuts_posteriors_agree_on_radon_slopes():
     assert static.sampler_info["trajectory"] == "static" and nuts.sampler_info["trajectory"] == "nuts"
     assert static.divergences == nuts.divergences == 0
     assert_posteriors_agree(static, nuts, ["beta", "sd_county", "corr_county", "sigma", "r_county"])
+
+
+@pytest.mark.slow
+def test_summary_names_the_trajectories(sleep_fit, cbpp_fit):
+    assert "sampled with nutpie HMC, static trajectories of" in str(sleep_fit.summary())
+    assert "sampled with nutpie NUTS" in str(cbpp_fit.summary())
