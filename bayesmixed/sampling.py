@@ -122,6 +122,7 @@ STATIC_MAX_DEPTH = 6  # ... at most 63; a pilot that needs more keeps NUTS
 STATIC_MAX_DIM = 10
 PILOT_TUNE, PILOT_DRAWS = 150, 100
 _PILOTS: OrderedDict = OrderedDict()  # (structure, data, seed, target_accept) -> (depth, q90), this process
+_PILOTS_SIZE = 256
 
 
 def _pilot_key(model, structure: str | None, seed: int | None, target_accept: float) -> str | None:
@@ -136,6 +137,22 @@ def _pilot_key(model, structure: str | None, seed: int | None, target_accept: fl
         h.update(a.tobytes())
     h.update(repr((int(seed), float(target_accept))).encode())
     return h.hexdigest()
+
+
+def _pilot_depth(model, compiled, structure: str | None, seed: int | None, cores: int,
+                 target_accept: float) -> tuple[int | None, float]:
+    """:func:`_static_depth`, remembered in this process per :func:`_pilot_key` (a refit of the same data with
+    the same seed runs no second pilot, and draws what the first fit drew)."""
+    key = _pilot_key(model, structure, seed, target_accept)
+    if key is not None and key in _PILOTS:
+        _PILOTS.move_to_end(key)
+        return _PILOTS[key]
+    out = _static_depth(compiled, seed, cores, target_accept)
+    if key is not None:
+        _PILOTS[key] = out
+        while len(_PILOTS) > _PILOTS_SIZE:
+            _PILOTS.popitem(last=False)
+    return out
 
 
 def _static_depth(compiled, seed: int | None, cores: int, target_accept: float) -> tuple[int | None, float]:
@@ -365,31 +382,22 @@ def _run_nuts(
         t1 = time.perf_counter()
         info.compile_cache_hit = source is not None
         info.compile_cache = source
+        static = choose_trajectory(trajectory, sampler, marginal, compiled.n_dim) == "static"
         settings = {}
-        if choose_trajectory(trajectory, sampler, marginal, compiled.n_dim) == "static":
-            key = _pilot_key(model, structure, seed, target_accept)
-            if key is not None and key in _PILOTS:  # a refit of the same data with the same seed
-                depth, q90 = _PILOTS[key]
-            else:
-                with threadpool_limits(limits=1, user_api="blas"):
-                    depth, q90 = _static_depth(compiled, seed, cores, target_accept)
-                if key is not None:
-                    _PILOTS[key] = (depth, q90)
-                    while len(_PILOTS) > 256:
-                        _PILOTS.popitem(last=False)
-            if depth is None and trajectory == "static":  # asked for: the longest static trajectories
-                depth = STATIC_MAX_DEPTH
-            info.timings["pilot"] = time.perf_counter() - t1
-            info.pilot_nuts_steps_q90 = q90
-            if depth is not None:
-                # a doubling tree without U-turn checks: 2**depth - 1 leapfrog steps, the draw picked along it
-                settings = {"check_turning": False, "maxdepth": depth}
-                info.static_steps = 2**depth - 1
-        info.trajectory = "static" if settings else "nuts"
         # one BLAS thread per chain: the chains already use the cores, and OpenBLAS threads started inside the
         # small LAPACK calls of a gradient (Cholesky factors of marginal models) fight over them (sleepstudy's
         # marginal model sampled 3-4x slower on 2 cores without this limit)
         with threadpool_limits(limits=1, user_api="blas"):
+            if static:
+                depth, info.pilot_nuts_steps_q90 = _pilot_depth(model, compiled, structure, seed, cores, target_accept)
+                if depth is None and trajectory == "static":  # asked for: the longest static trajectories
+                    depth = STATIC_MAX_DEPTH
+                info.timings["pilot"] = time.perf_counter() - t1
+                if depth is not None:
+                    # a doubling tree without U-turn checks: 2**depth - 1 leapfrog steps, the draw picked along it
+                    settings = {"check_turning": False, "maxdepth": depth}
+                    info.static_steps = 2**depth - 1
+            info.trajectory = "static" if settings else "nuts"
             idata = nutpie.sample(
                 compiled,
                 draws=draws,
