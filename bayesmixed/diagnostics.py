@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import naming as N
 from .design import Design
 from .priors import Prior
 from .summaries import convergence as _population_convergence
@@ -288,15 +289,15 @@ def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Pr
     for b in design.blocks:
         decov = priors.get(b.label)
         for a, c in enumerate(b.coef_names):
-            p = decov if decov is not None else priors[f"sd_{b.label}[{c}]"]
-            out.append((f"sd_{b.label}[{c}]", p, b.k, a, ("sd", b.label, a)))
+            p = decov if decov is not None else priors[N.sd_coef(b.label, c)]
+            out.append((N.sd_coef(b.label, c), p, b.k, a, ("sd", b.label, a)))
         if b.correlated:
-            p = priors.get(f"corr_{b.label}")
+            p = priors.get(N.corr(b.label))
             if p is None:
                 p = Prior("lkj", eta=float(decov.kwargs["regularization"])) if decov is not None else Prior("lkj")
             for i in range(b.k):
                 for j in range(i + 1, b.k):
-                    name = f"corr_{b.label}[{b.coef_names[i]},{b.coef_names[j]}]"
+                    name = f"{N.corr(b.label)}[{b.coef_names[i]},{b.coef_names[j]}]"
                     out.append((name, p, b.k, 0, ("corr", b.label, i, j)))
     return out
 
@@ -313,13 +314,13 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
     :func:`diagnose` flags a parameter when either form is small.
     """
     rng = np.random.default_rng(seed)
-    sigma_prior = priors.get("sigma")
+    sigma_prior = priors.get(N.SIGMA)
     rows = []
     for name, p, k, a, addr in theta_priors(design, priors):
         if addr[0] == "sd":
-            post = draws_of(idata, f"sd_{addr[1]}")[:, addr[2]]
+            post = draws_of(idata, N.sd(addr[1]))[:, addr[2]]
         else:
-            post = draws_of(idata, f"corr_{addr[1]}")[:, addr[2], addr[3]]
+            post = draws_of(idata, N.corr(addr[1]))[:, addr[2], addr[3]]
         _, var = prior_moments(p, k, sigma_prior)
         draws = sample_prior(p, n_prior, rng, k, a)
         if p.relative and sigma_prior is not None:
@@ -359,7 +360,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 
     pop = _population_convergence(idata)
     rows = []
-    names = [f"r_{b.label}" for b in design.blocks if f"r_{b.label}" in idata.posterior]
+    names = [N.r(b.label) for b in design.blocks if N.r(b.label) in idata.posterior]
     if names:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -377,7 +378,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame:
     rows = []
     for b in design.blocks:
-        sd = draws_of(idata, f"sd_{b.label}")
+        sd = draws_of(idata, N.sd(b.label))
         for a, c in enumerate(b.coef_names):
             x = sd[:, a]
             if div.any():
@@ -386,7 +387,7 @@ def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame
                 med_div = float(np.median(x[div]))
             else:
                 med_pct = med_div = np.nan
-            rows.append(dict(parameter=f"sd_{b.label}[{c}]", group=b.label, coef=c, n_divergent=int(div.sum()),
+            rows.append(dict(parameter=N.sd_coef(b.label, c), group=b.label, coef=c, n_divergent=int(div.sum()),
                              median_percentile=med_pct, divergent_median=med_div, posterior_median=float(np.median(x))))
     cols = ["parameter", "group", "coef", "n_divergent", "median_percentile", "divergent_median", "posterior_median"]
     return pd.DataFrame(rows, columns=cols).set_index("parameter")
@@ -486,7 +487,7 @@ def diagnose(
     for blk in design.blocks:
         label = blk.label
         current = param.get(label, "noncentered")
-        sds = [f"sd_{label}[{c}]" for c in blk.coef_names]
+        sds = [N.sd_coef(label, c) for c in blk.coef_names]
         frac = pooled(label, "frac_strong")
         frac = None if frac is None else float(frac.min())
         ratio = pooled(label, "info_ratio")
@@ -519,7 +520,7 @@ def diagnose(
                 + ": a funnel between the SD and the effects" + ("" if n_div else " (the sampler is stuck above its neck)"),
                 f"go non-centred for this term: Model(..., parameterization={_fmt_dict(fix['parameterization'])}); "
                 "non-centring samples standardised effects, which removes the funnel",
-                tuple(sds) + (f"r_{label}",), fix,
+                tuple(sds) + (N.r(label),), fix,
             ))
             funnel_labels.add(label)
         elif current == "noncentered" and (at_small or (bool(rows) and ess < need and frac is not None and frac >= 0.8)):
@@ -537,7 +538,7 @@ def diagnose(
             findings.append(Finding(
                 "funnel", "problem" if (n_div or rh > r_hat_max) else "warning",
                 f"non-centred term {label!r}: " + "; ".join(evidence + ([strength] if strength else [])) + f": {what}",
-                step, tuple(sds) + (f"r_{label}",), fix,
+                step, tuple(sds) + (N.r(label),), fix,
             ))
             funnel_labels.add(label)
     if n_div and not funnel_labels:

@@ -85,10 +85,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
+from . import naming as N
 from .design import Design, GroupBlock
-from .summaries import draw_index, draws_of, interval
+from .families import Family, as_family
+from .summaries import aux_draws, draw_index, draws_of, interval
 
 __all__ = [
     "LevelFits",
@@ -108,77 +109,6 @@ __all__ = [
 
 #: A level is "strong" (its data dominate the between-level prior) when ``info_ratio`` exceeds this.
 STRONG_RATIO = 1.0
-
-_BOUNDED = ("bernoulli", "binomial")
-_COUNTS = ("poisson", "negative_binomial")
-
-
-# ----------------------------------------------------------------------------------------------- links
-def _link(link: str):
-    """``(g, g⁻¹, dμ/dη)`` of a link."""
-    if link == "identity":
-        return (lambda m: m), (lambda e: e), (lambda e: np.ones_like(e))
-    if link == "log":
-        return np.log, (lambda e: np.exp(np.minimum(e, 700.0))), (lambda e: np.exp(np.minimum(e, 700.0)))
-    if link == "logit":
-        return special.logit, special.expit, (lambda e: special.expit(e) * special.expit(-e))
-    if link == "probit":
-        return special.ndtri, special.ndtr, (lambda e: np.exp(-0.5 * e**2) / np.sqrt(2 * np.pi))
-    if link == "cloglog":
-        return (
-            (lambda m: np.log(-np.log1p(-m))),
-            (lambda e: -np.expm1(-np.exp(np.minimum(e, 700.0)))),
-            (lambda e: np.exp(np.minimum(e, 700.0) - np.exp(np.minimum(e, 700.0)))),
-        )
-    if link == "inverse":
-        return (lambda m: 1.0 / m), (lambda e: 1.0 / e), (lambda e: -1.0 / e**2)
-    raise ValueError(f"unknown link {link!r}")
-
-
-def _variance(family: str, mu: np.ndarray, alpha: float | None) -> np.ndarray:
-    """Variance function V(μ) (per unit prior weight)."""
-    if family in ("gaussian", "student_t"):
-        return np.ones_like(mu)
-    if family in _BOUNDED or family == "beta":
-        return mu * (1 - mu)
-    if family == "poisson":
-        return mu
-    if family == "negative_binomial":
-        return mu + mu**2 / (alpha if alpha else np.inf)
-    if family == "gamma":
-        return mu**2
-    if family == "inverse_gaussian":
-        return mu**3
-    raise ValueError(f"unknown family {family!r}")
-
-
-def _deviance(family: str, y: np.ndarray, mu: np.ndarray, w: np.ndarray, alpha: float | None) -> float:
-    """(Quasi-)deviance, the objective IRLS decreases."""
-    if family in ("gaussian", "student_t"):
-        d = (y - mu) ** 2
-    elif family in _BOUNDED or family == "beta":
-        d = 2 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
-    elif family == "poisson":
-        d = 2 * (special.xlogy(y, y / mu) - (y - mu))
-    elif family == "negative_binomial":
-        a = alpha if alpha else 1e12
-        d = 2 * (special.xlogy(y, y / mu) - (y + a) * np.log((y + a) / (mu + a)))
-    elif family == "gamma":
-        d = 2 * (-np.log(y / mu) + (y - mu) / mu)
-    elif family == "inverse_gaussian":
-        d = (y - mu) ** 2 / (y * mu**2)
-    else:
-        raise ValueError(f"unknown family {family!r}")
-    return float(np.sum(w * d))
-
-
-def _clip_mean(family: str, link: str, mu: np.ndarray) -> np.ndarray:
-    if family in _BOUNDED or family == "beta":
-        return np.clip(mu, 1e-12, 1 - 1e-12)
-    if family in _COUNTS or family in ("gamma", "inverse_gaussian") or link in ("log", "inverse"):
-        return np.maximum(mu, 1e-12)
-    return mu
-
 
 # ------------------------------------------------------------------------------- weighted least squares
 def _block_wls(
@@ -241,13 +171,13 @@ def _glm(
     Z: np.ndarray | None,
     codes: np.ndarray | None,
     J: int,
-    family: str,
-    link: str,
-    alpha: float | None = None,
+    fam: Family,
+    aux: dict[str, float] | None = None,
     offset: np.ndarray | None = None,
     max_iter: int = 100,
 ) -> _GLMResult:
-    """Least squares (Gaussian identity) or IRLS maximum likelihood with shared ``β`` and per-level ``b``."""
+    """Least squares (identity-link location-scale families) or IRLS maximum likelihood with shared ``β`` and
+    per-level ``b``; ``aux``: the values of the family's :attr:`~bayesmixed.families.Family.irls_aux`."""
     off = np.zeros(len(y)) if offset is None else offset
 
     def predictor(beta, b):
@@ -256,38 +186,35 @@ def _glm(
             eta = eta + np.einsum("nk,nk->n", Z, b[codes])
         return eta
 
-    if family in ("gaussian", "student_t") and link == "identity":
+    if fam.identity_scale:
         beta, b, rank = _block_wls(Xf, Z, codes, J, pw, y - off)
         return _GLMResult(beta, b, rank, predictor(beta, b), True)
-    g, ginv, dmu = _link(link)
-    if family in _BOUNDED:
-        mu = (pw * y + 0.5) / (pw + 1.0)
-    elif family in _COUNTS:
-        mu = y + 0.1
-    elif link == "log" or link == "inverse":
-        mu = np.where(y > 0, y, max(float(np.mean(y[y > 0])) if np.any(y > 0) else 1.0, 1e-3))
-    else:
-        mu = y.astype(float)
-    eta = g(_clip_mean(family, link, mu))
+    aux = aux or {}
+    g, ginv, dmu = fam.link.forward, fam.link.inverse, fam.link.dmu_deta
+
+    def deviance(eta_: np.ndarray) -> float:
+        return float(np.sum(pw * fam.unit_deviance(y, fam.clip_mean(ginv(eta_)), aux)))
+
+    eta = g(fam.clip_mean(fam.irls_start(y, pw)))
     dev_old = np.inf
     beta = np.zeros(Xf.shape[1])
     b = np.zeros((J, 0 if Z is None else Z.shape[1]))
     rank = np.zeros(J, dtype=int)
     converged = False
     for _ in range(max_iter):
-        mu = _clip_mean(family, link, ginv(eta))
+        mu = fam.clip_mean(ginv(eta))
         d = dmu(eta)
         d = np.where(np.abs(d) < 1e-12, np.where(d < 0, -1e-12, 1e-12), d)
-        W = pw * d**2 / np.maximum(_variance(family, mu, alpha), 1e-300)
+        W = pw * d**2 / np.maximum(fam.variance_function(mu, aux), 1e-300)
         z = eta - off + (y - mu) / d
         beta_new, b_new, rank = _block_wls(Xf, Z, codes, J, W, z)
         eta_new = predictor(beta_new, b_new)
-        dev = _deviance(family, y, _clip_mean(family, link, ginv(eta_new)), pw, alpha)
+        dev = deviance(eta_new)
         halvings = 0
         while (not np.isfinite(dev) or dev > dev_old + 1e-10 * abs(dev_old)) and halvings < 20 and np.isfinite(dev_old):
             beta_new, b_new = (beta + beta_new) / 2, (b + b_new) / 2
             eta_new = predictor(beta_new, b_new)
-            dev = _deviance(family, y, _clip_mean(family, link, ginv(eta_new)), pw, alpha)
+            dev = deviance(eta_new)
             halvings += 1
         beta, b, eta = beta_new, b_new, eta_new
         if np.isfinite(dev_old) and abs(dev - dev_old) < 1e-9 * (abs(dev) + 0.1):
@@ -341,10 +268,11 @@ def _response(design: Design) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(design.y, dtype=float), np.ones(design.n)
 
 
-def _aux_mean(idata, family: str) -> float | None:
-    if family == "negative_binomial" and idata is not None and "alpha" in idata.posterior:
-        return float(idata.posterior["alpha"].mean())
-    return None
+def _aux_means(idata, fam: Family) -> dict[str, float]:
+    """Posterior means of the auxiliaries that enter the family's variance function (reference fits)."""
+    if idata is None:
+        return {}
+    return {n: float(idata.posterior[n].mean()) for n in fam.irls_aux if n in idata.posterior}
 
 
 def complete_fit(design: Design, label: str, family: str, link: str, idata=None) -> pd.Series:
@@ -359,7 +287,8 @@ def complete_fit(design: Design, label: str, family: str, link: str, idata=None)
     Xc = np.column_stack([design.X] + [blk.Z[:, a] for a in extra]) if extra else np.asarray(design.X)
     cols = names + [blk.coef_names[a] for a in extra]
     y, pw = _response(design)
-    res = _glm(y, pw, Xc, None, None, 0, family, link, _aux_mean(idata, family), design.offset)
+    fam = as_family(family, link)
+    res = _glm(y, pw, Xc, None, None, 0, fam, _aux_means(idata, fam), design.offset)
     return pd.Series(res.beta, index=pd.Index(cols, name="coef"))
 
 
@@ -403,29 +332,11 @@ class LevelFits:
     converged: bool
 
 
-def _boundary_levels(design: Design, blk: GroupBlock, family: str) -> dict[int, str]:
+def _boundary_levels(design: Design, blk: GroupBlock, fam: Family) -> dict[int, str]:
     """Levels whose ML estimate is infinite before any fitting (all successes/failures, all-zero counts)."""
     if "Intercept" not in blk.coef_names:
         return {}
-    J = blk.n_levels
-    codes = blk.codes
-    out: dict[int, str] = {}
-    if family in _BOUNDED:
-        t = np.ones(design.n) if design.trials is None else np.asarray(design.trials, dtype=float)
-        succ = np.bincount(codes, design.y, minlength=J)
-        tot = np.bincount(codes, t, minlength=J)
-        for j in range(J):
-            if tot[j] == 0:
-                out[j] = "no trials: no information"
-            elif succ[j] == 0:
-                out[j] = "all failures: ML estimate is -inf (separation)"
-            elif succ[j] == tot[j]:
-                out[j] = "all successes: ML estimate is +inf (separation)"
-    elif family in _COUNTS:
-        s = np.bincount(codes, design.y, minlength=J)
-        for j in np.flatnonzero(s == 0):
-            out[int(j)] = "all counts zero: ML estimate is -inf"
-    return out
+    return fam.boundary_levels(design.y, design.trials, blk.codes, blk.n_levels)
 
 
 def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -> LevelFits:
@@ -444,14 +355,14 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
     keep = [m for m, n in enumerate(design.x_names) if n not in drop]
     Xf = np.asarray(design.X)[:, keep]
     y, pw = _response(design)
+    fam = as_family(family, link)
     notes = [""] * J
-    boundary = _boundary_levels(design, blk, family)
+    boundary = _boundary_levels(design, blk, fam)
     rows = np.ones(design.n, dtype=bool)
     if boundary:
         rows = ~np.isin(blk.codes, list(boundary))
     off = None if design.offset is None else np.asarray(design.offset)[rows]
-    alpha = _aux_mean(idata, family)
-    res = _glm(y[rows], pw[rows], Xf[rows], np.asarray(blk.Z)[rows], blk.codes[rows], J, family, link, alpha, off)
+    res = _glm(y[rows], pw[rows], Xf[rows], np.asarray(blk.Z)[rows], blk.codes[rows], J, fam, _aux_means(idata, fam), off)
     est = res.b.copy()
     counts = np.bincount(blk.codes[rows], minlength=J)
     for j in range(J):
@@ -464,17 +375,15 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
                 notes[j] = f"{counts[j]} row(s) for {k} coefficients: no estimate"
             else:
                 notes[j] = "a varying predictor does not vary within the level: no estimate"
-    if family in _BOUNDED or family in _COUNTS:
+    degenerate = fam.degenerate_levels(res.eta)
+    if degenerate is not None:
+        score, why = degenerate
         eta_lvl = np.full(J, 0.0)
-        np.maximum.at(eta_lvl, blk.codes[rows], np.abs(res.eta) if family in _BOUNDED else -res.eta)
+        np.maximum.at(eta_lvl, blk.codes[rows], score)
         for j in range(J):
             if not notes[j] and eta_lvl[j] > 15:
                 est[j] = np.nan
-                notes[j] = (
-                    "fitted probabilities of 0 or 1: no finite ML estimate (quasi-separation)"
-                    if family in _BOUNDED
-                    else "fitted means of 0: no finite ML estimate"
-                )
+                notes[j] = why
     shared = pd.Series(res.beta, index=pd.Index([design.x_names[m] for m in keep], name="coef"))
     return LevelFits(est, tuple(notes), shared, res.converged)
 
@@ -482,10 +391,10 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
 def partial_pooling_draws(idata, design: Design, label: str) -> np.ndarray:
     """Posterior draws ``(S, J, k)`` of the level coefficients ``θ_jc = β_c + Σ_m β_m u_jm + r_jc``."""
     blk = design.block(label)
-    r = draws_of(idata, f"r_{blk.label}")
+    r = draws_of(idata, N.r(blk.label))
     theta = r.copy()
     names = list(design.x_names)
-    beta = draws_of(idata, "beta") if "beta" in idata.posterior else np.zeros((r.shape[0], 0))
+    beta = draws_of(idata, N.BETA) if N.BETA in idata.posterior else np.zeros((r.shape[0], 0))
     for a, (c, plist) in enumerate(level_predictors(design, blk).items()):
         if c in names:
             theta[:, :, a] += beta[:, [names.index(c)]]
@@ -513,21 +422,19 @@ def level_information(
     S_all = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     cap = max(20, min(max_draws, int(2e7 // max(design.n, 1))))
     idx = draw_index(idata, cap) if S_all > cap else np.arange(S_all)
-    tau = draws_of(idata, f"sd_{blk.label}")[idx]
-    corr_name = f"corr_{blk.label}"
+    tau = draws_of(idata, N.sd(blk.label))[idx]
+    corr_name = N.corr(blk.label)
     C = draws_of(idata, corr_name)[idx] if corr_name in idata.posterior else np.broadcast_to(np.eye(blk.k), (len(idx), blk.k, blk.k))
     G = tau[:, :, None] * C * tau[:, None, :]
-    if family == "gaussian" and link == "identity":
-        W = (1.0 / draws_of(idata, "sigma")[idx] ** 2)[:, None] * np.ones((1, design.n))
-    elif family == "student_t" and link == "identity":
-        nu = draws_of(idata, "nu")[idx]
-        W = ((nu + 1) / ((nu + 3) * draws_of(idata, "sigma")[idx] ** 2))[:, None] * np.ones((1, design.n))
+    fam = as_family(family, link)
+    aux = aux_draws(idata, fam, idx)
+    if fam.identity_scale:  # the weight does not depend on the mean: no linear predictor needed
+        one = np.zeros((1, 1))
+        W = fam.working_weight(one, one, aux) * np.ones((1, design.n))
     else:
         eta = linear_predictor(idata, design, idx)
-        _, ginv, dmu = _link(link)
-        mu = _clip_mean(family, link, ginv(eta))
-        var = _observation_variance(family, mu, idata, idx, design.trials)
-        W = dmu(eta) ** 2 / np.maximum(var, 1e-300)
+        mu = fam.clip_mean(fam.link.inverse(eta))
+        W = fam.working_weight(eta, mu, aux, design.trials)
         if design.trials is not None:
             W = np.where(np.asarray(design.trials) > 0, W, 0.0)
         W = np.where(np.isfinite(W), W, 0.0)
@@ -558,31 +465,6 @@ def level_pooling(idata, design: Design, family: str, link: str, label: str) -> 
         A = np.eye(k) + np.einsum("sab,sjbc->sjac", G, info)
         omega = np.einsum("sjcc->sjc", np.linalg.inv(A))
     return omega, ratio
-
-
-def _observation_variance(family: str, mu: np.ndarray, idata, idx: np.ndarray, trials) -> np.ndarray:
-    """Var(y_i | μ_i) per draw and row (binomial: of the proportion, ``μ(1 − μ)/n``)."""
-
-    def aux(name: str) -> np.ndarray:
-        return draws_of(idata, name)[idx][:, None]
-
-    if family in ("gaussian", "student_t"):
-        return np.broadcast_to(aux("sigma") ** 2, mu.shape)
-    if family == "binomial":
-        return mu * (1 - mu) / np.maximum(np.asarray(trials, dtype=float), 1.0)
-    if family == "bernoulli":
-        return mu * (1 - mu)
-    if family == "poisson":
-        return mu
-    if family == "negative_binomial":
-        return mu + mu**2 / aux("alpha")
-    if family == "gamma":
-        return mu**2 / aux("alpha")
-    if family == "inverse_gaussian":
-        return mu**3 / aux("lam")
-    if family == "beta":
-        return mu * (1 - mu) / (1 + aux("phi"))
-    raise ValueError(f"unknown family {family!r}")
 
 
 # --------------------------------------------------------------------------------------- shrinkage
@@ -657,7 +539,7 @@ def shrinkage(
     npool = no_pooling(design, blk.label, family, link, idata)
     cpool = complete_pooling(design, blk.label, family, link, idata)
     theta = partial_pooling_draws(idata, design, blk.label)
-    popu = (theta - draws_of(idata, f"r_{blk.label}")).mean(axis=0)
+    popu = (theta - draws_of(idata, N.r(blk.label))).mean(axis=0)
     lo, hi = interval(theta, prob)
     omega_d, ratio_d = level_pooling(idata, design, family, link, blk.label)
     omega, ratio = omega_d.mean(axis=0), np.median(ratio_d, axis=0)
@@ -720,7 +602,7 @@ def pooling_factor(idata, design: Design, label: str) -> pd.DataFrame:
     levels and ``E`` the posterior mean. Index ``coef``; columns ``lambda``, ``r2``.
     """
     blk = design.block(label)
-    eps = draws_of(idata, f"r_{blk.label}")  # (S, J, k)
+    eps = draws_of(idata, N.r(blk.label))  # (S, J, k)
     theta = partial_pooling_draws(idata, design, blk.label)
     e_v = eps.var(axis=1, ddof=1).mean(axis=0)
     v_e = eps.mean(axis=0).var(axis=0, ddof=1)
@@ -752,7 +634,7 @@ def recommend(frac_strong: dict[str, float], family: str, link: str, current: st
     """
     lo, hi = min(frac_strong.values()), max(frac_strong.values())
     shares = ", ".join(f"{c} {100 * f:.0f}%" for c, f in frac_strong.items())
-    gaussian = family == "gaussian" and link == "identity"
+    gaussian = as_family(family, link).linear_gaussian
     if lo >= 0.8:
         rec, why = "centered", f"the data dominate the prior in most levels ({shares} strong)"
     elif hi <= 0.2:
