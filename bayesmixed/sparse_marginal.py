@@ -100,8 +100,8 @@ def plan_arrays(pl: SparsePlan) -> tuple[np.ndarray, ...]:
 
 def _cross_products(design, p: int) -> sparse.csr_matrix:
     """``M``: the cross-products of ``[W | Z]`` (``W`` the centred and scaled fixed design of
-    :func:`bayesmixed.marginal.fixed_design`; only when ``p > 0``), as a sparse matrix."""
-    from .marginal import fixed_design, sparse_z
+    :func:`bayesmixed.design.matrices.fixed_design`; only when ``p > 0``), as a sparse matrix."""
+    from .design.matrices import fixed_design, sparse_z
 
     Z = sparse_z(design)
     if p:
