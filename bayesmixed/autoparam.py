@@ -40,8 +40,9 @@ import numpy as np
 from scipy import sparse
 
 from .design import Design
+from ._glm import _glm, _response
 from .families import Family, as_family
-from .pooling import STRONG_RATIO, _glm, _response
+from .pooling import STRONG_RATIO
 
 __all__ = ["TermPilot", "pilot", "choose", "MIN_LEVELS"]
 

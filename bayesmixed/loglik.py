@@ -7,14 +7,20 @@ families' (:meth:`bayesmixed.families.Family.logpdf`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .families import Family, as_family
 from .summaries import draws_of, linear_predictor
 
-__all__ = ["pointwise_loglik"]
+if TYPE_CHECKING:
+    from .spec import ModelSpec
+
+__all__ = ["pointwise_loglik", "add_log_likelihood"]
 
 
 def pointwise_loglik(
@@ -38,3 +44,19 @@ def pointwise_loglik(
         a = {k: v[idx][:, None] for k, v in aux.items()}
         out[idx[0] : idx[-1] + 1] = fam.logpdf(y, eta, a, design.trials)
     return out.reshape(C, D, design.n)
+
+
+def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
+    """Add the ``log_likelihood`` group (variable ``y``, dims chain, draw, obs)."""
+    import xarray as xr
+
+    ll = pointwise_loglik(idata, design, spec.family_obj)
+    post = idata.posterior
+    da = xr.DataArray(
+        ll,
+        dims=("chain", "draw", N.OBS),
+        coords={"chain": post["chain"].values, "draw": post["draw"].values, N.OBS: np.arange(design.n)},
+    )
+    if "log_likelihood" in idata.groups():
+        delattr(idata, "log_likelihood")
+    idata.add_groups({"log_likelihood": xr.Dataset({N.RESPONSE: da})})

@@ -195,7 +195,7 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
         if name == "Intercept":
             continue
         out[f"beta[{name}]"] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
-    out.update(fam.default_aux_priors(s_y))
+    out.update({k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in fam.default_aux_priors(s_y).items()})
     for b in design.blocks:
         for j, c in enumerate(b.coef_names):
             s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])

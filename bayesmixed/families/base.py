@@ -49,7 +49,9 @@ class AuxParam:
         Its name in the posterior, in ``priors=`` and in ``simulate(params=...)`` (``sigma``, ``nu``, ...).
     default_prior
         The default prior given ``s_y``, the SD of the response for identity-link location-scale families and
-        1 otherwise (see :mod:`bayesmixed.priors`).
+        1 otherwise (see :mod:`bayesmixed.priors`): a :class:`~bayesmixed.priors.Prior` or its dict form
+        (``{"dist": "exponential", "lam": 1 / s_y}``; the built-in families use it, so that this package does
+        not import :mod:`bayesmixed.priors`, which asks the families for these).
     description
         What it is, in words.
     positive
@@ -223,7 +225,8 @@ class Family:
 
     # ----------------------------------------------------------------------------------------------- priors
     def default_aux_priors(self, s_y: float) -> dict[str, Any]:
-        """Default prior of each auxiliary parameter (``s_y``: see :class:`AuxParam`), in declaration order."""
+        """Default prior of each auxiliary parameter (``s_y``: see :class:`AuxParam`; a Prior or its dict form),
+        in declaration order."""
         return {p.name: p.default_prior(s_y) for p in self.aux}
 
     # ------------------------------------------------------------------------------------- densities, draws

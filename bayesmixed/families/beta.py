@@ -7,7 +7,6 @@ import numpy as np
 from scipy import stats
 
 from ..errors import DataError
-from ..priors import Prior
 from .base import AuxParam, Family, binary_deviance, rows_text
 from .registry import register_family
 
@@ -20,7 +19,7 @@ class Beta(Family):
 
     name = "beta"
     link_names = ("logit",)
-    aux = (AuxParam("phi", lambda s_y: Prior("gamma", alpha=0.01, beta=0.01), "precision"),)
+    aux = (AuxParam("phi", lambda s_y: {"dist": "gamma", "alpha": 0.01, "beta": 0.01}, "precision"),)
     mean_support = "unit"
 
     def check_values(self, y, trials, label, rows):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ..priors import Prior
 from .base import AuxParam, Family
 from .registry import register_family
 
@@ -90,7 +89,7 @@ class NegativeBinomial(_Count):
 
     name = "negative_binomial"
     aliases = ("negbinomial", "negbin", "neg_binomial_2")
-    aux = (AuxParam("alpha", lambda s_y: Prior("exponential", lam=1.0), "reciprocal dispersion"),)
+    aux = (AuxParam("alpha", lambda s_y: {"dist": "exponential", "lam": 1.0}, "reciprocal dispersion"),)
     irls_aux = ("alpha",)
 
     def logpdf(self, y, eta, aux, trials=None):

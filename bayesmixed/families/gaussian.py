@@ -6,13 +6,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..priors import Prior
 from .base import AuxParam, Family, full
 from .registry import register_family
 
 __all__ = ["Gaussian", "StudentT"]
 
-SIGMA = AuxParam("sigma", lambda s_y: Prior("exponential", lam=1.0 / s_y), "residual standard deviation")
+SIGMA = AuxParam("sigma", lambda s_y: {"dist": "exponential", "lam": 1.0 / s_y}, "residual standard deviation")
 
 
 class _LocationScale(Family):
@@ -89,7 +88,7 @@ class StudentT(_LocationScale):
 
     name = "student_t"
     aliases = ("t", "student", "studentt")
-    aux = (SIGMA, AuxParam("nu", lambda s_y: Prior("gamma", alpha=2.0, beta=0.1), "degrees of freedom"))
+    aux = (SIGMA, AuxParam("nu", lambda s_y: {"dist": "gamma", "alpha": 2.0, "beta": 0.1}, "degrees of freedom"))
 
     def logpdf(self, y, eta, aux, trials=None):
         return stats.t.logpdf(y, aux["nu"], self.link.inverse(eta), aux["sigma"])

@@ -6,15 +6,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..priors import Prior
 from .base import AuxParam, Family
 from .registry import register_family
 
 __all__ = ["Gamma", "InverseGaussian"]
 
 
-def _brms_shape_prior(s_y: float) -> Prior:
-    return Prior("gamma", alpha=0.01, beta=0.01)
+def _brms_shape_prior(s_y: float) -> dict:
+    return {"dist": "gamma", "alpha": 0.01, "beta": 0.01}
 
 
 class _Positive(Family):
