@@ -505,7 +505,7 @@ def diagnose(
             where = f", the divergent draws at the {100 * pct:.0f}th percentile of sd_{label} (median)" if n_div >= 3 else ""
             evidence.append(f"{n_div} divergent transitions{where}")
         if poor:
-            evidence.append(f"sd_{label} mixes poorly (R-hat {rh:.3f}, bulk ESS {ess:.0f})")
+            evidence.append(f"{N.sd(label)} mixes poorly (R-hat {rh:.3f}, bulk ESS {ess:.0f})")
         if low_ebfmi:
             evidence.append("E-BFMI " + ", ".join(f"{v:.2f}" for v in ebfmi))
         strength = ""
@@ -557,7 +557,7 @@ def diagnose(
         ))
 
     # ------------------------------------------------------------------ R-hat and ESS
-    is_effect = conv.index.str.startswith("r_")
+    is_effect = conv.index.str.startswith(N.R_PREFIX)
     max_rhat = float(np.nanmax(conv["r_hat"].values)) if len(conv) else np.nan
     min_bulk = float(np.nanmin(conv["ess_bulk"].values)) if len(conv) else np.nan
     min_tail = float(np.nanmin(conv["ess_tail"].values)) if len(conv) else np.nan
@@ -626,7 +626,7 @@ def diagnose(
     low_c = np.minimum(contr["contraction"].astype(float), contr["contraction_iqr"].astype(float))
     for name in contr.index[low_c < contraction_min]:
         c = float(low_c[name])
-        if name.startswith("corr_"):
+        if name.startswith(N.CORR_PREFIX):
             label = name[5:].split("[")[0]
             step = (f"the data say little about this correlation: report it as prior-driven, or drop it with the "
                     f"uncorrelated form (... || {design.block(label).factor})")

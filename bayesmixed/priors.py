@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import naming as N
 from .errors import PriorError
 
 __all__ = ["Prior", "DISTRIBUTIONS", "default_priors", "resolve_priors"]
@@ -194,14 +195,14 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     for j, name in enumerate(names):
         if name == "Intercept":
             continue
-        out[f"beta[{name}]"] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
+        out[N.beta_coef(name)] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
     out.update({k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in fam.default_aux_priors(s_y).items()})
     for b in design.blocks:
         for j, c in enumerate(b.coef_names):
             s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])
-            out[f"sd_{b.label}[{c}]"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
+            out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
         if b.correlated:
-            out[f"corr_{b.label}"] = Prior("lkj", eta=1.0)
+            out[N.corr(b.label)] = Prior("lkj", eta=1.0)
     return out
 
 
@@ -226,7 +227,7 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
         return priors
     user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
     labels = [b.label for b in design.blocks]
-    known = set(priors) | {"beta", "sd", "corr"} | {f"sd_{b}" for b in labels} | {f"corr_{b}" for b in labels} | set(labels)
+    known = set(priors) | {N.BETA, "sd", "corr"} | {N.sd(b) for b in labels} | {N.corr(b) for b in labels} | set(labels)
 
     def check(name: str, p: Prior) -> None:
         if name == "Intercept" or name.startswith("beta"):

@@ -279,7 +279,7 @@ def convergence(idata) -> pd.DataFrame:
     rows = []
     for n in names:
         r, b_, t = rhat[n].values, bulk[n].values, tail[n].values
-        if n.startswith("corr_"):
+        if n.startswith(N.CORR_PREFIX):
             iu = np.triu_indices(r.shape[0], 1)
             labels = [f"{n}[{i},{j}]" for i, j in zip(*iu)]
             vals = zip(labels, r[iu], b_[iu], t[iu])

@@ -83,7 +83,7 @@ def _table_arrays(name: str, value, arrays: dict) -> None:
     if isinstance(value, pd.DataFrame):
         for c in value.columns:
             col = value[c]
-            arrays[f"tab/{name}/{c}"] = col.to_numpy() if col.dtype.kind in "fi" else np.asarray(col.astype(str))
+            arrays[f"tab/{name}/{c}"] = col.to_numpy() if col.dtype.kind in "fi" else col.astype(str).to_numpy(dtype=str)
     else:
         arrays[f"tab/{name}"] = np.asarray([str(value)])
 
