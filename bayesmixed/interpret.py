@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .design import Design
+from .design.design import _frozen
 from .design.evaluate import _CATEGORICAL_FUNCS, _levels_of, expr_columns, is_categorical_series, numeric_column
 from .errors import BayesMixedError, DataError
 from .formula.ast import Call, Name
@@ -410,12 +411,6 @@ def _summarise(keys: pd.DataFrame, draws: np.ndarray, prob: float) -> pd.DataFra
     t["lower"] = lo
     t["upper"] = hi
     return t
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    a.flags.writeable = False
-    return a
 
 
 # ------------------------------------------------------------------------------------------------ results

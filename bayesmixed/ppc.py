@@ -58,7 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .spec import ModelSpec
 
-__all__ = ["PP_KINDS", "prior_predictive_spec", "sample_prior_predictive", "pp_check", "prior_check", "STATS"]
+__all__ = ["PP_KINDS", "prior_predictive_spec", "sample_prior_predictive", "forward_draws", "pp_check", "prior_check", "STATS"]
 
 PP_KINDS = ("dens_overlay", "hist", "stat", "intervals", "rootogram", "bars", "loo_pit")
 
@@ -109,7 +109,6 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
         ``observed_data`` (``y``, and ``trials`` for binomial models).
     """
     import arviz as az
-    import pymc as pm
     import xarray as xr
 
     from .backends.pymc import build_model
@@ -118,20 +117,27 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
         raise BayesMixedError(f"draws must be a positive whole number, got {draws!r}")
     model = build_model(prior_predictive_spec(spec, design), design, integrate_fixed=False)
     names = [v.name for v in model.free_RVs + model.deterministics if not v.name.startswith("_")]
+    idata = forward_draws(model, int(draws), names + ["y"], seed)
+    obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
+    if design.trials is not None:
+        obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
+    pp = idata.prior_predictive[["y"]].assign_coords(obs=np.arange(design.n))
+    return az.InferenceData(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
+
+
+def forward_draws(model, draws: int, var_names: list[str], seed: int | None):
+    """``pm.sample_prior_predictive`` of ``var_names`` in ``model``, without PyMC's log lines and warnings."""
+    import pymc as pm
+
     logger = logging.getLogger("pymc")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
         with model, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            idata = pm.sample_prior_predictive(draws=int(draws), var_names=names + ["y"], random_seed=seed)
+            return pm.sample_prior_predictive(draws=draws, var_names=var_names, random_seed=seed)
     finally:
         logger.setLevel(level)
-    obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
-    if design.trials is not None:
-        obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-    pp = idata.prior_predictive[["y"]].assign_coords(obs=np.arange(design.n))
-    return az.InferenceData(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
 
 
 # ------------------------------------------------------------------------------------------------ checks
