@@ -84,7 +84,7 @@ __all__ = [
 SCALES = {"response": "mean", "link": "link", "prediction": "response"}
 _SUMMARY = ["mean", "sd", "lower", "upper"]
 _NEW_LEVEL = "__new_level__"  # a grouping value no fitted level has: the term draws a new level's effect
-_CHUNK = 20_000_000  # numbers per block of rows (draws x rows) when averaging over many rows
+_CHUNK = 5_000_000  # numbers per block of rows (draws x rows): memory of each array of draws, 40 MB
 
 
 # ------------------------------------------------------------------------------------------------ variables
@@ -369,6 +369,8 @@ def _groups(data: pd.DataFrame, by) -> tuple[np.ndarray | None, pd.DataFrame]:
 def _aggregate(n: int, S: int, compute: Callable[[np.ndarray], np.ndarray], codes: np.ndarray | None) -> np.ndarray:
     """Per-row quantities ``compute(rows) -> (S, m[, C])`` over blocks of rows: stacked (``codes=None``) or
     averaged within groups, draw by draw."""
+    from scipy import sparse
+
     step = max(1, _CHUNK // max(S, 1))
     blocks = [np.arange(i, min(i + step, n)) for i in range(0, n, step)]
     if codes is None:
@@ -378,15 +380,17 @@ def _aggregate(n: int, S: int, compute: Callable[[np.ndarray], np.ndarray], code
     total = None
     for rows in blocks:
         q = compute(rows)
-        onehot = np.zeros((len(rows), G))
-        onehot[np.arange(len(rows)), codes[rows]] = 1.0
-        part = np.einsum("sm...,mg->sg...", q, onehot)
+        m = len(rows)
+        member = sparse.csr_matrix((np.ones(m), (codes[rows], np.arange(m))), shape=(G, m))  # group x row
+        flat = np.moveaxis(q.reshape(q.shape[0], m, -1), 1, 0).reshape(m, -1)  # rows x (draws, categories)
+        part = np.moveaxis(np.asarray(member @ flat).reshape(G, q.shape[0], -1), 0, 1)  # (S, G, C)
         total = part if total is None else total + part
-    return total / (counts[:, None] if total.ndim == 3 else counts)
+    out = total / counts[:, None]
+    return out[:, :, 0] if q.ndim == 2 else out
 
 
 def _category_labels(fit, C: int) -> list:
-    labels = getattr(fit.spec.family_obj, "categories", None)
+    labels = getattr(getattr(fit.spec, "family_obj", None), "categories", None)
     if labels is None and fit.design.response_levels is not None and len(fit.design.response_levels) == C:
         labels = fit.design.response_levels
     return list(labels) if labels is not None and len(labels) == C else list(range(C))
@@ -461,7 +465,7 @@ class Estimates:
     def __str__(self) -> str:
         pct = f"{100 * self.prob:g}%"
         head = f"{self.what} ({self.scale} scale; mean, sd and {pct} interval of {self.draws.shape[0]} draws)"
-        return head + "\n" + self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        return head + "\n" + self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}", max_rows=40)
 
     def __repr__(self) -> str:
         return str(self)
@@ -469,7 +473,7 @@ class Estimates:
     def _repr_html_(self) -> str:
         pct = f"{100 * self.prob:g}%"
         return (f"<p><b>{self.what}</b> ({self.scale} scale; {pct} intervals)</p>"
-                + self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+                + self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}", max_rows=40))
 
     def plot(self, x: str | None = None, color: str | None = None, ax=None) -> Figure:
         """Line and band along a numeric ``x``, points and intervals along a categorical one (by ``color``),

@@ -349,6 +349,9 @@ def predictive_draws(
     if rows.offset is not None:
         eta += rows.offset
     if groups != "exclude":
+        from ._kernels import add_term, use_kernels
+
+        big = use_kernels(eta.size)  # one fused pass per term, as summaries.linear_predictor
         for b, codes, Z, new in zip(design.blocks, rows.codes, rows.Z, rows.new_levels):
             if terms is not None and b.label not in terms:
                 continue
@@ -357,7 +360,13 @@ def predictive_draws(
                 if groups != "sample_new":
                     raise DataError(f"unseen levels of {b.factor!r} need groups='sample_new'")
                 r = np.concatenate([r, _new_effects(idata, b, len(new), idx, rng)], axis=1)
-            eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
+            intercept_only = b.coef_names == ("Intercept",)
+            if big:
+                add_term(eta, r, codes, Z, intercept_only)
+            elif intercept_only:  # a column of ones: a plain gather
+                eta += np.take(r[:, :, 0], codes, axis=1)
+            else:
+                eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
     if kind == "link":
         return eta
     if kind == "mean":

@@ -224,6 +224,16 @@ def test_grids_and_typical_values(poisson_syn):
     np.testing.assert_allclose(avg.draws[:, 1], rows.draws[:, codes == 1].mean(axis=1))
 
 
+def test_averages_over_blocks_of_rows_are_the_same(poisson_syn, monkeypatch):
+    """Many rows are averaged block by block (memory): the result does not depend on the block size."""
+    whole = [poisson_syn.predictions(by=["a", "b"]), poisson_syn.slopes("x", by="a"), poisson_syn.predictions()]
+    monkeypatch.setattr(I, "_CHUNK", 7 * poisson_syn.idata.posterior.sizes["draw"] * 2)  # 7 rows per block
+    parts = [poisson_syn.predictions(by=["a", "b"]), poisson_syn.slopes("x", by="a"), poisson_syn.predictions()]
+    for w, p in zip(whole, parts):
+        np.testing.assert_allclose(p.draws, w.draws, rtol=1e-12)
+        pd.testing.assert_frame_equal(p.table, w.table)
+
+
 def test_re_formula(sleep_syn, synthetic_fit):
     d = sleep_syn.design
     assert I.resolve_re_formula(d, None) is None
