@@ -313,10 +313,11 @@ class Fit:
         ``parameterization``, and ``fit()``'s arguments). R's ``update``: ``"~ . + x"`` or ``". ~ . - x"``
         edit the formula (``.`` is the old side). Without ``data`` the model frame of this fit is used (the
         rows it was fitted to: a new formula may only use its columns). A model of the same structure is
-        not compiled again (the compile cache). See :func:`bayesmixed.interpret.update`."""
-        from .interpret import update
+        not compiled again (the compile cache). See :func:`bayesmixed.interpret.update_model`."""
+        from .interpret import update_model
 
-        return update(self, formula, data, **kw)
+        spec, design, settings = update_model(self, formula, data, **kw)
+        return sample_fit(spec, design, **settings)
 
     def posterior_predictive(self, seed: int | None = None) -> "Fit":
         """A new Fit whose InferenceData has a ``posterior_predictive`` group (``y``, dim ``obs``)."""

@@ -76,8 +76,8 @@ __all__ = [
     "emmeans",
     "plot_estimates",
     "icc_at",
-    "update",
     "update_model",
+    "FIT_DEFAULTS",
 ]
 
 #: scale name -> ``kind`` of :func:`bayesmixed.predict.predictive_draws`
@@ -1166,32 +1166,45 @@ def _update_formula(old: str, new: str) -> str:
 
 
 _FIT_SETTINGS = ("draws", "tune", "chains", "seed", "sampler", "target_accept")
-
-
-def update(fit, formula: str | None = None, data: pd.DataFrame | None = None, **kw):
-    """Refit ``fit`` with a new formula and/or data (see :meth:`bayesmixed.fit.Fit.update`)."""
-    model, settings = update_model(fit, formula, data, **kw)
-    return model.fit(**settings)
+#: ``Model.fit``'s defaults (tests/test_interpret.py checks that they agree)
+FIT_DEFAULTS = dict(draws=1000, tune=1000, chains=4, seed=None, sampler="auto", target_accept=0.9, progressbar=True,
+                    cores=None, log_likelihood="auto", trajectory="auto")
 
 
 def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = None, **kw):
-    """The :class:`~bayesmixed.Model` and the ``fit()`` settings that :func:`update` samples: the new formula
-    (R's ``update.formula``) on the new data or the model frame, the family and link, the priors the user set
-    that the new model still has (defaults are recomputed), the parameterisation the user chose (else
-    ``"auto"``), and the sampler settings and seed of ``fit``, each overridden by ``kw``."""
-    from .model import Model
+    """The spec, design and ``fit()`` settings that :meth:`Fit.update <bayesmixed.fit.Fit.update>` samples.
+
+    The new formula (R's ``update.formula``: ``.`` stands for the old side) on the new data or the model frame;
+    the family and link (``family=``, ``link=`` change them); the priors the user set that the new model still
+    has (defaults are recomputed for the new model; ``priors=`` adds or replaces); the parameterisation the user
+    chose (else ``"auto"``; ``parameterization=`` changes it); the sampler settings and seed of ``fit``, each
+    overridden by the other keywords (``fit()``'s arguments).
+
+    Returns
+    -------
+    (ModelSpec, Design, dict)
+    """
+    import warnings
+
+    from .design import build_design
+    from .formula import parse_formula
     from .priors import default_priors
+    from .spec import make_spec
 
     spec, design = fit.spec, fit.design
     text = spec.formula if formula is None else _update_formula(spec.formula, formula)
     if data is None:
         data = _frame(design)
     model_kw = {k: kw.pop(k) for k in ("family", "link", "priors", "parameterization", "missing") if k in kw}
-    family = model_kw.pop("family", spec.family)
-    link = model_kw.pop("link", spec.link if family == spec.family else None)
+    unknown = [k for k in kw if k not in FIT_DEFAULTS]
+    if unknown:
+        raise DataError(f"update: unknown argument(s) {unknown}; it takes family, link, priors, parameterization, "
+                        f"missing and fit()'s {', '.join(FIT_DEFAULTS)}")
+    family = model_kw.get("family", spec.family)
+    link = model_kw.get("link", spec.link if family == spec.family else None)
     defaults = default_priors(design, spec.family, spec.link)
     mine = {name: p for name, p in spec.priors if defaults.get(name) != p}
-    param = model_kw.pop("parameterization", None)
+    param = model_kw.get("parameterization")
     if param is None:
         chosen = dict(spec.parameterization)
         if spec.parameterization_reason or not chosen:
@@ -1199,17 +1212,23 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
         else:
             values = set(chosen.values())
             param = values.pop() if len(values) == 1 else chosen
-    probe = Model(text, data, family=family, link=link, parameterization="auto" if isinstance(param, dict) else param,
-                  missing=model_kw.get("missing", "drop"))
-    known = dict(probe.spec.priors)
-    kept = {k: v for k, v in mine.items() if k in known or any(lab == k for lab in (b.label for b in probe.design.blocks))}
-    priors = {**kept, **(model_kw.pop("priors", None) or {})}
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        new_design = build_design(parse_formula(text), data, missing=model_kw.get("missing", "drop"))
+    labels = [b.label for b in new_design.blocks]
     if isinstance(param, dict):
-        labels = [b.label for b in probe.design.blocks]
         param = {k: v for k, v in param.items() if k in labels} or "auto"
-    model = Model(text, data, family=family, link=link, priors=priors or None, parameterization=param, **model_kw)
+    known = set(default_priors(new_design, family, link or _default_link(family))) | set(labels)
+    priors = {**{k: v for k, v in mine.items() if k in known}, **(model_kw.get("priors") or {})}
+    new_spec = make_spec(new_design, family, link, priors or None, param)
     info = fit.sampler_info or {}
     settings = {k: info[k] for k in _FIT_SETTINGS if k in info and info[k] is not None}
-    if settings.get("sampler") not in (None, "nutpie", "pymc", "numpyro", "blackjax"):
-        settings.pop("sampler")
-    return model, {**settings, **kw}
+    if settings.get("sampler") not in ("nutpie", "pymc", "numpyro", "blackjax"):
+        settings.pop("sampler", None)
+    return new_spec, new_design, {**FIT_DEFAULTS, **settings, **kw}
+
+
+def _default_link(family: str) -> str:
+    from .families import get_family
+
+    return get_family(family)[1]

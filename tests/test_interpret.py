@@ -404,18 +404,25 @@ def test_update_keeps_the_users_choices(synthetic_fit):
     user = bm.Model(SLEEP, sleep, priors={"sigma": bm.Prior("half_normal", sigma=40)}, parameterization="noncentered")
     fit = type(fit)(user.spec, user.design, fit.idata, {"draws": 200, "tune": 150, "chains": 1, "seed": 4,
                                                         "sampler": "nutpie", "target_accept": 0.9})
-    model, settings = I.update_model(fit, "~ . - Days + I(Days / 10)", progressbar=False)
+    model = type("M", (), {})()
+    model.spec, model.design, settings = I.update_model(fit, "~ . - Days + I(Days / 10)", progressbar=False)
     assert model.spec.formula == "Reaction ~ Days + (Days | Subject) - Days + I(Days / 10)"
     assert list(model.design.x_names) == ["Intercept", "I(Days/10)"]
     assert model.spec.prior("sigma") == bm.Prior("half_normal", sigma=40)  # the user's prior is kept
     assert model.spec.prior("beta[I(Days/10)]") != fit.spec.prior("beta[Days]")  # defaults are recomputed
     assert dict(model.spec.parameterization) == {"Subject": "noncentered"}
-    assert settings == {"draws": 200, "tune": 150, "chains": 1, "seed": 4, "sampler": "nutpie",
+    assert settings == {**I.FIT_DEFAULTS, "draws": 200, "tune": 150, "chains": 1, "seed": 4, "sampler": "nutpie",
                         "target_accept": 0.9, "progressbar": False}
-    half, s2 = I.update_model(fit, data=sleep[sleep["Days"] < 5], draws=100, family="student_t")
-    assert half.design.n == 90 and s2["draws"] == 100 and half.spec.family == "student_t"
-    auto, _ = I.update_model(synthetic_fit(SLEEP, sleep, SLEEP_PARAMS, loglik=False), "~ Days + (1 | Subject)")
-    assert dict(auto.spec.parameterization) == {"Subject": "marginal"}  # "auto" chose before: it chooses again
+    hspec, hdesign, s2 = I.update_model(fit, data=sleep[sleep["Days"] < 5], draws=100, family="student_t")
+    assert hdesign.n == 90 and s2["draws"] == 100 and hspec.family == "student_t"
+    aspec, _, _ = I.update_model(synthetic_fit(SLEEP, sleep, SLEEP_PARAMS, loglik=False), "~ Days + (1 | Subject)")
+    assert dict(aspec.parameterization) == {"Subject": "marginal"}  # "auto" chose before: it chooses again
+    with pytest.raises(DataError, match="unknown argument"):
+        I.update_model(fit, draw=10)
+    import inspect
+
+    sig = inspect.signature(bm.Model.fit).parameters
+    assert I.FIT_DEFAULTS == {k: sig[k].default for k in I.FIT_DEFAULTS} and set(sig) - {"self"} == set(I.FIT_DEFAULTS)
 
 
 @pytest.mark.slow
