@@ -243,6 +243,7 @@ class Fit:
         ``"mean"``, ``"response"`` or ``"link"``. ``re_formula`` (brms) or ``re_form`` (lme4): ``NA`` or
         ``"~0"`` for none of the random effects, ``"~ (1 | g)"`` for those terms only (default: as
         ``groups``). See :func:`bayesmixed.predict.predict`."""
+        from .errors import BayesMixedError
         from .interpret import resolve_re_formula
         from .predict import predict
 

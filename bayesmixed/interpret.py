@@ -42,6 +42,7 @@ labels are the family's ``categories`` attribute when it has one, else ``design.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
@@ -307,6 +308,7 @@ class _Context:
     idx: np.ndarray
     seed: int
     trials: Any = None
+    grid: bool = False  # rows of a grid: absent grouping factors stand for a new level
 
     def draws(self, data: pd.DataFrame, trials=None) -> np.ndarray:
         """Draws ``(S, m)`` (or ``(S, m, C)`` for category probabilities) of the quantity on ``data``."""
@@ -317,6 +319,12 @@ class _Context:
         if terms != ():
             kept = design.blocks if terms is None else [b for b in design.blocks if b.label in terms]
             missing = {c for b in kept for c in b.term.factor if c not in data.columns}
+            if missing and not (self.grid or self.allow_new_levels):
+                raise DataError(
+                    f"newdata lacks the grouping column(s) {sorted(missing)} of the random effects it includes: add "
+                    "them, leave the random effects out (re_formula=NA), or pass allow_new_levels=True to draw a "
+                    "new level's effects from the population"
+                )
             if missing:  # a grid without the grouping factor: a new level's effect, drawn from the population
                 data = data.assign(**{c: _NEW_LEVEL for c in missing})
                 groups = "sample_new"
@@ -333,8 +341,15 @@ def _context(fit, scale, re_formula, allow_new_levels, ndraws, seed, trials=None
     return _Context(fit, scale, terms, bool(allow_new_levels), idx, int(seed), trials)
 
 
-def _newdata(fit, newdata) -> tuple[pd.DataFrame, bool]:
-    """The rows to evaluate and whether they are the fitted rows."""
+def _newdata(fit, newdata, ctx: _Context | None = None) -> tuple[pd.DataFrame, bool, _Context | None]:
+    """The rows to evaluate, whether they are the fitted rows, and ``ctx`` marked as evaluating a grid when
+    they are one."""
+    data, fitted = _rows_of(fit, newdata)
+    grid = isinstance(newdata, (str, Mapping))
+    return data, fitted, (dataclasses.replace(ctx, grid=grid) if ctx is not None else None)
+
+
+def _rows_of(fit, newdata) -> tuple[pd.DataFrame, bool]:
     if newdata is None:
         return _frame(fit.design), True
     if isinstance(newdata, str):
@@ -607,7 +622,7 @@ def predictions(
         Table: the rows' columns (or the ``by`` groups) and ``mean``, ``sd``, ``lower``, ``upper``.
     """
     ctx = _context(fit, scale, _re_arg(re_formula, re_form, None), allow_new_levels, ndraws, seed)
-    data, fitted = _newdata(fit, newdata)
+    data, fitted, ctx = _newdata(fit, newdata, ctx)
     if fitted and scale == "prediction" and trials is None and fit.design.trials is not None:
         trials = np.asarray(fit.design.trials)
     codes, keys = _groups(data, by)
@@ -749,7 +764,7 @@ def comparisons(
     if comparison not in ("difference", "ratio"):
         raise DataError(f"comparison must be 'difference' or 'ratio', got {comparison!r}")
     ctx = _context(fit, scale, _re_arg(re_formula, re_form, None), allow_new_levels, ndraws, seed)
-    data, _ = _newdata(fit, newdata)
+    data, _, ctx = _newdata(fit, newdata, ctx)
     vars_ = predictor_variables(fit.design)
     codes, keys = _groups(data, by)
     tables, draws_all = [], []
@@ -813,7 +828,7 @@ def slopes(
     if slope not in _SLOPES:
         raise DataError(f"slope must be one of {', '.join(map(repr, _SLOPES))}, got {slope!r}")
     ctx = _context(fit, scale, _re_arg(re_formula, re_form, None), allow_new_levels, ndraws, seed)
-    data, _ = _newdata(fit, newdata)
+    data, _, ctx = _newdata(fit, newdata, ctx)
     vars_ = predictor_variables(fit.design)
     codes, keys = _groups(data, by)
     tables, draws_all = [], []
@@ -909,7 +924,8 @@ def conditional_effects(
     ConditionalEffects
         ``.table`` (long, with an ``effect`` column), ``[effect]`` (an :class:`Estimates`), ``.plot()``.
     """
-    ctx = _context(fit, scale, _re_arg(re_formula, re_form, float("nan")), False, ndraws, seed)
+    ctx = dataclasses.replace(_context(fit, scale, _re_arg(re_formula, re_form, float("nan")), False, ndraws, seed),
+                              grid=True)
     vars_ = predictor_variables(fit.design)
     if effects is None:
         effects = _default_effects(fit.design, vars_)

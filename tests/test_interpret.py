@@ -244,6 +244,8 @@ def test_re_formula(sleep_syn, synthetic_fit):
         I.resolve_re_formula(d, "~ (1 | Herd)")
     with pytest.raises(DataError, match="not both"):
         sleep_syn.predictions(re_formula=NA, re_form=NA)
+    with pytest.raises(bm.BayesMixedError, match="not both"):
+        sleep_syn.predict(re_formula=NA, re_form="~0")
     pen = bm.datasets.load("Penicillin")
     fit = synthetic_fit("diameter ~ 1 + (1 | plate) + (1 | sample)", pen,
                         {"beta": {"Intercept": 23.0}, "sd": {"plate": [0.8], "sample": [1.9]}, "sigma": 0.5}, loglik=False)
@@ -290,6 +292,9 @@ def test_bad_arguments_are_clear(sleep_syn, cbpp_syn):
         cbpp_syn.comparisons({"period": "everything"})
     with pytest.raises(DataError, match="by: column"):
         sleep_syn.predictions(by="Nope")
+    with pytest.raises(DataError, match="lacks the grouping column"):
+        sleep_syn.predictions(newdata=pd.DataFrame({"Days": [1.0]}))
+    assert len(sleep_syn.predictions(newdata=pd.DataFrame({"Days": [1.0]}), allow_new_levels=True)) == 1
     with pytest.raises(DataError, match="newdata must be"):
         sleep_syn.predictions(newdata="all")
     with pytest.raises(DataError, match="at most two"):

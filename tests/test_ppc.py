@@ -12,7 +12,7 @@ from scipy import stats
 
 import bayesmixed as bm
 from bayesmixed.errors import DataError
-from bayesmixed.ppc import PP_KINDS, prior_predictive_spec, sample_prior_predictive
+from bayesmixed.ppc import PP_KINDS, prior_predictive_spec
 
 matplotlib.use("Agg")
 
