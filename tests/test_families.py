@@ -542,3 +542,12 @@ def test_get_family_binds_the_link_and_keeps_aliases():
             name = "gaussian"
 
         F.register_family(Other)
+
+
+def test_every_quadrature_kernel_belongs_to_a_log_concave_family():
+    """The adaptive-quadrature kernels (and their exact draws under a log-concave hull) exist only where the
+    family says log p(y | η) is concave in η."""
+    from bayesmixed import _quad_kernels as QK
+
+    for family, link in QK.KERNELS:
+        assert F.get_family(family, link).log_concave_in_eta, (family, link)
