@@ -301,7 +301,7 @@ def _x_choice(fit: Fit, blk, x: str | None) -> tuple[str, Any]:
 
     def categorical(var):
         st = state.get(var)
-        if isinstance(st, tuple) and len(st) == 2 and st[0] == "levels":
+        if isinstance(st, tuple) and len(st) >= 2 and st[0] == "levels":
             lv = [str(v) for v in st[1]]
             cols = {lv_: f"{var}{lv_}" for lv_ in lv if f"{var}{lv_}" in names}
             if cols:
