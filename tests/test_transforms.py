@@ -214,3 +214,34 @@ def test_transform_state_is_learnt_before_rows_with_missing_values_go():
 
     full, _, _ = poly_fit(d["x"].to_numpy(), 2)
     np.testing.assert_allclose(D.X[:, 1:], full[10:], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("formula", ["y ~ poly(x, 2) + z + (1 | g)", "y ~ ns(x, 3) + z + (1 | g)", "y ~ x + (poly(x, 2) | g)"])
+def test_effects_plot_draws_transforms_through_the_encoding(synthetic_fit, formula):
+    """The population line of the effects plot along x is the model's prediction at x (other predictors at
+    their means): poly()/ns() columns are rebuilt from the stored state, not moved one column at a time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    data = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        design = bm.Model(formula, data).design
+        params = {
+            "beta": {c: [0.3, 1.2, -0.8, 0.5, 0.2][j % 5] for j, c in enumerate(design.x_names)},
+            "sd": {b.label: [0.4] * b.k for b in design.blocks},
+            "sigma": 0.5,
+        }
+        fit = synthetic_fit(formula, data, params)
+    fig = fit.plot.effects("g", facets=False)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x"
+    line = next(ln for ln in ax.lines if ln.get_label().startswith("population"))
+    grid, curve = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    assert grid.min() == pytest.approx(data.x.min()) and grid.max() == pytest.approx(data.x.max())
+    new = pd.DataFrame({"x": grid, "z": data.loc[design.rows, "z"].mean()})
+    expected = fit.predict(new, groups="exclude", kind="link")
+    np.testing.assert_allclose(curve, expected["mean"].to_numpy(), rtol=1e-8, atol=1e-8)
+    # the observations are drawn at their own x, recovered from the columns
+    pts = next(c for c in ax.collections if c.get_label() == "observations").get_offsets()
+    np.testing.assert_allclose(np.sort(pts[:, 0]), np.sort(data.x.to_numpy()), atol=(data.x.max() - data.x.min()) / 900)
