@@ -245,3 +245,28 @@ def test_effects_plot_draws_transforms_through_the_encoding(synthetic_fit, formu
     # the observations are drawn at their own x, recovered from the columns
     pts = next(c for c in ax.collections if c.get_label() == "observations").get_offsets()
     np.testing.assert_allclose(np.sort(pts[:, 0]), np.sort(data.x.to_numpy()), atol=(data.x.max() - data.x.min()) / 900)
+
+
+def test_comparisons_are_logical_variables_as_in_r():
+    d = _data()
+    D = build_design("y ~ I(x > 3) + (z > 0) + (x > 5):z", d)
+    assert D.x_names == ("Intercept", "I(x > 3)TRUE", "z > 0TRUE", "x > 5FALSE:z", "x > 5TRUE:z")
+    np.testing.assert_array_equal(D.X[:, 1], (d.x > 3).to_numpy(dtype=float))
+    np.testing.assert_allclose(D.X[:, 4], np.where(d.x > 5, d.z, 0.0))
+    # as a response, a comparison is 0/1
+    np.testing.assert_array_equal(build_design("y > 1 ~ x", d).y, (d.y > 1).to_numpy(dtype=float))
+
+
+def test_model_file_takes_weights_contrasts_and_rank_option(tmp_path):
+    from bayesmixed.modelfile import load_model_file
+
+    d = _data()
+    d.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "m.toml").write_text(
+        'data = "d.csv"\nformula = "p ~ f + x + x2 + (1 | g)"\nfamily = "binomial"\nweights = "n"\n'
+        'rank_deficient = "drop"\n[contrasts]\nf = "sum"\n'
+    )
+    with pytest.warns(UserWarning, match="dropping 1 column / coefficient: 'x2'"):
+        D = load_model_file(tmp_path / "m.toml").model().design
+    assert D.x_names == ("Intercept", "f1", "f2", "x") and D.aliased == ("x2",)
+    np.testing.assert_array_equal(D.trials, d["n"].to_numpy(dtype=float))

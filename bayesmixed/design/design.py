@@ -28,6 +28,7 @@ from .evaluate import (
     evaluate,
     expr_columns,
     is_categorical_series,
+    is_logical,
     prefit_state,
 )
 from .matrix import model_matrix
@@ -284,7 +285,7 @@ def _response(
 ) -> tuple[np.ndarray, np.ndarray | None, tuple[Any, Any] | None]:
     label = r.label
     levels = None
-    v = evaluate(r.expr, data, state, True)
+    v = Numeric(_numeric_of(r.expr, data, state)) if is_logical(r.expr) else evaluate(r.expr, data, state, True)
     if isinstance(v, Categorical):
         if len(v.levels) != 2:
             shown = ", ".join(map(repr, v.levels[:6])) + (" ..." if len(v.levels) > 6 else "")
@@ -305,6 +306,13 @@ def _response(
             raise DataError(f"{expr_to_str(r.second)} in the response {label!r} must be numeric counts")
         trials = y + w.values if r.kind == "cbind" else w.values
     return y, trials, levels
+
+
+def _numeric_of(e: Any, data: pd.DataFrame, state: State) -> np.ndarray:
+    """A comparison as a 0/1 response (``Reaction > 250 ~ ...``)."""
+    from .evaluate import _numeric
+
+    return _numeric(e, data, state, True, expr_to_str(e))
 
 
 #: name of the weights column inside the working frame (never a formula variable: it holds parentheses)

@@ -36,6 +36,7 @@ __all__ = [
     "R_CONSTANTS",
     "data_columns",
     "prefit_state",
+    "is_logical",
     "evaluate",
     "expr_columns",
     "check_columns",
@@ -101,6 +102,19 @@ _BASIS_ARGS = {
 _ALL_FUNCS = sorted([*_UNARY_FUNCS, *_ROUNDING, *_STATEFUL, *_CATEGORICAL_FUNCS, *_BASIS_ARGS, "I", "pow", "round"])
 #: namespaces whose functions are the ones above (splines::ns(x, 3) is ns(x, 3))
 _NAMESPACES = ("base::", "stats::", "splines::")
+
+
+_COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
+
+
+def is_logical(e: Expr) -> bool:
+    """Whether ``e`` is a comparison (``x > 2``, ``I(x > 2)``): R treats its values as a logical variable,
+    which a model matrix codes as a factor with levels ``FALSE``, ``TRUE`` (``I(x > 2)TRUE``)."""
+    if isinstance(e, BinOp):
+        return e.op in _COMPARISONS
+    if isinstance(e, Call) and e.func == "I" and len(e.args) == 1 and not e.kwargs:
+        return is_logical(e.args[0])
+    return False
 
 
 def func_name(func: str) -> str:
@@ -261,6 +275,9 @@ def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeri
                 raise DataError(f"column {e.name!r} was numeric when the model was fitted but is not numeric now")
             return _as_categorical(s, key, state, fitting)
         return Numeric(numeric_column(s, e.name))
+    if is_logical(e):
+        v = _numeric(e, data, state, fitting, key)
+        return _as_categorical(pd.Series(v == 1.0, index=data.index), key, state, fitting)
     if isinstance(e, Call) and e.func in _CATEGORICAL_FUNCS:
         _no_kwargs(e, key)
         if len(e.args) != 1:

@@ -318,6 +318,8 @@ class _Expander:
             if k == "call" and node.value in ("cbind", "trials"):
                 raise self.error(f"{node.value}() belongs on the left-hand side of '~'", node)
             acc.add(Term((self.value(node),)))
+        elif k == "binop" and node.value in ("==", "!=", "<", ">", "<=", ">="):
+            acc.add(Term((self.value(node),)))  # a logical variable, as R reads (x > 5)
         elif k == "binop" and node.value == "~":
             raise self.error("a formula can have only one '~'", node)
         else:
@@ -452,7 +454,9 @@ def _variable_order(ex: "_Expander", nodes: list[Node]) -> dict[Expr, int]:
 
     def walk(node: Node) -> None:
         k = node.kind
-        if k in ("binop", "unary"):
+        if k == "binop" and node.value in ("==", "!=", "<", ">", "<=", ">="):
+            out.setdefault(ex.value(node), len(out))  # (x > 5) is one (logical) variable
+        elif k in ("binop", "unary"):
             if k == "binop" and node.value in ("|", "||"):
                 return
             kids = node.children[:1] if node.value == "^" else node.children
