@@ -60,7 +60,9 @@ class GroupBlock:
     codes
         ``(n,)`` integer level of each row.
     levels
-        Level labels (strings; ``a:b`` for interactions), in code order.
+        Level labels (strings; ``a:b`` for interactions), in code order: R's order (a categorical's
+        categories, numbers numerically, text alphabetically; interactions by their first column, nested
+        terms as lme4 orders them, see :attr:`GroupTerm.level_order`).
     """
 
     label: str
@@ -132,7 +134,8 @@ class Design:
     trials
         Number of trials for binomial responses, else ``None``.
     X, x_names
-        Fixed-effect matrix and its column names.
+        Fixed-effect matrix and its column names (R's names and order), without the aliased columns
+        (:attr:`aliased`).
     offset
         Sum of ``offset()`` terms, or ``None``.
     blocks
@@ -375,6 +378,14 @@ def _proportion_trials(y: np.ndarray, w: np.ndarray, label: str, rows: pd.Index)
 def _drop_aliased(X: np.ndarray, names: tuple[str, ...]) -> tuple[list[int], str]:
     """Columns of ``X`` that lme4 drops as aliased (R's QR with limited pivoting at ``tol = 1e-7``), and a
     sentence saying what each is a combination of."""
+    n, p = X.shape
+    norms = np.linalg.norm(X, axis=0)
+    if p <= n and np.all(norms > 0):
+        # fast path: when every column keeps well over tol of its norm after the ones before it (LAPACK QR, no
+        # pivoting), R's pivoted QR moves nothing either
+        r = np.abs(np.diag(np.linalg.qr(X, mode="r")))
+        if np.all(r > 100 * ALIAS_TOL * norms):
+            return [], ""
     q = rmath.qr_lapack_free(X, ALIAS_TOL)
     if q.rank == X.shape[1]:
         return [], ""

@@ -57,7 +57,7 @@ def qr_lapack_free(x: np.ndarray, tol: float = 1e-7) -> QR:
     moved to the right-hand end and the columns after it shift left. The columns so moved are the ones R,
     and lme4's ``chkRank.drop.cols``, count as aliased; the rest keep their order.
     """
-    x = np.array(x, dtype=float, copy=True)
+    x = np.array(x, dtype=float, copy=True, order="F")  # column access
     n, p = x.shape
     qraux = np.sqrt(np.sum(x * x, axis=0)) if n > 0 else np.zeros(p)
     work1 = qraux.copy()  # norms, re-computed when they shrink a lot
@@ -69,7 +69,7 @@ def qr_lapack_free(x: np.ndarray, tol: float = 1e-7) -> QR:
         # cycle negligible columns to the end (l + 1 < k avoids cycling forever)
         while l + 1 < k and qraux[l] < work2[l] * tol:
             order = np.r_[np.arange(l), np.arange(l + 1, p), l]
-            x = x[:, order]
+            x = np.asfortranarray(x[:, order])
             jpvt, qraux, work1, work2 = jpvt[order], qraux[order], work1[order], work2[order]
             k -= 1
         if l == n - 1:
@@ -85,7 +85,8 @@ def qr_lapack_free(x: np.ndarray, tol: float = 1e-7) -> QR:
         if l + 1 < p:
             u = x[l:, l]
             t = -(u @ x[l:, l + 1 :]) / x[l, l]
-            x[l:, l + 1 :] += np.outer(u, t)
+            for j in range(l + 1, p):  # column by column: no n × p temporary
+                x[l:, j] += t[j - l - 1] * u
             for j in range(l + 1, p):
                 if qraux[j] == 0.0:
                     continue
