@@ -188,3 +188,15 @@ def test_nested_terms_order_levels_as_lme4():
     ]
     # the level order is not part of a term's identity
     assert f.groups[1] == f.groups[3]
+
+
+def test_string_arguments():
+    from bayesmixed.formula import Str
+
+    f = parse_formula("y ~ (0 + dummy(Sex, 'Female') | Subject)")
+    assert f.groups[0].terms[0].factors[0] == Call("dummy", (Name("Sex"), Str("Female")))
+    assert f.groups[0].terms[0].label == 'dummy(Sex, "Female")'  # R deparses with double quotes
+    with pytest.raises(FormulaError, match="unterminated string"):
+        parse_formula('y ~ dummy(f, "a)')
+    with pytest.raises(FormulaError, match="is not a term"):
+        parse_formula('y ~ x + "a"')

@@ -1,6 +1,6 @@
 """Conformance with lme4's ``lFormula``/``glFormula``: the same design from the same formula and data.
 
-``tests/data/lformula/reference.json`` holds lme4's output for 178 formulas taken from lme4's, mlmRev's,
+``tests/data/lformula/reference.json`` holds lme4's output for 181 formulas taken from lme4's, mlmRev's,
 lmerTest's, rstanarm's and brms's tests, help pages and vignettes (each case names its source), written by
 ``tests/data/lformula/make_reference.R`` (its header has the command line); the data sets are stored next to
 it as compressed CSV with their R column types (factor levels in R's order, ordered or not). No R is needed.

@@ -52,6 +52,7 @@ CASES = {
     "ordered": ("y ~ o + x + (1 | g)", {}),
     "contrasts": ("y ~ f * x + o + (1 | g)", {"contrasts": {"f": "sum", "o": HELMERT_4}}),
     "aliased": ("y ~ x + x2 + z + (1 | g)", {}),
+    "dummy": ("y ~ dummy(f, 'mid') + as.numeric(o) + (0 + dummy(f) | g)", {}),
     "weights": ("p ~ x + (1 | g)", {"weights": "n", "family": "binomial"}),
 }
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..formula.ast import BinOp, Call, Expr, Name, Num, UnaryOp, expr_to_str
+from ..formula.ast import BinOp, Call, Expr, Name, Num, Str, UnaryOp, expr_to_str
 from . import rmath
 
 __all__ = [
@@ -99,7 +99,10 @@ _BASIS_ARGS = {
     "ns": ("x", "df", "knots", "intercept", "Boundary.knots"),
     "bs": ("x", "df", "knots", "degree", "intercept", "Boundary.knots"),
 }
-_ALL_FUNCS = sorted([*_UNARY_FUNCS, *_ROUNDING, *_STATEFUL, *_CATEGORICAL_FUNCS, *_BASIS_ARGS, "I", "pow", "round"])
+_ALL_FUNCS = sorted(
+    [*_UNARY_FUNCS, *_ROUNDING, *_STATEFUL, *_CATEGORICAL_FUNCS, *_BASIS_ARGS, "I", "pow", "round", "dummy",
+     "as.numeric", "as.integer"]
+)
 #: namespaces whose functions are the ones above (splines::ns(x, 3) is ns(x, 3))
 _NAMESPACES = ("base::", "stats::", "splines::")
 
@@ -268,6 +271,8 @@ def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeri
         return Numeric(np.full(len(data), R_CONSTANTS[e.name]))
     if isinstance(e, Call) and func_name(e.func) in _BASIS_ARGS:
         return _basis(e, data, state, fitting, key)
+    if isinstance(e, Call) and e.func == "dummy":
+        return _dummy(e, data, state, fitting, key)
     if isinstance(e, Name):
         s = data[e.name]
         if is_categorical_series(s) or (not fitting and state.get(key, (None,))[0] == "levels"):
@@ -335,6 +340,28 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
                 f"function (in {where}); use it as a term of its own"
             )
         _no_kwargs(e, where)
+        if fname in ("as.numeric", "as.integer"):
+            if len(e.args) != 1:
+                raise DataError(f"{fname}() takes one argument, in {where}")
+            inner = e.args[0]
+            if isinstance(inner, Name) and inner.name in data.columns and is_categorical_series(data[inner.name]):
+                s = data[inner.name]
+                if isinstance(s.dtype, pd.CategoricalDtype):  # R: the factor's level codes, 1, 2, ...
+                    cat = _as_categorical(s, expr_to_str(e), state, fitting)  # levels kept for new data
+                    if (cat.codes < 0).any():
+                        raise DataError(
+                            f"{expr_to_str(e)}: {inner.name!r} has levels the model was not fitted to "
+                            f"(known: {', '.join(level_str(x) for x in cat.levels[:10])})"
+                        )
+                    return cat.codes.astype(float) + 1.0
+                if pd.api.types.is_bool_dtype(s.dtype):
+                    return s.to_numpy(dtype=float)
+                raise DataError(
+                    f"{expr_to_str(e)}: column {inner.name!r} holds text, which R's {fname}() turns into missing "
+                    "values; convert it with pd.to_numeric, or make it a pandas categorical for its level codes"
+                )
+            v = _numeric(inner, data, state, fitting, where)
+            return np.trunc(v) if fname == "as.integer" else v
         if fname == "round":
             if len(e.args) not in (1, 2):
                 raise DataError(f"round() takes one or two arguments (x, digits), in {where}")
@@ -426,6 +453,8 @@ def _constant(e: Expr, arg: str, call: Call) -> Any:
     """The value of a constant argument: a number, ``TRUE``/``FALSE``, ``NULL`` or ``c(...)`` of numbers."""
     if isinstance(e, Num):
         return e.value
+    if isinstance(e, Str):
+        return e.value
     if isinstance(e, Name) and e.name in ("TRUE", "T", "FALSE", "F"):
         return e.name in ("TRUE", "T")
     if isinstance(e, Name) and e.name == "NULL":
@@ -434,7 +463,7 @@ def _constant(e: Expr, arg: str, call: Call) -> Any:
         return -e.operand.value if e.op == "-" else e.operand.value
     if isinstance(e, Call) and e.func == "c" and not e.kwargs:
         vals = [_constant(a, arg, call) for a in e.args]
-        if all(isinstance(v, float) for v in vals):
+        if all(isinstance(v, float) for v in vals) or all(isinstance(v, str) for v in vals):
             return vals
     raise DataError(
         f"the argument {arg} of {expr_to_str(call)} must be a number, TRUE/FALSE or c(...) of numbers, "
@@ -457,6 +486,27 @@ def _bind(e: Call, fname: str, key: str) -> dict[str, Expr]:
     if "x" not in bound:
         raise DataError(f"{key}: {fname}() needs a variable, e.g. {fname}(x, 2)")
     return bound
+
+
+def _dummy(e: Call, data: pd.DataFrame, state: State, fitting: bool, key: str) -> Basis:
+    """lme4's ``dummy(f, levelsToKeep)``: indicators of the kept levels (all but the first by default)."""
+    _no_kwargs(e, key)
+    if len(e.args) not in (1, 2):
+        raise DataError(f"{key}: dummy() takes a variable and optionally the levels to keep, e.g. dummy(f, \"a\")")
+    f = e.args[0]
+    s = data[f.name] if isinstance(f, Name) and f.name in data.columns else None
+    if s is None:
+        v = evaluate(f, data, state, fitting)
+        s = pd.Series(v.values if isinstance(v, Numeric) else v.codes, index=data.index)
+    cat = _as_categorical(s, key, state, fitting)
+    shown = [level_str(lv) for lv in cat.levels]
+    keep = _constant(e.args[1], "levelsToKeep", e) if len(e.args) == 2 else shown[1:]
+    keep = [keep] if isinstance(keep, str) else [level_str(k) for k in keep]
+    bad = [k for k in keep if k not in shown]
+    if bad or not keep:
+        raise DataError(f"{key}: the levels to keep {bad or keep} are not levels of {expr_to_str(f)} ({', '.join(shown)})")
+    cols = [shown.index(k) for k in shown if k in keep]  # in level order, as R's model matrix
+    return Basis(np.column_stack([(cat.codes == j).astype(float) for j in cols]), tuple(shown[j] for j in cols))
 
 
 def _whole(v: Any, arg: str, key: str, low: int) -> int:

@@ -68,8 +68,9 @@ def model_matrix(
             if isinstance(v, Numeric):
                 parts.append(([v.values], [label]))
                 continue
-            if isinstance(v, Basis):
-                parts.append(([v.values[:, j] for j in range(v.values.shape[1])], [label + s for s in v.suffixes]))
+            if isinstance(v, Basis):  # R names a one-column matrix by the variable alone
+                sfx = [""] if len(v.suffixes) == 1 else list(v.suffixes)
+                parts.append(([v.values[:, j] for j in range(v.values.shape[1])], [label + s for s in sfx]))
                 continue
             has_categorical = True
             margin = Term(tuple(g for g in term.factors if g != f))

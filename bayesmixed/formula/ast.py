@@ -19,6 +19,7 @@ from typing import Union
 __all__ = [
     "Name",
     "Num",
+    "Str",
     "Call",
     "BinOp",
     "UnaryOp",
@@ -43,6 +44,13 @@ class Num:
     """A numeric literal."""
 
     value: float
+
+
+@dataclass(frozen=True)
+class Str:
+    """A string literal (an argument such as the level in ``dummy(Sex, "Female")``)."""
+
+    value: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class UnaryOp:
     operand: "Expr"
 
 
-Expr = Union[Name, Num, Call, BinOp, UnaryOp]
+Expr = Union[Name, Num, Str, Call, BinOp, UnaryOp]
 
 _PRECEDENCE = {"==": 1, "!=": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 5}
 #: operators that R's deparse() writes with a space on either side (``x + 1`` but ``x/2``, ``x^2``)
@@ -124,6 +132,8 @@ def expr_to_str(e: Expr, parent: int = 0) -> str:
         return _quote(e.name)
     if isinstance(e, Num):
         return _num_str(e.value)
+    if isinstance(e, Str):
+        return '"' + e.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(e, Call):
         parts = [expr_to_str(a) for a in e.args] + [f"{_quote(k)} = {expr_to_str(v)}" for k, v in e.kwargs]
         return f"{e.func}({', '.join(parts)})"

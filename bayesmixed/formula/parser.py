@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from ..errors import FormulaError
-from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Term, UnaryOp
+from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Str, Term, UnaryOp
 
 __all__ = ["Token", "tokenize", "parse", "expand", "parse_formula"]
 
@@ -20,7 +20,7 @@ __all__ = ["Token", "tokenize", "parse", "expand", "parse_formula"]
 # --------------------------------------------------------------------------- stage 1: tokens
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "name", "num", "op", "(", ")", ",", "end"
+    kind: str  # "name", "num", "str", "op", "(", ")", ",", "end"
     value: str
     pos: int
 
@@ -45,6 +45,18 @@ def tokenize(text: str) -> list[Token]:
         ch = text[i]
         if ch.isspace():
             i += 1
+            continue
+        if ch in "\"'":
+            j, buf = i + 1, []
+            while j < n and text[j] != ch:
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(text[j])
+                j += 1
+            if j >= n:
+                raise FormulaError("unterminated string", text, i)
+            tokens.append(Token("str", "".join(buf), i))
+            i = j + 1
             continue
         if ch == "`":
             j = text.find("`", i + 1)
@@ -176,6 +188,8 @@ class _Parser:
         tok = self.next()
         if tok.kind == "num":
             return Node("num", tok.value, (), tok.pos)
+        if tok.kind == "str":
+            return Node("str", tok.value, (), tok.pos)
         if tok.kind == "name":
             if self.peek().kind == "(":
                 open_tok = self.next()
@@ -252,6 +266,8 @@ class _Expander:
             return Name(node.value)
         if node.kind == "num":
             return Num(float(node.value))
+        if node.kind == "str":
+            return Str(node.value)
         if node.kind == "paren":
             return self.value(node.children[0])
         if node.kind == "unary":
@@ -320,6 +336,8 @@ class _Expander:
             acc.add(Term((self.value(node),)))
         elif k == "binop" and node.value in ("==", "!=", "<", ">", "<=", ">="):
             acc.add(Term((self.value(node),)))  # a logical variable, as R reads (x > 5)
+        elif k == "str":
+            raise self.error(f"the string {node.value!r} is not a term; strings are arguments, e.g. dummy(f, \"a\")", node)
         elif k == "binop" and node.value == "~":
             raise self.error("a formula can have only one '~'", node)
         else:

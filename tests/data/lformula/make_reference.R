@@ -90,6 +90,10 @@ DATA <- list(
     d <- data.frame(x, f = factor(rep(LETTERS[1:ng], each = nr)), obs = 1:ntot)
     d$y <- rpois(ntot, exp(1 + 2 * x + b.reff[d$f] + b.rind[d$obs])); d
   },
+  lmer1 = function() {                                     # lme4 tests/testthat/test-lmer.R, "lmer"
+    set.seed(101)
+    data.frame(z = rnorm(200), f = factor(sample(1:10, 200, replace = TRUE)))
+  },
   dvert = function() {                                     # lme4 tests/testthat/test-doubleVertNotation.R style
     set.seed(101); n <- 200
     d <- data.frame(X = rnorm(n), Z = rnorm(n), group = factor(sample(letters[1:10], n, replace = TRUE)))
@@ -290,6 +294,9 @@ C("epilepsy", "count ~ zAge * zBase * Trt + (1|patient)", "brms ?brm", family = 
 C("inhaler", "rating ~ treat + period + carry + (1|subject)", "brms ?brm")
 C("kidney", "time ~ age + sex + disease + (1 + age|patient)", "brms ?brm")
 C("kidney", "time ~ age * sex + disease + (1|patient)", "brms ?brm")
+C("Orthodont", "distance ~ age + (age|Subject) + (0+dummy(Sex, \"Female\")|Subject)", "lme4 ?lmer (dummy())")
+C("lmer1", "z~ 1|f", "lme4 tests/testthat/test-lmer.R")
+C("lmer1", "z~ as.numeric(f) + 1|f", "lme4 tests/testthat/test-lmer.R")
 
 ## ------------------------------------------------------------------------------------------- reference
 ctrl_l <- lmerControl(check.nobs.vs.nlev = "ignore", check.nobs.vs.rankZ = "ignore", check.nobs.vs.nRE = "ignore",
