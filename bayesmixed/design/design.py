@@ -144,6 +144,11 @@ class Design:
         Index labels of the rows of the user's data that were used (after dropping missing values).
     response_levels
         For a categorical (two-level) response: ``(failure, success)`` levels.
+    frame
+        The model frame (R's ``model.frame``): the used columns of the used rows of the user's data, as they
+        were (a copy; index :attr:`rows`). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
+        averages over the data) and ``Fit.update`` read the raw predictors from it; treat it as read-only.
+        ``None`` for a Design that was built without one.
     """
 
     formula: Formula
@@ -158,6 +163,7 @@ class Design:
     response_levels: tuple[Any, Any] | None = None
     n_dropped: int = 0
     dropped_columns: tuple[str, ...] = field(default=())
+    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -584,7 +590,18 @@ def build_design(
         response_levels=levels,
         n_dropped=n_dropped,
         dropped_columns=dropped_cols,
+        frame=_model_frame(d, weights_name),
     )
+
+
+def _model_frame(d: pd.DataFrame, weights_name: str | None) -> pd.DataFrame:
+    """The used columns of the used rows, with the ``weights=`` column under its own name (if it has one)."""
+    if _WEIGHTS not in d.columns:
+        return d
+    frame = d.drop(columns=[_WEIGHTS])
+    if weights_name is not None and weights_name not in frame.columns:
+        frame[weights_name] = d[_WEIGHTS].to_numpy()
+    return frame
 
 
 def _check_finite(M: np.ndarray, names: tuple[str, ...], d: pd.DataFrame) -> None:
