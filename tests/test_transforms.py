@@ -271,3 +271,21 @@ def test_model_file_takes_weights_contrasts_and_rank_option(tmp_path):
         D = load_model_file(tmp_path / "m.toml").model().design
     assert D.x_names == ("Intercept", "f1", "f2", "x") and D.aliased == ("x2",)
     np.testing.assert_array_equal(D.trials, d["n"].to_numpy(dtype=float))
+
+
+def test_update_keeps_contrasts_and_weights(synthetic_fit):
+    from bayesmixed.interpret import update_model
+
+    d = _data()
+    kw = {"contrasts": {"f": "sum", "o": HELMERT_4}, "weights": "n"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = bm.Model("p ~ f + o + (1 | g)", d, family="binomial", **kw)
+        params = {"beta": {c: 0.1 for c in m.design.x_names}, "sd": {"g": [0.3]}}
+        fit = synthetic_fit("p ~ f + o + (1 | g)", d, params, family="binomial", model_kwargs=kw)
+        _, design, _ = update_model(fit, ". ~ . + x", data=d)
+    assert design.x_names == ("Intercept", "f1", "f2", "o1", "o2", "o3", "x")
+    np.testing.assert_allclose(design.X[:, 3:6], HELMERT_4[d["o"].cat.codes.to_numpy()])
+    np.testing.assert_array_equal(design.trials, d["n"].to_numpy(dtype=float))
+    _, design, _ = update_model(fit, ". ~ . - o", contrasts={"f": "treatment"})
+    assert design.x_names == ("Intercept", "fmid", "fhi")

@@ -29,6 +29,7 @@ from .evaluate import (
     expr_columns,
     is_categorical_series,
     is_logical,
+    level_str,
     prefit_state,
 )
 from .matrix import model_matrix
@@ -122,6 +123,19 @@ class Encoding:
     def state_dict(self) -> State:
         return dict(self.state)
 
+    def contrasts(self) -> dict[str, Any]:
+        """The coding of each contrast-coded categorical variable, in the form ``build_design(contrasts=)``
+        takes (a name, or a DataFrame indexed by level), so that a model rebuilt from this one codes them alike."""
+        out: dict[str, Any] = {}
+        for key, st in self.state:
+            if st[0] == "levels" and len(st) > 2:
+                spec = st[2]
+                if isinstance(spec, str):
+                    out[key] = spec
+                else:
+                    out[key] = pd.DataFrame(spec[1], index=[level_str(lv) for lv in st[1]], columns=list(spec[2]))
+        return out
+
 
 @dataclass(frozen=True)
 class Design:
@@ -213,6 +227,11 @@ def used_columns(formula: Formula, data: pd.DataFrame | None = None) -> dict[str
         keep = set(data_columns(list(out), data))
         out = {c: w for c, w in out.items() if c in keep}
     return out
+
+
+def formula_variables(f: Formula) -> set[str]:
+    """Labels of every variable of a formula (``recipe``, ``factor(k)``, ``poly(x, 2)``)."""
+    return {expr_to_str(e) for e in _formula_exprs(f)}
 
 
 def _formula_exprs(f: Formula) -> list[Any]:
