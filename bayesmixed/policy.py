@@ -121,12 +121,13 @@ def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str],
     cands = [b for b in design.blocks if b.label not in taken and quadrature_refusal(b, fam, link) is None]
     obs = [b for b in cands if _observation_level(design, b)]
     if obs:
-        return obs[0]
+        return obs[0], "an observation-level effect (one response per level)"
     weak = [b for b in cands if sampled_choice.get(b.label) == "noncentered"]
     if weak:
-        return max(weak, key=lambda b: (b.n_levels, b.label))
+        return max(weak, key=lambda b: (b.n_levels, b.label)), "its levels are weakly informed by their data"
     if cands and design.n <= QUADRATURE_CHEAP_ROWS:
-        return max(cands, key=lambda b: (b.n_levels, b.label))
+        return (max(cands, key=lambda b: (b.n_levels, b.label)),
+                f"with {design.n} rows integrating it out is cheap")
     return None
 
 
@@ -196,7 +197,8 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
     # then a weakly informed (or, in small data, any) remaining term is integrated out
     obs = [b.label for b in design.blocks if _observation_level(design, b)]
     param, why, chained = _nested_chains(design, fam.name, link, param, why, skip=tuple(obs) if g is None else ())
-    q = quadrature_candidate(design, fam, link, param, taken=chained) if g is None else None
+    found = quadrature_candidate(design, fam, link, param, taken=chained) if g is None else None
+    q, q_why = found if found is not None else (None, "")
     if g is not None and g.kind == "partial":
         # the term with the most coefficients leaves the sampler: it is integrated out given the others (O(n)
         # per gradient), which removes the most dimensions and, with crossed factors, the ridge between its
@@ -207,7 +209,7 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
         return Decision(param, why)
     K = quadrature_nodes(design, fam, link, q)
     param[q.label] = "quadrature"
-    why[q.label] = (f"integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that the "
-                    f"log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values): its "
+    why[q.label] = (f"{q_why}: integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that "
+                    f"the log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values); its "
                     f"{q.n_levels} effects leave the sampler and are drawn afterwards from their exact conditional")
     return Decision(param, why, K)

@@ -411,6 +411,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
         "priors": [[name, p.to_dict()] for name, p in spec.priors],
         "parameterization": [list(x) for x in spec.parameterization],
         "parameterization_reason": [list(x) for x in spec.parameterization_reason],
+        "quadrature_nodes": int(spec.quadrature_nodes),
         "sampler_info": _json_safe(fit.sampler_info),
         "groups": list(fit.idata.groups()),
         "design": design_meta,
@@ -501,5 +502,6 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
         priors=tuple((name, Prior.from_dict(p)) for name, p in manifest["priors"]),
         parameterization=tuple((k, v) for k, v in manifest["parameterization"]),
         parameterization_reason=tuple((k, v) for k, v in manifest["parameterization_reason"]),
+        quadrature_nodes=int(manifest.get("quadrature_nodes", 0)),
     )
     return {"spec": spec, "design": design, "idata": idata, "sampler_info": manifest["sampler_info"]}

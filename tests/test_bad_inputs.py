@@ -306,7 +306,8 @@ CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------ parameterization
     Case("parameterization-unknown", Z, "An unknown parameterization", "demo()",
          'bm.Model("y ~ x + (1 | g)", df, parameterization="sideways")', bm.BayesMixedError,
-         r"unknown parameterization 'sideways'; use 'auto' \(default\), 'marginal', 'noncentered' or 'centered'",
+         r"unknown parameterization 'sideways'; use 'auto' \(default\), 'marginal', 'noncentered', 'centered' or "
+         r"\(per term, in a GLMM\) 'quadrature'",
          "Use one of the listed values."),
     Case("parameterization-not-a-term", Z, "A parameterization for a term the model does not have", "demo()",
          'bm.Model("y ~ x + (1 | g)", df, parameterization={"G": "centered"})', bm.BayesMixedError,
