@@ -101,23 +101,33 @@ def quadrature_refusal(block, fam, link: str) -> str | None:
     return None
 
 
-def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str]):
-    """The term ``auto`` integrates out by quadrature in a GLMM, or None: of the terms that can be (one
-    coefficient per level), the one with the most levels among those whose levels are weakly informed (the
-    pilot would sample them non-centred: an observation-level effect, a term of small groups); failing that,
-    the one with the most levels if the quadrature is cheap (:data:`QUADRATURE_CHEAP_ROWS` rows at most).
+def _observation_level(design, block) -> bool:
+    """Whether a term has one row per level (an observation-level effect)."""
+    return block.n_levels == design.n
+
+
+def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str], taken=()):
+    """The term ``auto`` integrates out by quadrature in a GLMM, or None. Of the terms that can be (one
+    coefficient per level, not in ``taken``): an observation-level effect first (the usual device for
+    overdispersion: as many effects as rows, each informed by one response); else the one with the most levels
+    among those whose levels are weakly informed (the pilot would sample them non-centred); failing that, the
+    one with the most levels if the quadrature is cheap (:data:`QUADRATURE_CHEAP_ROWS` rows at most).
 
     Weak terms are what makes a GLMM hard to sample (a funnel in the centred form, a ridge between the SD and
     the standardised effects in the non-centred one), so they are worth integrating out at any size; a term
     whose levels are strongly informed samples well centred, at a fraction of the quadrature's cost per
     gradient when the data are large (a crossed person × item Bernoulli model of 8,000 rows: 97 s with both
     terms centred against 292 s with the persons integrated out, the same ESS)."""
-    cands = [b for b in design.blocks if quadrature_refusal(b, fam, link) is None]
+    cands = [b for b in design.blocks if b.label not in taken and quadrature_refusal(b, fam, link) is None]
+    obs = [b for b in cands if _observation_level(design, b)]
+    if obs:
+        return obs[0], "an observation-level effect (one response per level)"
     weak = [b for b in cands if sampled_choice.get(b.label) == "noncentered"]
     if weak:
-        return max(weak, key=lambda b: (b.n_levels, b.label))
+        return max(weak, key=lambda b: (b.n_levels, b.label)), "its levels are weakly informed by their data"
     if cands and design.n <= QUADRATURE_CHEAP_ROWS:
-        return max(cands, key=lambda b: (b.n_levels, b.label))
+        return (max(cands, key=lambda b: (b.n_levels, b.label)),
+                f"with {design.n} rows integrating it out is cheap")
     return None
 
 
@@ -144,7 +154,7 @@ def _fixed_eta(design, family: str, link: str) -> np.ndarray:
     return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, get_family(family, link), None, design.offset).eta
 
 
-def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=()) -> tuple[dict, dict]:
+def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=()) -> tuple[dict, dict, set]:
     """Centre an intercept-only term and the intercept-only term it is nested in when the child's levels are
     strong given both variances (:func:`bayesmixed.autoparam._nested_strength`): the two then form a centring
     chain whose head is integrated out of the child's prior, which has no funnel in the head however weak its
@@ -155,8 +165,8 @@ def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=
     try:
         terms = pilot(design, family, link)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # pragma: no cover - defensive
-        return param, why
-    param, why = dict(param), dict(why)
+        return param, why, set()
+    param, why, chained = dict(param), dict(why), set()
     for t in terms:
         if t.parent is None or t.nested_share is None or t.nested_share < 0.5 or t.label in skip or t.parent in skip:
             continue
@@ -168,7 +178,8 @@ def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=
         why[t.label] = (f"centred in a chain under {t.parent!r} ({share}); {t.parent!r}'s level means are integrated "
                         "out of this term's prior")
         why[t.parent] = f"head of a centring chain over {t.label!r}, integrated out of its prior ({share})"
-    return param, why
+        chained |= {t.label, t.parent}
+    return param, why, chained
 
 
 def choose(design, fam, link: str, priors: dict) -> Decision:
@@ -183,8 +194,12 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
     else:
         g = None
     param, why = pilot_choice(design, fam.name, link)
-    q = quadrature_candidate(design, fam, link, param) if g is None else None
-    param, why = _nested_chains(design, fam.name, link, param, why, skip=() if q is None else (q.label,))
+    # an observation-level effect is integrated out first; nested pairs of the rest may form centring chains;
+    # then a weakly informed (or, in small data, any) remaining term is integrated out
+    obs = [b.label for b in design.blocks if _observation_level(design, b)]
+    param, why, chained = _nested_chains(design, fam.name, link, param, why, skip=tuple(obs) if g is None else ())
+    found = quadrature_candidate(design, fam, link, param, taken=chained) if g is None else None
+    q, q_why = found if found is not None else (None, "")
     if g is not None and g.kind == "partial":
         # the term with the most coefficients leaves the sampler: it is integrated out given the others (O(n)
         # per gradient), which removes the most dimensions and, with crossed factors, the ridge between its
@@ -195,7 +210,7 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
         return Decision(param, why)
     K = quadrature_nodes(design, fam, link, q)
     param[q.label] = "quadrature"
-    why[q.label] = (f"integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that the "
-                    f"log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values): its "
+    why[q.label] = (f"{q_why}: integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that "
+                    f"the log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values); its "
                     f"{q.n_levels} effects leave the sampler and are drawn afterwards from their exact conditional")
     return Decision(param, why, K)

@@ -3,10 +3,9 @@
 
 :class:`QuadratureLoglik` maps the linear predictor without the term, ``η_rest`` (n,), and the term's SD ``τ`` to
 ``Σ_j log ∫ exp f_j`` and returns its derivatives in the same pass (a numba kernel per family, level by level:
-Newton's method to the mode, then K nodes around it). The derivatives are taken with the nodes held where the
-mode and curvature put them; they differ from the full derivative only by the derivative of the quadrature error,
-which is checked to be below :data:`~bayesmixed.quadrature.NODE_TOL` when K is chosen, and an inexact gradient
-never biases HMC: the Metropolis step uses the log density itself, the gradient only steers the trajectory.
+Newton's method to the mode, then K nodes around it). The derivatives are exact for the rule as evaluated: they
+include the motion of the nodes with the mode (implicit in ``f_j'(b̂_j) = 0``) and with the curvature
+``σ̂_j = (−f_j''(b̂_j))^(−1/2)``, through the family's third derivative.
 
 Like :mod:`bayesmixed.backends.sparse_op`, the Op runs in PyTensor's Python/C backend (``perform``), numba
 (registered, so nutpie calls the kernel directly and numba caches it) and JAX (a host callback).
@@ -21,6 +20,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 from .. import _quad_kernels as QK
+from .sparse_op import _zero_cotangents
 
 __all__ = ["QuadratureLoglik", "quadrature_loglik", "register_jax"]
 
@@ -113,10 +113,21 @@ def register_jax() -> None:
             ll, g_eta, g_tau = kernel(np.asarray(eta, dtype="float64"), float(tau), *(np.asarray(d) for d in data))
             return np.asarray(ll, "float64"), np.asarray(g_eta, "float64"), np.asarray(g_tau, "float64")
 
+        @jax.custom_vjp
         def quadrature_jax(eta, tau, *data):
             shapes = (jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct(eta.shape, jnp.float64),
                       jax.ShapeDtypeStruct((), jnp.float64))
             return jax.pure_callback(host, shapes, eta, tau, *data, vmap_method="sequential")
+
+        def fwd(eta, tau, *data):
+            out = quadrature_jax(eta, tau, *data)
+            return out, (out, data)
+
+        def bwd(res, cts):  # the derivatives are outputs of the same call; only the log-likelihood is differentiable
+            (_, g_eta, g_tau), data = res
+            return (cts[0] * g_eta, cts[0] * g_tau) + _zero_cotangents(data)
+
+        quadrature_jax.defvjp(fwd, bwd)
 
         return quadrature_jax
 
