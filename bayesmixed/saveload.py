@@ -5,7 +5,7 @@ File format
 A zip archive with three members:
 
 ``manifest.json``
-    ``format`` (``"bayesmixed-fit"``), ``format_version`` (an integer, :data:`FORMAT_VERSION`), the version
+    ``format`` (``"bayesmixed-fit"``), ``format_version`` (an integer, ``FORMAT_VERSION``), the version
     of bayesmixed that wrote it, the formula text, family, link, priors (``Prior.to_dict()`` in order),
     parameterisation and the reasons for it, ``sampler_info`` and the description of the
     :class:`~bayesmixed.design.Design` (column names, level lists, transform state, row labels).
@@ -386,7 +386,7 @@ def load_fit(path: str | os.PathLike):
         ``path`` does not exist.
     BayesMixedError
         The file is not a bayesmixed fit, or was written by a newer bayesmixed (format version above
-        :data:`FORMAT_VERSION`).
+        ``FORMAT_VERSION``).
     """
     import arviz as az
 

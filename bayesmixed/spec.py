@@ -104,7 +104,7 @@ def make_spec(
     """Check the response against the family, resolve priors and parameterisation.
 
     ``"auto"`` picks ``"marginal"`` (random effects integrated out exactly) for Gaussian identity-link
-    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all, or that
+    models whose random effects have at most ``bayesmixed.marginal.MAX_Q`` coefficients in all, or that
     have one term of at most two coefficients (integrated out level by level, at any number of levels).
     For a larger Gaussian model with several terms it integrates out one term (the one with the most
     coefficients among those of at most two per level) conditionally on the others, and samples the others;

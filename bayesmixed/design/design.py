@@ -240,12 +240,12 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
     Parameters
     ----------
     formula
-        Formula text or a parsed :class:`Formula`.
+        Formula text or a parsed :class:`~bayesmixed.formula.Formula`.
     data
         The user's data frame; never modified.
     missing
         ``"drop"`` (default): rows with a missing value in a used column are dropped with a warning;
-        ``"raise"``: such rows raise a :class:`DataError`.
+        ``"raise"``: such rows raise a :class:`~bayesmixed.errors.DataError`.
     """
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if isinstance(data, dict):
@@ -383,7 +383,7 @@ def _check_grouping_column(s: pd.Series, c: str, g: GroupTerm) -> None:
 
 
 def check_estimable(design: Design) -> None:
-    """Raise a :class:`DataError` when the fixed effects, or the varying coefficients of a random-effect
+    """Raise a :class:`~bayesmixed.errors.DataError` when the fixed effects, or the varying coefficients of a random-effect
     term, cannot be told apart: a column that is 0 everywhere, constant beside the intercept, or a linear
     combination of other columns (rank-deficient ``X`` or ``Z``).
 
@@ -400,7 +400,7 @@ RANK_TOL = 1e-9
 
 
 def _check_rank(M: np.ndarray, names: tuple[str, ...], where: str) -> None:
-    """Raise a :class:`DataError` naming the first column of ``M`` that is zero or (numerically) a linear
+    """Raise a :class:`~bayesmixed.errors.DataError` naming the first column of ``M`` that is zero or (numerically) a linear
     combination of the columns before it: its coefficient could not be told apart from theirs.
 
     Columns are scaled to unit length first, so the check does not depend on the units of the data; a
