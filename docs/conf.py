@@ -4,8 +4,8 @@ Build (strict: every warning is an error, every notebook executes)::
 
     .venv/bin/python -m sphinx -b html -W --keep-going -n docs docs/_build/html
 
-Executed pages (``.ipynb`` and MyST ``.md`` notebooks, see ``nb_custom_formats``) are cached by content in
-``docs/_build/.jupyter_cache`` (jupyter-cache): a page runs again only when its code changes.
+Executed pages (MyST ``.md`` notebooks) are cached by content in ``docs/_cache`` (jupyter-cache, committed):
+a page runs again only when its code changes.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ extensions = [
     "sphinx_design",
 ]
 
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "sbc/results.json"]
+exclude_patterns = ["_build", "_cache", "**.ipynb_checkpoints", "sbc/results.json"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 
@@ -63,7 +63,9 @@ numpydoc_xref_param_type = False
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist", "substitution", "attrs_inline"]
 myst_heading_anchors = 3
 nb_execution_mode = os.environ.get("BAYESMIXED_DOCS_EXECUTE", "cache")  # "force" reruns everything
-nb_execution_cache_path = str(ROOT / "docs" / "_build" / ".jupyter_cache")
+# The cache is committed (docs/_cache): the pages take over 10 minutes to execute on 2 cores, more than CI can
+# spend on them; a page whose code changed is executed again. See developer/docs.md for refreshing it.
+nb_execution_cache_path = str(ROOT / "docs" / "_cache")
 nb_execution_timeout = 900
 nb_execution_raise_on_error = True  # a cell that raises fails the build
 nb_execution_show_tb = True
@@ -91,3 +93,4 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}
 html_sidebars = {"index": [], "getting_started": []}
+html_favicon = "_static/favicon.png"

@@ -234,7 +234,10 @@ def _search(browser, server: str, word: str) -> list[str]:
 
     _visit(browser, urllib.parse.urljoin(server, "index.html"))
     wait = WebDriverWait(browser, 30)
-    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "button.search-button, .search-button"))).click()
+    # the theme has a search button per layout (wide and narrow screens): click the one that is shown
+    button = wait.until(lambda d: next(
+        (b for b in d.find_elements(By.CSS_SELECTOR, "button.search-button__button") if b.is_displayed()), False))
+    button.click()
     box = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "form.bd-search input[name='q']")))
     box.send_keys(word, Keys.ENTER)
     wait.until(EC.url_contains("search.html"))
