@@ -13,14 +13,14 @@ from .compare import compare
 from .design import Design, GroupBlock, build_design
 from .errors import BayesMixedError, DataError, FormulaError, ModelFileError, PriorError
 from .fit import Fit
+from .fit import load_fit as load
 from .formula import Formula, parse_formula
 from .model import Model
 from .priors import Prior
-from .saveload import load_fit as load
 from .simulate import simulate
 from .spec import ModelSpec, make_spec
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "BayesMixedError",

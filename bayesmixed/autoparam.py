@@ -40,7 +40,8 @@ import numpy as np
 from scipy import sparse
 
 from .design import Design
-from .pooling import STRONG_RATIO, _clip_mean, _glm, _link, _response
+from ._glm import _clip_mean, _glm, _link, _response
+from .pooling import STRONG_RATIO
 
 __all__ = ["TermPilot", "pilot", "choose", "MIN_LEVELS"]
 
@@ -96,7 +97,7 @@ def _dispersion(family: str, y: np.ndarray, pw: np.ndarray, mu: np.ndarray, p: i
 
 
 def _obs_variance(family: str, mu: np.ndarray, pw: np.ndarray, disp: float) -> np.ndarray:
-    """Var(y_i | μ_i) on the scale of :func:`bayesmixed.pooling._response` (proportions for binomial)."""
+    """Var(y_i | μ_i) on the scale of :func:`bayesmixed._glm._response` (proportions for binomial)."""
     if family in ("gaussian", "student_t"):
         return np.full_like(mu, disp) / pw
     if family in ("bernoulli", "binomial"):

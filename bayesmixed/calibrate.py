@@ -122,12 +122,12 @@ def _refit_sim(
     design: Design | None = None,
 ) -> dict:
     """Run on a worker: fit the simulated data set, return the ranks and the fit's diagnostics."""
-    from .fit import quiet_refit
+    from .runner import quiet_refit
 
     t0 = time.perf_counter()
     sim_design = dataclasses.replace(design, y=np.asarray(y, dtype=np.asarray(design.y).dtype))
     try:
-        fit, max_rhat, min_ess = quiet_refit(spec, sim_design, seed, settings)
+        refit = quiet_refit(spec, sim_design, seed, settings)
     except Exception as exc:  # a refit that cannot start (e.g. absurd simulated data) is recorded, not fatal
         first = (str(exc).strip().splitlines() or [""])[0]
         return {"sim": sim, "ranks": None, "error": f"{type(exc).__name__}: {first}"[:200],
@@ -136,7 +136,7 @@ def _refit_sim(
     rng = np.random.default_rng(seed)
     ranks = {}
     for name in _population_names(spec, design):
-        post = fit.idata.posterior[name].values  # (chain, draw, ...)
+        post = refit.idata.posterior[name].values  # (chain, draw, ...)
         flat = post.reshape((-1,) + post.shape[2:])
         for key, values in _flatten(name, flat, design).items():
             ranks[key] = _rank(values, truth[key], L, rng)
@@ -144,9 +144,9 @@ def _refit_sim(
         "sim": sim,
         "ranks": ranks,
         "error": None,
-        "divergences": fit.divergences,
-        "max_rhat": max_rhat,
-        "min_ess_bulk": min_ess,
+        "divergences": refit.divergences,
+        "max_rhat": refit.max_rhat,
+        "min_ess_bulk": refit.min_ess_bulk,
         "seconds": time.perf_counter() - t0,
     }
 

@@ -125,6 +125,11 @@ def _block(design: Design, by: str) -> GroupBlock:
         raise BayesMixedError(str(err.args[0])) from None
 
 
+def _is_fit(obj) -> bool:
+    """A :class:`~bayesmixed.fit.Fit` (spec, design and idata), told apart without importing :mod:`bayesmixed.fit`."""
+    return all(hasattr(obj, a) for a in ("spec", "design", "idata", "sampler_info"))
+
+
 def _elpd(data: dict[str, Any], cls=None):
     from arviz.stats.stats_utils import ELPDData
 
@@ -264,8 +269,6 @@ def compare(
     import arviz as az
     from arviz.stats.stats_utils import ELPDData
 
-    from .fit import Fit
-
     if not isinstance(models, Mapping) or len(models) < 2:
         raise BayesMixedError("compare needs a dict of at least two models: {'name': fit, ...}")
     if ic not in ("loo", "waic"):
@@ -282,7 +285,7 @@ def compare(
                     f"the estimate of {name!r} has no pointwise values: compute it with pointwise=True"
                 )
             elpds[name] = m
-        elif isinstance(m, Fit):
+        elif _is_fit(m):
             elpds[name] = loo(m, pointwise=True, by=by) if ic == "loo" else waic(m, pointwise=True, by=by)
         else:  # InferenceData
             if by is not None:
@@ -384,13 +387,13 @@ def _refit_fold(
     """Run on a worker: refit without the fold, return the held-out log predictive density per unit."""
     from scipy.special import logsumexp
 
-    from .fit import quiet_refit
     from .loglik import pointwise_loglik
+    from .runner import quiet_refit
 
     t0 = time.perf_counter()
     train, test = take_rows(design, train_idx), take_rows(design, test_idx)
-    fit, max_rhat, min_ess = quiet_refit(spec, train, seed, settings)
-    ll = pointwise_loglik(fit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
+    refit = quiet_refit(spec, train, seed, settings)
+    ll = pointwise_loglik(refit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
     units, inverse = np.unique(unit_of_test, return_inverse=True)
     ll_units = _sum_by(ll, inverse, len(units))
     n_draws = ll.shape[0]
@@ -399,9 +402,9 @@ def _refit_fold(
         "units": units,
         "elpd_i": logsumexp(ll_units, axis=0) - np.log(n_draws),
         "n_test": len(test_idx),
-        "divergences": fit.divergences,
-        "max_rhat": max_rhat,
-        "min_ess_bulk": min_ess,
+        "divergences": refit.divergences,
+        "max_rhat": refit.max_rhat,
+        "min_ess_bulk": refit.min_ess_bulk,
         "seconds": time.perf_counter() - t0,
     }
 

@@ -6,194 +6,42 @@ modules) over ``fit.idata`` and ``fit.design``.
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import summaries as S
 from .design import Design
-from .errors import BayesMixedError
 from .spec import ModelSpec
 
-__all__ = ["Fit", "sample_fit", "Summary"]
-
-_LOGLIK_LIMIT = 2e8
+__all__ = ["Fit", "sample_fit", "load_fit", "Summary"]
 
 
-def sample_fit(
-    spec: ModelSpec,
-    design: Design,
-    *,
-    draws: int,
-    tune: int,
-    chains: int,
-    seed: int | None,
-    sampler: str,
-    target_accept: float,
-    progressbar: bool,
-    cores: int | None,
-    log_likelihood: bool | str,
-    trajectory: str = "auto",
-) -> "Fit":
-    """Build the model, sample it, attach the pointwise log-likelihood, drop internal variables."""
-    from .backends.pymc import build_model, centring_head
-    from .sampling import choose_trajectory, resolve_sampler, run_nuts
+def sample_fit(spec: ModelSpec, design: Design, **settings) -> "Fit":
+    """Sample the model of ``spec`` on ``design`` and wrap the result in a :class:`Fit`; ``settings`` are those
+    of :func:`bayesmixed.runner.sample` (``draws``, ``tune``, ``chains``, ``seed``, ``sampler``, ...)."""
+    from .runner import sample
 
-    for name, v in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if not isinstance(v, (int, np.integer)) or v < (0 if name == "tune" else 1):
-            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
-    if not 0 < target_accept < 1:
-        raise BayesMixedError(f"target_accept must lie in (0, 1), got {target_accept}")
-    sampler = resolve_sampler(sampler)
-    choose_trajectory(trajectory, sampler)  # a bad name or "static" with another sampler, before compiling
-    t0 = time.perf_counter()
-    model = build_model(spec, design)
-    t_build = time.perf_counter() - t0
-    try:
-        idata, info = run_nuts(
-            model,
-            sampler=sampler,
-            draws=int(draws),
-            tune=int(tune),
-            chains=int(chains),
-            seed=seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            cores=cores,
-            structure=json.dumps(spec.to_dict(), sort_keys=True),
-            trajectory=trajectory,
-            marginal=bool(spec.marginal),
-        )
-    except KeyboardInterrupt as e:  # propagate, saying that no Fit (and no file) came of it
-        why = str(e.args[0]) if e.args else "sampling was interrupted by the user"
-        raise KeyboardInterrupt(f"{why}; no fit was returned and nothing was written") from None
-    info.timings["build"] = t_build
-    info.parameterization = dict(spec.parameterization)
-    info.parameterization_reason = dict(spec.parameterization_reason)
-    head = centring_head(spec, design)
-    if head is not None:  # the head's level means were integrated out of the next term's prior
-        from .marginal import draw_centring_head
-
-        t1 = time.perf_counter()
-        chain_effects = draw_centring_head(idata.posterior, *head, seed)
-        info.timings["draw_random_effects"] = time.perf_counter() - t1
-    idata = _public(idata, design)
-    if head is not None:
-        _add_random_effects(idata, design, chain_effects)
-    if spec.marginal:
-        from .marginal import draw_random_effects, gaussian_fixed_prior
-
-        t1 = time.perf_counter()
-        _add_random_effects(
-            idata, design, draw_random_effects(idata, design, seed, gaussian_fixed_prior(spec.prior_dict(), design))
-        )
-        info.timings["draw_random_effects"] = time.perf_counter() - t1
-    elif spec.marginal_term is not None:
-        from .marginal import draw_marginal_term
-
-        t1 = time.perf_counter()
-        _add_random_effects(idata, design, draw_marginal_term(idata, design, spec.marginal_term, seed))
-        info.timings["draw_random_effects"] = info.timings.get("draw_random_effects", 0.0) + time.perf_counter() - t1
-    want = log_likelihood
-    if want == "auto":
-        want = design.n * draws * chains <= _LOGLIK_LIMIT
-    if want:
-        t1 = time.perf_counter()
-        _add_log_likelihood(idata, spec, design)
-        info.timings["log_likelihood"] = time.perf_counter() - t1
-    idata.posterior.attrs["bayesmixed_spec"] = repr(spec.to_dict())
-    return Fit(spec=spec, design=design, idata=idata, sampler_info=info.as_dict())
+    idata, info = sample(spec, design, **settings)
+    return Fit(spec=spec, design=design, idata=idata, sampler_info=info)
 
 
-def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict) -> tuple["Fit", float, float]:
-    """A refit on a worker (k-fold, calibration): no progress bar, one core, no log-likelihood, PyMC's
-    "Initializing NUTS..." lines and warnings silenced. Returns the fit, its max R-hat and min bulk ESS over
-    the population-level parameters (NaN with one chain)."""
-    import logging
-    import warnings
+def load_fit(path: str | os.PathLike) -> "Fit":
+    """Read a :class:`Fit` written by :meth:`Fit.save` (see :func:`bayesmixed.saveload.read_fit`).
 
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sample_fit(spec, design, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
-            if fit.idata.posterior.sizes["chain"] < 2:  # R-hat needs two chains
-                return fit, float("nan"), float("nan")
-            diag = S.convergence(fit.idata)
-    finally:
-        logger.setLevel(level)
-    return fit, float(np.nanmax(diag["r_hat"].values)), float(np.nanmin(diag["ess_bulk"].values))
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    BayesMixedError
+        The file is not a bayesmixed fit, or was written by a newer bayesmixed.
+    """
+    from .saveload import read_fit
 
-
-def _add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
-    """Add the ``log_likelihood`` group (variable ``y``, dims chain, draw, obs)."""
-    import xarray as xr
-
-    from .loglik import pointwise_loglik
-
-    ll = pointwise_loglik(idata, design, spec.family, spec.link)
-    post = idata.posterior
-    da = xr.DataArray(
-        ll,
-        dims=("chain", "draw", "obs"),
-        coords={"chain": post["chain"].values, "draw": post["draw"].values, "obs": np.arange(design.n)},
-    )
-    if "log_likelihood" in idata.groups():
-        delattr(idata, "log_likelihood")
-    idata.add_groups({"log_likelihood": xr.Dataset({"y": da})})
-
-
-def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> None:
-    import xarray as xr
-
-    post = idata.posterior
-    new = {}
-    if "beta" in draws:  # fixed effects integrated out and drawn with the random effects
-        new["beta"] = xr.DataArray(
-            draws["beta"],
-            dims=("chain", "draw", "coef"),
-            coords={"chain": post["chain"].values, "draw": post["draw"].values, "coef": list(design.x_names)},
-        )
-    for b in design.blocks:
-        if f"r_{b.label}" not in draws:  # sampled (the other terms of a partly marginal model)
-            continue
-        new[f"r_{b.label}"] = xr.DataArray(
-            draws[f"r_{b.label}"],
-            dims=("chain", "draw", b.label, f"{b.label}_coef"),
-            coords={
-                "chain": post["chain"].values,
-                "draw": post["draw"].values,
-                b.label: list(b.levels),
-                f"{b.label}_coef": list(b.coef_names),
-            },
-        )
-    idata.posterior = post.assign(new)
-
-
-def _public(idata, design: Design):
-    """Drop internal variables (names starting with ``_``) and make ``observed_data`` hold the response."""
-    import xarray as xr
-
-    post = idata.posterior
-    internal = [v for v in post.data_vars if v.startswith("_")]
-    if internal:
-        idata.posterior = post.drop_vars(internal)
-    for grp in ("constant_data", "observed_data"):
-        if grp in idata.groups():
-            delattr(idata, grp)
-    obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
-    if design.trials is not None:
-        obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-    idata.add_groups({"observed_data": xr.Dataset(obs)})
-    return idata
+    return Fit(**read_fit(path))
 
 
 @dataclass(frozen=True)
@@ -322,8 +170,10 @@ class Fit:
 
     def add_log_likelihood(self) -> "Fit":
         """A new Fit whose InferenceData has the pointwise log-likelihood (if it was not stored)."""
+        from .loglik import add_log_likelihood
+
         idata = self.idata.copy()
-        _add_log_likelihood(idata, self.spec, self.design)
+        add_log_likelihood(idata, self.spec, self.design)
         return Fit(self.spec, self.design, idata, dict(self.sampler_info))
 
     # --- comparison and prediction (compare.py, predict.py)

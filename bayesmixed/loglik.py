@@ -6,6 +6,8 @@ including the marginalised one whose random effects are drawn after sampling.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import special, stats
 
@@ -13,7 +15,10 @@ from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .summaries import _inverse_link, draws_of, linear_predictor
 
-__all__ = ["pointwise_loglik"]
+if TYPE_CHECKING:
+    from .spec import ModelSpec
+
+__all__ = ["pointwise_loglik", "add_log_likelihood"]
 
 
 def pointwise_loglik(idata, design: Design, family: str, link: str, chunk: int = 256) -> np.ndarray:
@@ -75,3 +80,20 @@ def _logpdf(family: str, link: str, y, eta, a, trials) -> np.ndarray:
         mu, phi = _inverse_link(link, eta), a["phi"]
         return stats.beta.logpdf(y, mu * phi, (1 - mu) * phi)
     raise ValueError(f"no log-likelihood for family {family!r}")
+
+
+def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
+    """Add the ``log_likelihood`` group (variable ``y``, dims chain, draw, obs)."""
+    import xarray as xr
+
+
+    ll = pointwise_loglik(idata, design, spec.family, spec.link)
+    post = idata.posterior
+    da = xr.DataArray(
+        ll,
+        dims=("chain", "draw", "obs"),
+        coords={"chain": post["chain"].values, "draw": post["draw"].values, "obs": np.arange(design.n)},
+    )
+    if "log_likelihood" in idata.groups():
+        delattr(idata, "log_likelihood")
+    idata.add_groups({"log_likelihood": xr.Dataset({"y": da})})

@@ -381,7 +381,9 @@ def _profile(fit: Fit, blk, kind: str, spec: Any, grid_n: int = 40):
 
 def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
     """``g⁻¹(η)``."""
-    return P._link(link)[1](eta)
+    from ._glm import _link
+
+    return _link(link)[1](eta)
 
 
 def _success_label(fit: Fit) -> str:

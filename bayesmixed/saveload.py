@@ -41,7 +41,7 @@ import pandas as pd
 
 from .errors import BayesMixedError
 
-__all__ = ["FORMAT_VERSION", "save_fit", "load_fit", "write_atomic"]
+__all__ = ["FORMAT_VERSION", "save_fit", "read_fit", "write_atomic"]
 
 FORMAT_VERSION = 1
 _FORMAT = "bayesmixed-fit"
@@ -302,7 +302,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
     pathlib.Path
         The path written.
     """
-    from . import __version__
+    from ._version import __version__
 
     path = Path(path)
     if path.is_dir():
@@ -377,8 +377,9 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
-def load_fit(path: str | os.PathLike):
-    """Read a :class:`~bayesmixed.fit.Fit` written by :meth:`Fit.save <bayesmixed.fit.Fit.save>`.
+def read_fit(path: str | os.PathLike) -> dict[str, Any]:
+    """The parts of a :class:`~bayesmixed.fit.Fit` written by :meth:`Fit.save <bayesmixed.fit.Fit.save>`:
+    ``{"spec", "design", "idata", "sampler_info"}`` (``bayesmixed.load`` wraps them in a ``Fit``).
 
     Raises
     ------
@@ -390,7 +391,6 @@ def load_fit(path: str | os.PathLike):
     """
     import arviz as az
 
-    from .fit import Fit
     from .priors import Prior
     from .spec import ModelSpec
 
@@ -412,4 +412,4 @@ def load_fit(path: str | os.PathLike):
         parameterization=tuple((k, v) for k, v in manifest["parameterization"]),
         parameterization_reason=tuple((k, v) for k, v in manifest["parameterization_reason"]),
     )
-    return Fit(spec=spec, design=design, idata=idata, sampler_info=manifest["sampler_info"])
+    return {"spec": spec, "design": design, "idata": idata, "sampler_info": manifest["sampler_info"]}

@@ -103,18 +103,19 @@ def make_spec(
 ) -> ModelSpec:
     """Check the response against the family, resolve priors and parameterisation.
 
-    ``"auto"`` picks ``"marginal"`` (random effects integrated out exactly) for Gaussian identity-link
-    models whose random effects have at most ``bayesmixed.marginal.MAX_Q`` coefficients in all, or that
-    have one term of at most two coefficients (integrated out level by level, at any number of levels).
-    For a larger Gaussian model with several terms it integrates out one term (the one with the most
-    coefficients among those of at most two per level) conditionally on the others, and samples the others;
-    elsewhere it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
+    ``"auto"`` is decided by :mod:`bayesmixed.policy`: ``"marginal"`` (random effects integrated out exactly)
+    for Gaussian identity-link models with one term of at most two coefficients (level by level, at any number
+    of levels) or whose terms are integrated out jointly by one sparse Cholesky factor per gradient at moderate
+    cost (nested terms always; crossed ones while the fill-in is small). For a larger crossed Gaussian model it
+    integrates out one term (the one with the most coefficients among those of at most two per level)
+    conditionally on the others, and samples the others; elsewhere it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
     strongly each level's data inform its effect (:mod:`bayesmixed.autoparam`). ``spec.parameterization_reason``
     says why. ``"marginal"`` as a string applies to the whole model; a dict chooses per term between
     ``"centered"``, ``"noncentered"`` and (for one term of at most two coefficients, in a Gaussian
     identity-link model) ``"marginal"``.
     """
-    from .marginal import MAX_Q, closed_form_term, random_effects_dim
+    from .marginal import closed_form_term
+    from .policy import gaussian_choice
 
     fam, link = get_family(family, link)
     check_estimable(design)
@@ -126,26 +127,21 @@ def make_spec(
     if isinstance(parameterization, str):
         choice = _normalise_param(parameterization)
         if choice == "auto":
-            one_term = len(design.blocks) == 1 and closed_form_term(design.blocks[0])
-            if can_marginalise and (one_term or random_effects_dim(design) <= MAX_Q):
+            gchoice = gaussian_choice(design, resolved) if can_marginalise else None
+            if gchoice is not None and gchoice.kind == "marginal":
                 choice = "marginal"
-                reason = {lab: "auto: Gaussian identity-link model, random effects integrated out exactly"
-                          for lab in labels}
+                reason = {lab: f"auto: {gchoice.reason}" for lab in labels}
             else:
                 from .autoparam import choose
 
                 param, why = choose(design, fam.name, link)
                 reason = {lab: f"auto: {why[lab]}" for lab in labels}
-                closed = [b for b in design.blocks if closed_form_term(b)]
-                if can_marginalise and closed:
+                if gchoice is not None and gchoice.kind == "partial":
                     # the term with the most coefficients leaves the sampler: it is integrated out given the
                     # others (O(n) per gradient), which removes the most dimensions and, with crossed factors,
                     # the ridge between its effects and the others'
-                    big = max(closed, key=lambda b: b.n_levels * b.k)
-                    param[big.label] = "marginal"
-                    reason[big.label] = (f"auto: {random_effects_dim(design)} random-effect coefficients are too many "
-                                         f"to integrate out jointly; this term's {big.n_levels * big.k} are integrated "
-                                         "out exactly given the other terms, which are sampled")
+                    param[gchoice.term] = "marginal"
+                    reason[gchoice.term] = f"auto: {gchoice.reason}"
                 return ModelSpec(
                     formula=design.formula.text, family=fam.name, link=link, priors=tuple(resolved.items()),
                     parameterization=tuple(param.items()), parameterization_reason=tuple(reason.items()),

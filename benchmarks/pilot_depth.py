@@ -31,7 +31,7 @@ def main() -> None:
     import bayesmixed.sampling as S
     from bayesmixed._nutpie_compile import compile_fast
     from bayesmixed.backends.pymc import build_model
-    from bayesmixed.fit import quiet_refit
+    from bayesmixed.runner import quiet_refit
     from bayesmixed.simulate import draw_from_design
     from benchmarks.sbc import designs
 
@@ -63,8 +63,8 @@ def main() -> None:
                 S.clear_compile_cache()  # forgets the pilot outcomes too
                 if depth is not None:  # force the depth, skipping the pilot
                     S._static_depth = lambda *a, _d=depth, **k: (_d, float("nan"))
-                fit, rhat, ess = quiet_refit(spec, d, fs, {**settings, "trajectory": traj})
-                out.append(f"{ess:.0f} ({rhat:.3f})")
+                refit = quiet_refit(spec, d, fs, {**settings, "trajectory": traj})
+                out.append(f"{refit.min_ess_bulk:.0f} ({refit.max_rhat:.3f})")
                 S._static_depth = ORIGINAL
             print(f"  {label:9s}: " + ", ".join(out))
     cases = {f"simulation {s}": (compile_fast(build_model(spec, d))[0], 0.95) for s, (d, _) in sims.items()}

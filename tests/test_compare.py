@@ -270,12 +270,12 @@ def test_failing_refit_raises_on_the_client(dyestuff_fit, monkeypatch):
     """A refit that fails on a worker stops the run with an error naming it; the user's cluster stays up."""
     import distributed
 
-    import bayesmixed.fit
+    import bayesmixed.runner
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom: sampler exploded")
 
-    monkeypatch.setattr(bayesmixed.fit, "sample_fit", boom)  # in-process workers see the patch
+    monkeypatch.setattr(bayesmixed.runner, "sample", boom)  # in-process workers see the patch
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
         with pytest.raises(bm.BayesMixedError, match=r"refit \d of 2 .* failed on a Dask worker: RuntimeError: boom"):
             dyestuff_fit.kfold(k=2, seed=1, client=cl.scheduler_address, draws=10, tune=10, chains=1,

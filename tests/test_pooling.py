@@ -18,6 +18,7 @@ from scipy import optimize, special, stats
 
 import bayesmixed as bm
 from bayesmixed import pooling as P
+from bayesmixed._glm import _block_wls
 from bayesmixed.design import build_design
 
 from conftest import fit_model
@@ -37,7 +38,7 @@ def test_block_wls_matches_dense_least_squares():
     Z = np.column_stack([np.ones(n), z1])
     w = rng.uniform(0.5, 2.0, n)
     y = rng.normal(size=n)
-    beta, b, rank = P._block_wls(Xf, Z, codes, J, w, y)
+    beta, b, rank = _block_wls(Xf, Z, codes, J, w, y)
     D = dummies(codes, J)
     dense = np.column_stack([Xf, D, D * z1[:, None]])
     sw = np.sqrt(w)

@@ -469,25 +469,22 @@ def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fix
                 uAu = uAu + pt.dot(w, w)
         logdet = (n - (J * k + p)) * pt.log(s2) + logdet_A
         return -0.5 * (n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
-    lam_blocks = [pt.diag(s0)] if p else []
+    # several terms: one sparse Cholesky factor of A = ΛᵀMΛ + σ²I per gradient (bayesmixed.sparse_marginal),
+    # the fixed effects (when integrated) the first p coefficients with the factor S₀
+    from ..sparse_marginal import PLAN_FIELDS, plan
+    from .sparse_op import sparse_marginal
+
+    pl = plan(design, p)
+    factors = [pt.diag(s0).ravel()] if p else []
     for b in design.blocks:
         sd, chol = _covariance(b, priors, sigma, signed=True)
-        L = chol if chol is not None else pt.diag(sd)
-        lam_blocks.append(pt.linalg.kron(pt.eye(b.n_levels), L) if b.n_levels > 1 else L)
-    Lam = pt.linalg.block_diag(*lam_blocks) if len(lam_blocks) > 1 else lam_blocks[0]
-    q = st0.q + p
-    if p:  # W as p more columns of Z, its coefficients the first block
-        ZtZ = data("_ZtZ", np.block([[st0.WtW, st0.ZtW.T], [st0.ZtW, st0.ZtZ]]))
-        Ztr = pt.concatenate([Wtr, Ztr])
-    else:
-        ZtZ = data("_ZtZ", st0.ZtZ)
-    u = pt.dot(Lam.T, Ztr)
-    A = pt.dot(Lam.T, pt.dot(ZtZ, Lam)) + s2 * pt.eye(q)
-    C = pt.linalg.cholesky(A)
-    w = pt.linalg.solve_triangular(C, u, lower=True)
-    logdet = (n - q) * pt.log(s2) + 2.0 * pt.sum(pt.log(pt.diag(C)))
-    quad = (rr - pt.dot(w, w)) / s2
-    return -0.5 * (n * np.log(2 * np.pi) + logdet + quad)
+        factors.append((chol if chol is not None else pt.diag(sd)).ravel())
+    lam = pt.concatenate(factors) if len(factors) > 1 else factors[0]
+    c = pt.concatenate([Wtr, Ztr]) if p else Ztr
+    plan_vars = [_data(f"_sp_{f}", getattr(pl, f)) for f in PLAN_FIELDS]
+    logdet_A, uAu = sparse_marginal(lam, s2, c, plan_vars)
+    logdet = (n - pl.Q) * pt.log(s2) + logdet_A
+    return -0.5 * (n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
 
 
 def _inverse_link(link: str, eta):
