@@ -5,7 +5,7 @@
 - **Gaussian, identity link.** Every term is integrated out exactly when that is cheap: one term of at most
   two coefficients per level level by level (:mod:`bayesmixed.marginal`, any number of levels), several terms
   through one sparse Cholesky factor of ``ΛᵀMΛ + σ²I`` per gradient (:mod:`bayesmixed.sparse_marginal`) when its
-  factorisation needs at most :data:`SPARSE_MAX_FLOPS` operations (nested terms never fill in; crossed terms fill
+  factorisation needs at most ``SPARSE_MAX_FLOPS`` operations (nested terms never fill in; crossed terms fill
   the block of the smaller one). Otherwise (large crossed designs such as InstEval) the term with the most
   coefficients among those of at most two per level is integrated out given the others, which are sampled.
 - **Other terms** are centred or non-centred from the pilot's information ratios (:mod:`bayesmixed.autoparam`).

@@ -173,6 +173,7 @@ def test_site_has_the_pages_the_issue_asks_for(site):
         "coming_from/brms.html",
         "api/index.html",
         "api/main.html",
+        "api/fit.html",
         "gallery/sleepstudy.html",
         "gallery/radon.html",
         "gallery/cbpp.html",
