@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SPARSE_MAX_FLOPS", "GaussianChoice", "gaussian_choice"]
+import numpy as np
+
+from .quadrature import NODE_TOL
+
+__all__ = ["SPARSE_MAX_FLOPS", "GaussianChoice", "gaussian_choice", "Decision", "choose", "quadrature_candidate",
+           "quadrature_nodes", "quadrature_refusal"]
 
 SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
 
@@ -62,3 +67,90 @@ def gaussian_choice(design, priors: dict) -> GaussianChoice:
     return GaussianChoice("partial", f"integrating every term out jointly needs a sparse factorisation of {cost} "
                                      f"per gradient; this term's {big.n_levels * big.k} coefficients are integrated "
                                      "out exactly given the other terms, which are sampled", big.label)
+
+
+# ------------------------------------------------------------------------------------------------- GLMMs
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What ``auto`` chose: a parameterisation and a reason per term, and the number of quadrature nodes (0 when
+    no term is integrated out by quadrature)."""
+
+    parameterization: dict
+    reason: dict
+    quadrature_nodes: int = 0
+
+
+def quadrature_refusal(block, fam, link: str) -> str | None:
+    """Why ``block`` cannot be integrated out by adaptive quadrature in this family, or None if it can."""
+    from .quadrature import has_kernel
+
+    if block.k != 1:
+        return f"term {block.label!r} has {block.k} coefficients per level (quadrature integrates one)"
+    if block.n_levels < 2:
+        return f"term {block.label!r} has one level"
+    if fam.name == "gaussian" and link == "identity":
+        return "a Gaussian identity-link model integrates its terms out exactly instead"
+    if not has_kernel(fam.name, link):
+        return (f"family {fam.name!r} with link {link!r} has a log density that is not concave in the linear "
+                "predictor, which the exact draws of the effects need")
+    return None
+
+
+def quadrature_candidate(design, fam, link: str):
+    """The term ``auto`` integrates out by quadrature in a GLMM: of the terms that can be (one coefficient per
+    level), the one with the most levels (an observation-level effect when there is one); None if none can."""
+    cands = [b for b in design.blocks if quadrature_refusal(b, fam, link) is None]
+    return max(cands, key=lambda b: (b.n_levels, b.label)) if cands else None
+
+
+def quadrature_nodes(design, fam, link: str, block) -> int:
+    """The number of Gauss–Hermite nodes for ``block`` (:func:`bayesmixed.quadrature.choose_nodes`) at pilot
+    values: the complete-pooling fit's linear predictor and the pilot SD of the term, and a larger SD."""
+    from .autoparam import pilot
+    from .quadrature import choose_nodes
+
+    terms = {t.label: t for t in pilot(design, fam.name, link)}
+    tau = float(terms[block.label].tau[0])
+    total = float(sum(t.tau[0] ** 2 for t in terms.values())) ** 0.5
+    eta = _fixed_eta(design, fam.name, link)
+    K, _ = choose_nodes(fam.name, link, design, block, eta, sorted({max(tau, 0.1), 1.5 * total + 0.25}))
+    return int(K)
+
+
+def _fixed_eta(design, family: str, link: str) -> np.ndarray:
+    """The complete-pooling fit's linear predictor (offset included)."""
+    from ._glm import _glm, _response
+
+    y, pw = _response(design)
+    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, family, link, None, design.offset).eta
+
+
+def choose(design, fam, link: str, priors: dict) -> Decision:
+    """The ``auto`` parameterisation of every term (see the module docstring)."""
+    from .autoparam import choose as pilot_choice
+
+    labels = [b.label for b in design.blocks]
+    if fam.name == "gaussian" and link == "identity" and labels:
+        g = gaussian_choice(design, priors)
+        if g.kind == "marginal":
+            return Decision({lab: "marginal" for lab in labels}, {lab: g.reason for lab in labels})
+    else:
+        g = None
+    param, why = pilot_choice(design, fam.name, link)
+    if g is not None and g.kind == "partial":
+        # the term with the most coefficients leaves the sampler: it is integrated out given the others (O(n)
+        # per gradient), which removes the most dimensions and, with crossed factors, the ridge between its
+        # effects and the others'
+        param[g.term], why[g.term] = "marginal", g.reason
+        return Decision(param, why)
+    q = quadrature_candidate(design, fam, link) if g is None else None
+    if q is None:
+        return Decision(param, why)
+    K = quadrature_nodes(design, fam, link, q)
+    param[q.label] = "quadrature"
+    why[q.label] = (f"integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that the "
+                    f"log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values): its "
+                    f"{q.n_levels} effects leave the sampler and are drawn afterwards from their exact conditional")
+    return Decision(param, why, K)
