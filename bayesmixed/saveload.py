@@ -16,7 +16,7 @@ A zip archive with three members:
     numeric row labels, the numeric columns of the model frame), written by :func:`numpy.savez` and read with
     ``allow_pickle=False``.
 
-The model frame (the used columns of the used rows, :attr:`Design.frame <bayesmixed.design.Design.frame>`) is
+The model frame (the used columns of the used rows, ``Design.frame``) is
 stored column by column: numbers, booleans and dates as arrays, pandas categories as codes with their
 categories (and order), other columns as a list of typed values. A file without it (written before it existed)
 loads with ``frame=None``.

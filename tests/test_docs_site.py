@@ -165,6 +165,7 @@ def test_site_has_the_pages_the_issue_asks_for(site):
         "guide/diagnostics.html",
         "guide/comparison.html",
         "guide/prediction.html",
+        "guide/interpretation.html",
         "guide/simulation.html",
         "guide/cli.html",
         "guide/samplers.html",

@@ -114,7 +114,7 @@ class Design:
         For a categorical (two-level) response: ``(failure, success)`` levels.
     frame
         The model frame (R's ``model.frame``): the used columns of the used rows of the user's data, as they
-        were (a copy; index :attr:`rows`). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
+        were (a copy; index ``rows``). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
         averages over the data) and ``Fit.update`` read the raw predictors from it; treat it as read-only.
         ``None`` for a Design that was built without one.
     """
