@@ -111,7 +111,7 @@ def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str],
     coefficient per level, not in ``taken``): an observation-level effect first (the usual device for
     overdispersion: as many effects as rows, each informed by one response); else the one with the most levels
     among those whose levels are weakly informed (the pilot would sample them non-centred); failing that, the
-    one with the most levels if the quadrature is cheap (:data:`QUADRATURE_CHEAP_ROWS` rows at most).
+    one with the most levels if the quadrature is cheap (``QUADRATURE_CHEAP_ROWS`` rows at most).
 
     Weak terms are what makes a GLMM hard to sample (a funnel in the centred form, a ridge between the SD and
     the standardised effects in the non-centred one), so they are worth integrating out at any size; a term

@@ -63,7 +63,7 @@ class GroupBlock:
     levels
         Level labels (strings; ``a:b`` for interactions), in code order: R's order (a categorical's
         categories, numbers numerically, text alphabetically; interactions by their first column, nested
-        terms as lme4 orders them, see :attr:`GroupTerm.level_order`).
+        terms as lme4 orders them, see ``GroupTerm.level_order``).
     """
 
     label: str
@@ -285,7 +285,7 @@ def _factor_codes(
 
     The levels of an interaction ``a:b`` are the combinations present, labelled ``a-level:b-level`` and
     ordered as R orders them: by the first column's levels, then the second's (for the inner term of
-    ``a/b``, by ``b`` first, as lme4's ``b:a``; see :attr:`GroupTerm.level_order`). With ``levels`` given,
+    ``a/b``, by ``b`` first, as lme4's ``b:a``; see ``GroupTerm.level_order``). With ``levels`` given,
     rows are coded against them (``-1`` for a level not among them).
     """
     cols = [_column_levels(data[c]) for c in g.factor]
