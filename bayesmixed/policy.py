@@ -28,7 +28,7 @@ __all__ = ["Thresholds", "THRESHOLDS", "SPARSE_MAX_FLOPS", "GaussianChoice", "ga
 
 
 SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
-QUADRATURE_CHEAP_ROWS = 2_000  # a GLMM of at most this many rows integrates a strongly informed term out too
+QUADRATURE_CHEAP_ROWS = 500  # a GLMM of at most this many rows integrates a strongly informed term out too
 
 
 @dataclass(frozen=True)
