@@ -66,7 +66,8 @@ def gaussian_choice(design, priors: dict) -> GaussianChoice:
         return GaussianChoice(None, "no term of at most two coefficients per level to integrate out, and the "
                                     "joint factorisation is too costly")
     big = max(closed, key=lambda b: b.n_levels * b.k)
-    cost = "too costly" if pl is None else f"{pl.flops:.3g} operations"
+    cost = (f"more than {SPARSE_MAX_FLOPS:.3g} operations" if pl is None
+            else f"{pl.flops:.3g} operations (more than {SPARSE_MAX_FLOPS:.3g})")
     return GaussianChoice("partial", f"integrating every term out jointly needs a sparse factorisation of {cost} "
                                      f"per gradient; this term's {big.n_levels * big.k} coefficients are integrated "
                                      "out exactly given the other terms, which are sampled", big.label)
