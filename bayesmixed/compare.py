@@ -574,7 +574,7 @@ def kfold_elpd(
     by: str | None = None,
     lppd_i: np.ndarray | None = None,
 ):
-    """Assemble the :class:`KFoldELPDData` of pointwise held-out values (one per row, or per level of ``by``).
+    """Assemble the ``KFoldELPDData`` of pointwise held-out values (one per row, or per level of ``by``).
 
     The pointwise values have the dims of PSIS-LOO's: ``obs`` (positions) for rows, the term label (level
     labels) for levels, so that they line up with ``loo(..., pointwise=True)``. ``fold`` is indexed by the

@@ -4,9 +4,8 @@
 this package branches on a family's name: the backend asks the family for its PyMC likelihood, the
 log-likelihood for its log density, predictions and simulations for random draws, the summaries for its
 variance, the pooling and pilot fits for variance functions, deviances and working weights, the priors for its
-auxiliary parameters, and the spec for its response checks (see :mod:`bayesmixed.families.base` for the whole
-list). Posterior variable names are owned by :mod:`bayesmixed.naming`; a family declares only its auxiliary
-parameters' names.
+auxiliary parameters, and the spec for its response checks (:class:`Family` lists them all). Posterior
+variable names are owned by :mod:`bayesmixed.naming`; a family declares only its auxiliary parameters' names.
 
 ==================  =========================  ============================  =================================
 family              links (default first)      auxiliary parameters          distribution, ``μ = g⁻¹(η)``
@@ -42,7 +41,7 @@ decorator. The subclass sets the class attributes (``name``, ``link_names``, ``a
 
 and, in ``tests/``, a check of ``logpdf`` and ``logp_eta`` against SciPy and a simulation-recovery test
 (``tests/test_families.py`` shows both, and ``test_a_family_registered_in_a_test_builds_a_model`` a family
-added from a test). Links are in :mod:`bayesmixed.families.links` (``LINKS``); a new link is a subclass of
+added from a test). Links are in ``families/links.py`` (``LINKS``); a new link is a subclass of
 :class:`Link` with the NumPy and PyTensor forward, inverse and derivative, added to ``LINKS``.
 """
 

@@ -90,8 +90,13 @@ def binary_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 class Family:
     """A response distribution bound to a link.
 
-    Class attributes (set by each family)
-    --------------------------------------
+    Each family is a subclass that sets the class attributes below (all but ``link``, the instance's own field)
+    and implements the methods (see the package docstring for how to add one).
+
+    Attributes
+    ----------
+    link
+        The :class:`Link` this instance uses.
     name
         The family's name as users write it.
     link_names
@@ -99,7 +104,8 @@ class Family:
     aliases
         Other names users may write (``"negbin"``).
     aux
-        Auxiliary parameters, in the order their priors are listed and their variables created.
+        Auxiliary parameters (:class:`AuxParam`), in the order their priors are listed and their variables
+        created.
     needs_trials
         Whether the response is a count of successes out of a number of trials.
     discrete
@@ -123,11 +129,6 @@ class Family:
     irls_aux
         Auxiliary parameters whose posterior means enter :meth:`variance_function` (reference fits in
         :mod:`bayesmixed.pooling`).
-
-    Attributes
-    ----------
-    link
-        The :class:`~bayesmixed.families.links.Link` this instance uses.
     """
 
     link: Link
