@@ -1,4 +1,4 @@
-"""Model comparison: PSIS-LOO, WAIC, leave-one-group-out, and exact k-fold cross-validation on Dask.
+"""Model comparison: PSIS-LOO, WAIC, leave-one-group-out, and exact k-fold cross-validation by refits.
 
 All estimates are ArviZ ``ELPDData`` objects, so ``az.compare`` and :func:`compare` accept any of them.
 
@@ -14,7 +14,8 @@ Leave-one-group-out (PSIS)
     ``kfold(fit, k=None, by="Subject")``.
 Exact k-fold
     :func:`kfold` splits the rows (or the levels of ``by``) into ``k`` folds, refits the model without each
-    fold and scores the held-out rows. Refits run on Dask (see :mod:`bayesmixed.cluster`).
+    fold and scores the held-out rows. Refits run on this machine, in this process or in worker processes
+    that never import ``__main__`` (:mod:`bayesmixed._refits`), or on a Dask cluster given as ``client=``.
 
 How refits get their data
 -------------------------
@@ -383,6 +384,7 @@ def _refit_fold(
     settings: dict,
     spec=None,
     design: Design | None = None,
+    cores: int = 1,
 ) -> dict:
     """Run on a worker: refit without the fold, return the held-out log predictive density per unit."""
     from scipy.special import logsumexp
@@ -392,7 +394,7 @@ def _refit_fold(
 
     t0 = time.perf_counter()
     train, test = take_rows(design, train_idx), take_rows(design, test_idx)
-    refit = quiet_refit(spec, train, seed, settings)
+    refit = quiet_refit(spec, train, seed, settings, cores)
     ll = pointwise_loglik(refit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
     units, inverse = np.unique(unit_of_test, return_inverse=True)
     ll_units = _sum_by(ll, inverse, len(units))
@@ -464,11 +466,11 @@ def kfold(
     by: str | None = None,
     seed: int | None = None,
     client: Any = None,
-    n_workers: int = 2,
+    n_workers: int | None = None,
     progressbar: bool = True,
     **fit_kwargs,
 ):
-    """Exact k-fold cross-validation, the refits spread over a Dask cluster.
+    """Exact k-fold cross-validation: the model refitted without each fold, the fold scored.
 
     Parameters
     ----------
@@ -484,15 +486,20 @@ def kfold(
         Seed of the fold assignment and of the refits. Use the same seed (and ``k``, ``by``) for models you
         compare, so they see the same folds.
     client
-        ``None``: a ``LocalCluster`` of ``n_workers`` processes (one thread each), created and closed here.
-        A ``distributed.Client`` or a scheduler address: run there (workers need bayesmixed installed).
+        ``None`` (default): the refits run on this machine, in this process or in worker processes that never
+        import your ``__main__`` (so a script needs no ``if __name__ == "__main__":`` guard, and notebooks and
+        the REPL work too; see :mod:`bayesmixed._refits`). A ``distributed.Client`` or a scheduler address:
+        run on that Dask cluster (``pip install bayesmixed[dask]``; its workers need bayesmixed installed),
+        one core per refit.
     n_workers
-        Worker processes of the local cluster.
+        ``None``: as many refits at once as the cores allow with each refit's chains side by side (on 2 cores
+        with 2 chains: one at a time, in this process). ``1``: one after the other in this process. More:
+        that many worker processes sharing the cores.
     progressbar
         Show a progress bar of finished refits.
     fit_kwargs
         ``draws``, ``tune``, ``chains``, ``sampler``, ``target_accept`` of the refits; by default those of
-        the original fit. Each refit samples its chains one after the other (one core).
+        the original fit.
 
     Returns
     -------
@@ -531,13 +538,12 @@ def kfold(
         train = np.flatnonzero(fold != j)
         tasks.append((j, train, test, unit[test], seeds[j], settings))
         names.append(f"refit {j + 1} of {K} (holding out {len(test)} rows)")
-    from .cluster import dask_client, run_tasks
+    from ._refits import run_refits
 
-    with dask_client(client, n_workers) as c:
-        results = run_tasks(
-            c, _refit_fold, tasks, names, shared={"spec": fit.spec, "design": design}, progressbar=progressbar,
-            description=f"k-fold ({K} refits)",
-        )
+    results, _ = run_refits(
+        _refit_fold, tasks, names, {"spec": fit.spec, "design": design}, chains=int(settings["chains"]),
+        client=client, n_workers=n_workers, progressbar=progressbar, description=f"k-fold ({K} refits)",
+    )
     n_units = len(labels)
     elpd_i = np.full(n_units, np.nan)
     unit_fold = np.full(n_units, -1)

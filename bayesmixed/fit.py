@@ -196,11 +196,12 @@ class Fit:
         by: str | None = None,
         seed: int | None = None,
         client: Any = None,
-        n_workers: int = 2,
+        n_workers: int | None = None,
         progressbar: bool = True,
         **fit_kwargs,
     ):
-        """Exact k-fold cross-validation with refits on Dask (a local cluster unless ``client`` is given);
+        """Exact k-fold cross-validation by refits (on this machine, from any script, notebook or REPL; on Dask
+        with ``client=``);
         ``by`` folds a grouping factor's levels, ``k=None`` with ``by`` leaves one level out at a time.
         ``fit_kwargs``: ``draws``, ``tune``, ``chains``, ``sampler``, ``target_accept`` of the refits.
         See :func:`bayesmixed.compare.kfold`."""

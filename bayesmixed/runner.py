@@ -128,9 +128,9 @@ class Refit:
     min_ess_bulk: float
 
 
-def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict) -> Refit:
-    """A refit on a worker (k-fold, calibration): no progress bar, one core, no log-likelihood, PyMC's
-    "Initializing NUTS..." lines and warnings silenced."""
+def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict, cores: int = 1) -> Refit:
+    """A refit on a worker (k-fold, calibration): no progress bar, ``cores`` cores (the chains side by side up
+    to that many), no log-likelihood, PyMC's "Initializing NUTS..." lines and warnings silenced."""
     import logging
     import warnings
 
@@ -140,7 +140,8 @@ def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict) -> R
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            idata, _ = sample(spec, design, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
+            idata, _ = sample(spec, design, seed=seed, progressbar=False, cores=cores, log_likelihood=False,
+                              **settings)
             divergences = int(idata.sample_stats["diverging"].sum())
             if idata.posterior.sizes["chain"] < 2:  # R-hat needs two chains
                 return Refit(idata, divergences, float("nan"), float("nan"))
