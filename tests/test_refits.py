@@ -92,3 +92,18 @@ def test_kfold_and_calibrate_from_an_unguarded_script(tmp_path):
     assert "CALIBRATE 2 3" in out.stdout  # beta[Intercept], sd_Batch[Intercept], sigma
     for leak in ("8787", "dashboard", "distributed", "Traceback"):
         assert leak not in out.stderr, out.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_kfold_in_worker_processes_from_stdin(tmp_path):
+    """The REPL / notebook case: ``__main__`` has no file (code read from stdin); worker processes still run."""
+    code = textwrap.dedent("""
+        import bayesmixed as bm
+        fit = bm.Model("Yield ~ 1 + (1 | Batch)", bm.datasets.load("Dyestuff")).fit(
+            draws=100, tune=100, chains=1, seed=1, progressbar=False)
+        kf = fit.kfold(k=2, seed=2, n_workers=2, draws=100, tune=100, chains=1, progressbar=False)
+        print("KFOLD", len(kf["refits"]))
+    """)
+    out = subprocess.run([sys.executable, "-"], input=code, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "KFOLD 2" in out.stdout
