@@ -19,7 +19,6 @@ calibration argument.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -69,21 +68,12 @@ def _flatten(name: str, values: np.ndarray, design: Design) -> dict[str, np.ndar
 
 def prior_draws(spec, design: Design, n: int, seed: int | None = None) -> dict[str, np.ndarray]:
     """``n`` draws of the population-level parameters from the prior of ``spec`` (PyMC's forward sampler)."""
-    import pymc as pm
-
     from .backends.pymc import build_model
+    from .ppc import forward_draws
 
     names = _population_names(spec, design)
     model = build_model(spec, design, integrate_fixed=False)  # beta must be a variable to draw it
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with model, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            prior = pm.sample_prior_predictive(draws=n, var_names=names, random_seed=seed).prior
-    finally:
-        logger.setLevel(level)
+    prior = forward_draws(model, n, names, seed).prior
     return {name: prior[name].values[0] for name in names}  # (n, ...)
 
 

@@ -110,13 +110,31 @@ class Fit:
         out = S.coef(self.idata, self.design, prob)
         return out if group is None else out[self.design.block(group).label]
 
-    def varcorr(self, prob: float = 0.95) -> pd.DataFrame:
-        """SDs and correlations of the random effects, and the residual SD."""
-        return S.varcorr(self.idata, self.design, prob)
+    def varcorr(self, prob: float = 0.95, kind: str = "sd") -> pd.DataFrame:
+        """SDs (``kind="sd"``), variances (``"var"``) or both (``"both"``) of the random effects and the
+        residual, with the correlations (see :func:`bayesmixed.summaries.varcorr`)."""
+        return S.varcorr(self.idata, self.design, prob, kind)
 
-    def icc(self, prob: float = 0.95) -> pd.DataFrame:
-        """Intraclass correlations (latent scale for non-Gaussian families; see ``definition``)."""
-        return S.icc(self.idata, self.design, self.spec.family, self.spec.link, prob)
+    def VarCorr(self, prob: float = 0.95) -> pd.DataFrame:
+        """lme4's ``VarCorr``: variances and SDs of the random effects and the residual, and the
+        correlations (``varcorr(kind="both")``)."""
+        return self.varcorr(prob, kind="both")
+
+    def confint(self, prob: float = 0.95, parm: list[str] | None = None) -> pd.DataFrame:
+        """Posterior intervals of every population-level parameter (lme4's ``confint``): index ``parameter``,
+        columns ``lower``, ``upper``; ``parm`` selects some (see :func:`bayesmixed.summaries.confint`)."""
+        return S.confint(self.idata, prob, parm)
+
+    def icc(self, prob: float = 0.95, at: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Intraclass correlations (latent scale for non-Gaussian families; see ``definition``).
+
+        With random slopes the group variance depends on the covariates: it is computed at the values in
+        ``at`` (``{"Days": 5}``, raw predictor values), by default with every slope's covariate at 0; the
+        ``at`` column says which."""
+        from .interpret import icc_at
+
+        z, label = icc_at(self.design, at)
+        return S.icc(self.idata, self.design, self.spec.family, self.spec.link, prob, z, label)
 
     def r2(self, prob: float = 0.95) -> pd.DataFrame:
         """Bayesian R² (Gelman et al. 2019): conditional and marginal."""
@@ -218,13 +236,90 @@ class Fit:
         draws: bool = False,
         seed: int | None = None,
         trials=None,
+        re_formula=None,
+        re_form=None,
     ):
         """Predictions (``mean``, ``sd``, ``lower``, ``upper`` per row) for ``new_data`` (default: the fitted
         rows); ``groups``: ``"include"``, ``"exclude"`` (population level) or ``"sample_new"``; ``kind``:
-        ``"mean"``, ``"response"`` or ``"link"``. See :func:`bayesmixed.predict.predict`."""
+        ``"mean"``, ``"response"`` or ``"link"``. ``re_formula`` (brms) or ``re_form`` (lme4): ``NA`` or
+        ``"~0"`` for none of the random effects, ``"~ (1 | g)"`` for those terms only (default: as
+        ``groups``). See :func:`bayesmixed.predict.predict`."""
+        from .errors import BayesMixedError
+        from .interpret import resolve_re_formula
         from .predict import predict
 
-        return predict(self, new_data, groups, kind, prob, draws, seed, trials)
+        if re_formula is not None and re_form is not None:
+            raise BayesMixedError("give re_formula= or re_form= (lme4's name for it), not both")
+        chosen = re_formula if re_formula is not None else re_form
+        terms = None if chosen is None else resolve_re_formula(self.design, chosen)
+        return predict(self, new_data, groups, kind, prob, draws, seed, trials, terms)
+
+    # --- interpretation (interpret.py, hypothesis.py, ppc.py)
+    def conditional_effects(self, effects=None, conditions=None, scale: str = "response", prob: float = 0.95, **kw):
+        """brms's ``conditional_effects``: predictions along each predictor with the others at typical values,
+        random effects left out unless ``re_formula=`` includes them; a table and ``.plot()``. See
+        :func:`bayesmixed.interpret.conditional_effects` (``re_formula``/``re_form``, ``resolution``, ...)."""
+        from .interpret import conditional_effects
+
+        return conditional_effects(self, effects, conditions, scale=scale, prob=prob, **kw)
+
+    def predictions(self, newdata=None, by=False, scale: str = "response", prob: float = 0.95, **kw):
+        """marginaleffects' ``predictions`` on the fitted rows, a grid or new data, per row or averaged
+        ``by`` groups, with draws and ``.plot()``; ``re_formula=``/``re_form=`` choose the random effects.
+        See :func:`bayesmixed.interpret.predictions`."""
+        from .interpret import predictions
+
+        return predictions(self, newdata, by, scale, prob=prob, **kw)
+
+    def comparisons(self, variables, newdata=None, by=True, scale: str = "response", prob: float = 0.95, **kw):
+        """marginaleffects' ``comparisons``: contrasts of predictions when a predictor changes (numeric: +1 or
+        given steps; factors: each level against the reference, or pairwise), averaged by default. See
+        :func:`bayesmixed.interpret.comparisons`."""
+        from .interpret import comparisons
+
+        return comparisons(self, variables, newdata, by, scale=scale, prob=prob, **kw)
+
+    def slopes(self, variables, newdata=None, by=True, scale: str = "response", prob: float = 0.95, **kw):
+        """marginaleffects' ``slopes``: finite-difference derivatives of the predictions, averaged by default.
+        See :func:`bayesmixed.interpret.slopes`."""
+        from .interpret import slopes
+
+        return slopes(self, variables, newdata, by, scale=scale, prob=prob, **kw)
+
+    def emmeans(self, specs, by=None, pairwise: bool = False, scale: str = "response", prob: float = 0.95, **kw):
+        """Estimated marginal means of factors, averaged as R's ``emmeans``, and pairwise contrasts. See
+        :func:`bayesmixed.interpret.emmeans`."""
+        from .interpret import emmeans
+
+        return emmeans(self, specs, by, pairwise, scale, prob, **kw)
+
+    def hypothesis(self, hypotheses, prob: float = 0.95, **kw):
+        """brms's ``hypothesis()``: ``"Days > 5"``, ``"period2 - period3 = 0"``, ``"sd_Subject[Days] > 5"``;
+        estimate, interval, evidence ratio (Savage-Dickey for point hypotheses), posterior probability. See
+        :mod:`bayesmixed.hypothesis`."""
+        from .hypothesis import hypothesis
+
+        return hypothesis(self, hypotheses, prob, **kw)
+
+    def pp_check(self, kind: str = "dens_overlay", **kw):
+        """Posterior predictive check figure, as brms's ``pp_check``: ``kind`` one of ``dens_overlay``,
+        ``hist``, ``stat``, ``intervals``, ``rootogram``, ``bars``, ``loo_pit``. See :func:`bayesmixed.ppc.pp_check`."""
+        from .ppc import pp_check
+
+        return pp_check(self, kind, **kw)
+
+    def update(self, formula: str | None = None, data: pd.DataFrame | None = None, **kw) -> "Fit":
+        """Refit with a new formula and/or data, keeping the rest: family, link, the priors you set (defaults
+        are recomputed for the new model), the parameterisation you chose (``"auto"`` chooses again), and the
+        sampler settings and seed, unless given in ``kw`` (``family``, ``link``, ``priors``,
+        ``parameterization``, and ``fit()``'s arguments). R's ``update``: ``"~ . + x"`` or ``". ~ . - x"``
+        edit the formula (``.`` is the old side). Without ``data`` the model frame of this fit is used (the
+        rows it was fitted to: a new formula may only use its columns). A model of the same structure is
+        not compiled again (the compile cache). See :func:`bayesmixed.interpret.update_model`."""
+        from .interpret import update_model
+
+        spec, design, settings = update_model(self, formula, data, **kw)
+        return sample_fit(spec, design, **settings)
 
     def posterior_predictive(self, seed: int | None = None) -> "Fit":
         """A new Fit whose InferenceData has a ``posterior_predictive`` group (``y``, dim ``obs``)."""

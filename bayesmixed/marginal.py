@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from .design import Design
+from .design.matrices import _sparse_block, fixed_design, sparse_z  # noqa: F401 - re-exported
 
 __all__ = [
     "SufficientStats",
@@ -31,10 +32,8 @@ __all__ = [
     "gaussian_fixed_prior",
     "level_crossprod",
     "closed_form_term",
-    "MAX_Q",
 ]
 
-MAX_Q = 1500  # above this many random-effect coefficients the dense q × q algebra costs more than it saves
 MAX_CLOSED_K = 2  # a term of at most this many coefficients has its per-level k × k algebra in closed form
 
 
@@ -48,17 +47,6 @@ def closed_form_term(b) -> bool:
 def random_effects_dim(design: Design) -> int:
     """q: the total number of random-effect coefficients (Σ levels × k over terms)."""
     return int(sum(b.n_levels * b.k for b in design.blocks))
-
-
-def _sparse_block(b, n: int) -> sparse.csr_matrix:
-    rows = np.repeat(np.arange(n), b.k)
-    cols = (b.codes.astype(np.int64)[:, None] * b.k + np.arange(b.k)[None, :]).ravel()
-    return sparse.csr_matrix((np.asarray(b.Z, dtype=float).ravel(), (rows, cols)), shape=(n, b.n_levels * b.k))
-
-
-def sparse_z(design: Design) -> sparse.csr_matrix:
-    """The n × q random-effect matrix as a sparse matrix (one term after another, level-major)."""
-    return sparse.hstack([_sparse_block(b, design.n) for b in design.blocks], format="csr")
 
 
 def level_crossprod(b) -> np.ndarray:
@@ -92,7 +80,6 @@ class SufficientStats:
 
     WtW: np.ndarray
     Wty: np.ndarray
-    ZtZ: np.ndarray | None  # dense q × q; None for a one-term model with q > MAX_Q (it uses level_ZtZ only)
     level_ZtZ: np.ndarray | None  # (J, k, k) diagonal blocks of a one-term model's ZᵀZ; None with several terms
     ZtW: np.ndarray
     Zty: np.ndarray
@@ -103,24 +90,6 @@ class SufficientStats:
     x_scales: np.ndarray  # their SDs (scaling)
 
 
-def fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``W``: the intercept column (if any), then the other columns of ``X`` centred (when there is an
-    intercept) and divided by their SD (1 for constant columns); with those means and scales.
-
-    The coefficients γ of ``W`` relate to β of ``X`` by ``γ_slopes = β_slopes · scales`` and
-    ``γ_intercept = β_intercept + means · β_slopes``.
-    """
-    names = list(design.x_names)
-    has_int = "Intercept" in names
-    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-    Xs = design.X[:, slope_idx]
-    means = Xs.mean(axis=0) if has_int and slope_idx else np.zeros(len(slope_idx))
-    scales = Xs.std(axis=0, ddof=1) if design.n > 1 and slope_idx else np.ones(len(slope_idx))
-    scales = np.where(scales > 0, scales, 1.0)
-    cols = ([np.ones((design.n, 1))] if has_int else []) + [(Xs - means) / scales]
-    return np.hstack(cols), means, scales
-
-
 def sufficient_stats(design: Design) -> SufficientStats:
     W, means, scales = fixed_design(design)
     y = design.y - (design.offset if design.offset is not None else 0.0)
@@ -128,7 +97,6 @@ def sufficient_stats(design: Design) -> SufficientStats:
     return SufficientStats(
         WtW=W.T @ W,
         Wty=W.T @ y,
-        ZtZ=np.asarray((Z.T @ Z).todense()) if len(design.blocks) > 1 or Z.shape[1] <= MAX_Q else None,
         level_ZtZ=level_crossprod(design.blocks[0]) if len(design.blocks) == 1 else None,
         ZtW=np.asarray(Z.T @ W),
         Zty=np.asarray(Z.T @ y).ravel(),
@@ -367,43 +335,31 @@ def draw_random_effects(
         out = _draw_one_term(b0, stats.level_ZtZ, zr_of, sigma, sds[0], corrs[0], rng)
         result[f"r_{b0.label}"] = out.reshape(C, D, b0.n_levels, b0.k)
     else:
-        # dense (p + q) × (p + q) Gaussian (the fixed effects, when integrated out, as the first p coefficients),
-        # batched over draws in chunks of bounded memory
-        q = stats.q
-        if fixed_prior is None:
-            p, ZtZ = 0, stats.ZtZ
-        else:
+        # several terms: the sparse factorisation of the likelihood (bayesmixed.sparse_marginal), one per draw;
+        # the fixed effects, when integrated out, are the first p coefficients (factor S₀)
+        from .sparse_marginal import draw as sparse_draw
+        from .sparse_marginal import plan
+
+        S = C * D
+        p = 0 if fixed_prior is None else len(fixed_prior[0])
+        pl = plan(design, p)
+        lam = np.empty((S, pl.n_lam))
+        if p:
             mu0, s0 = fixed_prior
-            p = len(mu0)
+            lam[:, : p * p] = np.diag(s0).ravel()
+        for b, g, sd, corr in zip(design.blocks, range(1 if p else 0, len(pl.group_k)), sds, corrs):
+            o = pl.group_off[g]
+            lam[:, o : o + b.k * b.k] = _term_factors(sd, corr).reshape(S, -1)
+        if p:
             Wtr, Ztr0, _ = residual_stats(stats, mu0)
-            ZtZ = np.block([[stats.WtW, stats.ZtW.T], [stats.ZtW, stats.ZtZ]])
-            Ztr = np.concatenate([Wtr, Ztr0])
-            gam = np.empty((C * D, p))
-        Q = p + q
-        out = np.empty((C * D, q))
-        chunk = max(1, 4_000_000 // (Q * Q))
-        for lo in range(0, C * D, chunk):
-            hi = min(C * D, lo + chunk)
-            Lam = np.zeros((hi - lo, Q, Q))
-            if p:
-                Lam[:, np.arange(p), np.arange(p)] = s0
-            start = p
-            for b, sd, corr in zip(design.blocks, sds, corrs):
-                L = _term_factors(sd[lo:hi], None if corr is None else corr[lo:hi])
-                idx = start + np.arange(b.n_levels)[:, None] * b.k + np.arange(b.k)[None, :]  # (J, k)
-                Lam[:, idx[:, :, None], idx[:, None, :]] = L[:, None]
-                start += b.n_levels * b.k
-            LamT = np.swapaxes(Lam, 1, 2)
-            rhs = LamT @ (Ztr if p else (stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T))[..., None]
-            A = LamT @ ZtZ @ Lam + (sigma[lo:hi] ** 2)[:, None, None] * np.eye(Q)
-            chol = np.linalg.cholesky(A)
-            mean = np.linalg.solve(A, rhs)[..., 0]
-            eps = rng.standard_normal(mean.shape)
-            u = mean + sigma[lo:hi, None] * np.linalg.solve(np.swapaxes(chol, 1, 2), eps[..., None])[..., 0]
-            if p:
-                gam[lo:hi] = mu0 + s0 * u[:, :p]
-            out[lo:hi] = (Lam[:, p:, p:] @ u[:, p:, None])[..., 0]
-        start = 0
+            c = np.concatenate([Wtr, Ztr0])
+        else:
+            def c(lo: int, hi: int) -> np.ndarray:  # Zᵀ(y − Wγ) per draw
+                return stats.Zty[None, :] - gam[lo:hi] @ stats.ZtW.T
+        out = sparse_draw(lam, sigma**2, c, pl, rng)
+        if p:
+            gam = mu0 + out[:, :p]
+        start = p
         for b in design.blocks:
             size = b.n_levels * b.k
             result[f"r_{b.label}"] = out[:, start : start + size].reshape(C, D, b.n_levels, b.k)
@@ -422,7 +378,8 @@ def draw_centring_head(post, head, child, parent: np.ndarray, seed: int | None =
     ``r_C = m_C − m_A[parent]``."""
     C, D = post.sizes["chain"], post.sizes["draw"]
     S = C * D
-    b0 = post["_Intercept_c"].values.reshape(S, 1)
+    loc = f"_mloc_{child.label}"  # the child levels' prior means when group-level predictors enter them
+    b0 = post[loc].values.reshape(S, child.n_levels) if loc in post else post["_Intercept_c"].values.reshape(S, 1)
     m_c = post[f"_m_{child.label}"].values.reshape(S, child.n_levels)
     t2a = post[f"sd_{head.label}"].values.reshape(S, 1) ** 2
     t2c = post[f"sd_{child.label}"].values.reshape(S, 1) ** 2

@@ -94,6 +94,22 @@ class Model:
             rows.append(dict(parameter=name, prior=str(p), source="default" if defaults.get(name) == p else "user"))
         return pd.DataFrame(rows).set_index("parameter")
 
+    def sample_prior_predictive(self, draws: int = 500, seed: int | None = None):
+        """Draws from the priors and the prior predictive distribution (``prior``, ``prior_predictive`` and
+        ``observed_data`` groups of an ArviZ InferenceData), in every parameterisation: a marginal model is
+        drawn in its non-centred form, which has the same priors. See
+        :func:`bayesmixed.ppc.sample_prior_predictive`."""
+        from .ppc import sample_prior_predictive
+
+        return sample_prior_predictive(self.spec, self.design, draws, seed)
+
+    def pp_check(self, kind: str = "dens_overlay", draws: int = 200, seed: int | None = None, **kw):
+        """Prior predictive check: the observed response against data sets drawn from the priors (brms's
+        ``pp_check`` of a prior-only fit); kinds as ``Fit.pp_check``. See :func:`bayesmixed.ppc.prior_check`."""
+        from .ppc import prior_check
+
+        return prior_check(self, kind, draws, seed, **kw)
+
     def build(self):
         """The PyMC model (``pm.Model``) of this specification."""
         from .backends.pymc import build_model

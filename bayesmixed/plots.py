@@ -650,24 +650,11 @@ def _scalar_posterior(fit: Fit, var_names: list[str] | None, max_params: int):
     """Population-level scalars as an ArviZ dataset with readable names (``beta[Days]``, ``corr_S[a,b]``)."""
     import arviz as az
 
-    from .summaries import population_vars
+    from .summaries import population_draws
 
     post = fit.idata.posterior
     C, D = post.sizes["chain"], post.sizes["draw"]
-    out: dict[str, np.ndarray] = {}
-    for n in population_vars(fit.idata):
-        a = post[n].values
-        if a.ndim == 2:
-            out[n] = a
-        elif n.startswith("corr_"):
-            coords = post[n].coords[post[n].dims[-1]].values
-            for i in range(a.shape[2]):
-                for j in range(i + 1, a.shape[3]):
-                    out[f"{n}[{coords[i]},{coords[j]}]"] = a[:, :, i, j]
-        else:
-            coords = post[n].coords[post[n].dims[-1]].values
-            for i, c in enumerate(coords):
-                out[f"{n}[{c}]"] = a[:, :, i]
+    out = population_draws(fit.idata)
     if var_names is not None:
         missing = [v for v in var_names if v not in out]
         if missing:

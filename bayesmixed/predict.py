@@ -39,6 +39,7 @@ from .summaries import _inverse_link, draws_of, interval
 __all__ = [
     "NewRows",
     "encode",
+    "encode_terms",
     "predict",
     "posterior_predictive",
     "predictive_draws",
@@ -229,6 +230,43 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
     )
 
 
+def encode_terms(
+    design: Design, new_data: pd.DataFrame, terms: tuple[str, ...] | None, groups: str = "include", trials=None
+) -> NewRows:
+    """:func:`encode` for predictions with only the random-effect terms labelled in ``terms`` (``None``: all,
+    ``()``: none, as ``groups="exclude"``).
+
+    The grouping columns of the left-out terms may be absent from ``new_data`` and their unseen levels are
+    allowed (their effects do not enter); unseen levels of the kept terms need ``groups="sample_new"``. Pass
+    the same ``terms`` to :func:`predictive_draws`.
+    """
+    if terms is None:
+        return encode(design, new_data, groups, trials)
+    if not terms or groups == "exclude":
+        return encode(design, new_data, "exclude", trials)
+    _check_choice("groups", groups, GROUPS)
+    if isinstance(new_data, dict):
+        new_data = pd.DataFrame(new_data)
+    fill = {}
+    for b in design.blocks:
+        if b.label in terms:
+            continue
+        parts = str(b.levels[0]).split(":") if len(b.term.factor) > 1 else [b.levels[0]]
+        for c, part in zip(b.term.factor, parts if len(parts) == len(b.term.factor) else [b.levels[0]] * 9):
+            if isinstance(new_data, pd.DataFrame) and c not in new_data.columns:
+                fill[c] = part  # a placeholder: this term's effects are left out
+    rows = encode(design, new_data.assign(**fill) if fill else new_data, "sample_new", trials)
+    for b, new in zip(design.blocks, rows.new_levels):
+        if b.label in terms and new and groups != "sample_new":
+            shown = ", ".join(repr(v) for v in new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
+            raise DataError(
+                f"the grouping factor {b.factor!r} of {b.term} has level(s) {shown} that were not in the data the "
+                "model was fitted to. Use groups='sample_new' (allow_new_levels=True) to draw new effects for them "
+                "from the population distribution, or leave the term out of re_formula"
+            )
+    return rows
+
+
 def _trials_arg(data: pd.DataFrame, trials) -> np.ndarray:
     t = np.asarray(data[trials] if isinstance(trials, str) else trials, dtype=float).reshape(-1)
     if len(t) != len(data):
@@ -279,6 +317,7 @@ def predictive_draws(
     kind: str = "mean",
     seed: int | np.random.Generator | None = None,
     idx: np.ndarray | None = None,
+    terms: tuple[str, ...] | None = None,
 ) -> np.ndarray:
     """Draws ``(S, m)`` of the linear predictor, the mean or a new response on encoded rows.
 
@@ -294,6 +333,9 @@ def predictive_draws(
         Seed of the draws of new-level effects and responses.
     idx
         Indices of the stacked posterior draws to use (all by default).
+    terms
+        Labels of the random-effect terms whose effects enter (all by default; lme4's ``re.form`` with some
+        of the terms, see :func:`bayesmixed.interpret.resolve_re_formula`).
     """
     _check_choice("groups", groups, GROUPS)
     _check_choice("kind", kind, KINDS)
@@ -307,13 +349,24 @@ def predictive_draws(
     if rows.offset is not None:
         eta += rows.offset
     if groups != "exclude":
+        from ._kernels import add_term, use_kernels
+
+        big = use_kernels(eta.size)  # one fused pass per term, as summaries.linear_predictor
         for b, codes, Z, new in zip(design.blocks, rows.codes, rows.Z, rows.new_levels):
+            if terms is not None and b.label not in terms:
+                continue
             r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
             if new:
                 if groups != "sample_new":
                     raise DataError(f"unseen levels of {b.factor!r} need groups='sample_new'")
                 r = np.concatenate([r, _new_effects(idata, b, len(new), idx, rng)], axis=1)
-            eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
+            intercept_only = b.coef_names == ("Intercept",)
+            if big:
+                add_term(eta, r, codes, Z, intercept_only)
+            elif intercept_only:  # a column of ones: a plain gather
+                eta += np.take(r[:, :, 0], codes, axis=1)
+            else:
+                eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
     if kind == "link":
         return eta
     if kind == "mean":
@@ -335,6 +388,7 @@ def predict(
     draws: bool = False,
     seed: int | None = None,
     trials=None,
+    terms: tuple[str, ...] | None = None,
 ):
     """Posterior predictions for new (or the fitted) rows.
 
@@ -357,6 +411,9 @@ def predict(
         Seed of the random parts (new-level effects, response draws).
     trials
         Numbers of trials for binomial response draws (array or column name of ``new_data``).
+    terms
+        Labels of the random-effect terms to include (``None``: all; ``()``: none, as ``groups="exclude"``);
+        see :func:`encode_terms`.
 
     Returns
     -------
@@ -367,8 +424,11 @@ def predict(
     _check_choice("kind", kind, KINDS)
     if new_data is None and trials is not None:
         raise DataError("trials= is for new_data; the fitted rows use the fitted numbers of trials")
-    rows = _from_design(fit.design, groups) if new_data is None else encode(fit.design, new_data, groups, trials)
-    x = predictive_draws(fit, rows, groups, kind, seed)
+    if terms is not None and not terms:
+        groups = "exclude"
+    rows = (_from_design(fit.design, groups) if new_data is None
+            else encode_terms(fit.design, new_data, terms, groups, trials))
+    x = predictive_draws(fit, rows, groups, kind, seed, terms=terms)
     lo, hi = interval(x, prob)
     table = pd.DataFrame(
         {"mean": x.mean(axis=0), "sd": x.std(axis=0, ddof=1), "lower": lo, "upper": hi}, index=rows.index

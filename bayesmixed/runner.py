@@ -72,7 +72,7 @@ def sample(
             cores=cores,
             structure=json.dumps(spec.to_dict(), sort_keys=True),
             trajectory=trajectory,
-            marginal=bool(spec.marginal),
+            marginal=bool(spec.integrated),
         )
     except KeyboardInterrupt as e:  # propagate, saying that no Fit (and no file) came of it
         why = str(e.args[0]) if e.args else "sampling was interrupted by the user"
@@ -98,7 +98,13 @@ def sample(
             idata, design, draw_random_effects(idata, design, seed, gaussian_fixed_prior(spec.prior_dict(), design))
         )
         info.timings["draw_random_effects"] = time.perf_counter() - t1
-    elif spec.marginal_term is not None:
+    elif spec.quadrature_term is not None:
+        from .quadrature import draw_term
+
+        t1 = time.perf_counter()
+        _add_random_effects(idata, design, draw_term(idata, design, spec.family, spec.link, spec.quadrature_term, seed))
+        info.timings["draw_random_effects"] = info.timings.get("draw_random_effects", 0.0) + time.perf_counter() - t1
+    if spec.marginal_term is not None:
         from .marginal import draw_marginal_term
 
         t1 = time.perf_counter()

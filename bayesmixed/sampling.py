@@ -424,6 +424,11 @@ def _run_nuts(
         choose_trajectory(trajectory, sampler)  # "static" is refused here
         extra = {}
         if sampler in ("numpyro", "blackjax"):
+            from .backends.quadrature import register_jax as register_quadrature
+            from .backends.sparse_op import register_jax as register_sparse
+
+            register_sparse()
+            register_quadrature()
             info.chain_method = jax_chain_method(chains)
             extra["nuts_sampler_kwargs"] = {"chain_method": info.chain_method}
         t0 = time.perf_counter()

@@ -13,7 +13,13 @@ A zip archive with three members:
     The whole ArviZ InferenceData (every group), as netCDF-4 written with h5netcdf.
 ``design.npz``
     The numeric arrays of the Design (``y``, ``trials``, ``X``, ``offset``, each term's ``Z`` and level codes,
-    numeric row labels), written by :func:`numpy.savez` and read with ``allow_pickle=False``.
+    numeric row labels, the numeric columns of the model frame), written by :func:`numpy.savez` and read with
+    ``allow_pickle=False``.
+
+The model frame (the used columns of the used rows, :attr:`Design.frame <bayesmixed.design.Design.frame>`) is
+stored column by column: numbers, booleans and dates as arrays, pandas categories as codes with their
+categories (and order), other columns as a list of typed values. A file without it (written before it existed)
+loads with ``frame=None``.
 
 Nothing is pickled. The Design is stored as it is, not rebuilt from the user's data (a Fit holds no copy of
 them): the arrays come back bit for bit, and the encoding state (categorical levels with their Python or NumPy
@@ -50,7 +56,7 @@ _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns",
+    "response_levels", "n_dropped", "dropped_columns", "frame",
 )
 BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels")
 ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels")
@@ -234,7 +240,46 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "n_dropped": int(design.n_dropped),
         "dropped_columns": list(design.dropped_columns),
     }
+    if design.frame is not None:
+        meta["frame"] = _enc_frame(design.frame, arrays)
     return meta, arrays
+
+
+def _enc_frame(frame: pd.DataFrame, arrays: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """The model frame's columns as JSON (and arrays in ``arrays``); its index is the Design's ``rows``."""
+    cols = []
+    for i, name in enumerate(frame.columns):
+        s = frame.iloc[:, i]
+        entry: dict[str, Any] = {"name": _enc_value(name)}
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            arrays[f"frame{i}"] = s.cat.codes.to_numpy()
+            entry.update(kind="categorical", categories=[_enc_value(x) for x in s.cat.categories.tolist()],
+                         ordered=bool(s.cat.ordered))
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "biufmM":
+            arrays[f"frame{i}"] = s.to_numpy()
+            entry["kind"] = "array"
+        else:
+            entry.update(kind="values", values=[_enc_value(x) for x in s.tolist()], dtype=str(s.dtype))
+        cols.append(entry)
+    return cols
+
+
+def _dec_frame(cols: list[dict[str, Any]], arrays: dict[str, np.ndarray], rows: pd.Index) -> pd.DataFrame:
+    data = {}
+    for i, c in enumerate(cols):
+        name = _dec_value(c["name"])
+        if c["kind"] == "categorical":
+            cats = [_dec_value(x) for x in c["categories"]]
+            data[name] = pd.Categorical.from_codes(arrays[f"frame{i}"], categories=cats, ordered=c["ordered"])
+        elif c["kind"] == "array":
+            data[name] = arrays[f"frame{i}"]
+        else:
+            values = [_dec_value(x) for x in c["values"]]
+            try:
+                data[name] = pd.array(values, dtype=c["dtype"])
+            except (TypeError, ValueError):
+                data[name] = pd.array(values, dtype=object)
+    return pd.DataFrame(data, index=rows)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -277,6 +322,7 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         block_levels=tuple(tuple(_dec_value(x) for x in lv) for lv in e["block_levels"]),
     )
     rl = meta["response_levels"]
+    rows = _dec_index(meta["rows"], arrays)
     return Design(
         formula=formula,
         y=_frozen(arrays["y"]),
@@ -285,11 +331,12 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         x_names=tuple(meta["x_names"]),
         offset=_frozen(arrays["offset"]) if "offset" in arrays else None,
         blocks=blocks,
-        rows=_dec_index(meta["rows"], arrays),
+        rows=rows,
         encoding=encoding,
         response_levels=None if rl is None else tuple(_dec_value(x) for x in rl),
         n_dropped=int(meta["n_dropped"]),
         dropped_columns=tuple(meta["dropped_columns"]),
+        frame=_dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None,
     )
 
 

@@ -12,7 +12,7 @@ from .priors import Prior, resolve_priors
 
 __all__ = ["ModelSpec", "make_spec", "PARAMETERIZATIONS"]
 
-PARAMETERIZATIONS = ("noncentered", "centered", "marginal")
+PARAMETERIZATIONS = ("noncentered", "centered", "marginal", "quadrature")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class ModelSpec:
     priors: tuple[tuple[str, Prior], ...]
     parameterization: tuple[tuple[str, str], ...]
     parameterization_reason: tuple[tuple[str, str], ...] = ()
+    quadrature_nodes: int = 0
 
     @property
     def family_obj(self) -> Family:
@@ -66,15 +67,31 @@ class ModelSpec:
         labs = [lab for lab, v in self.parameterization if v == "marginal"]
         return labs[0] if len(labs) == 1 and not self.marginal else None
 
+    @property
+    def quadrature_term(self) -> str | None:
+        """The label of the term integrated out by adaptive Gauss–Hermite quadrature (a GLMM's term of one
+        coefficient per level, :mod:`bayesmixed.quadrature`), or None."""
+        labs = [lab for lab, v in self.parameterization if v == "quadrature"]
+        return labs[0] if labs else None
+
+    @property
+    def integrated(self) -> bool:
+        """Whether no random effect is sampled: every term is integrated out exactly (marginal) or, in a GLMM of
+        one term, by quadrature."""
+        return self.marginal or (len(self.parameterization) == 1 and self.quadrature_term is not None)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form, for reproducibility (TOML/JSON friendly)."""
-        return {
+        out = {
             "formula": self.formula,
             "family": self.family,
             "link": self.link,
             "priors": {k: p.to_dict() for k, p in self.priors},
             "parameterization": dict(self.parameterization),
         }
+        if self.quadrature_nodes:
+            out["quadrature_nodes"] = int(self.quadrature_nodes)
+        return out
 
 
 def _normalise_param(v: str) -> str:
@@ -86,10 +103,13 @@ def _normalise_param(v: str) -> str:
         "c": "centered",
         "marginalised": "marginal",
         "marginalized": "marginal",
+        "agq": "quadrature",
+        "aghq": "quadrature",
     }.get(key, key)
     if key not in PARAMETERIZATIONS + ("auto",):
         raise BayesMixedError(
-            f"unknown parameterization {v!r}; use 'auto' (default), 'marginal', 'noncentered' or 'centered'"
+            f"unknown parameterization {v!r}; use 'auto' (default), 'marginal', 'noncentered', 'centered' or "
+            "(per term, in a GLMM) 'quadrature'"
         )
     return key
 
@@ -103,18 +123,19 @@ def make_spec(
 ) -> ModelSpec:
     """Check the response against the family, resolve priors and parameterisation.
 
-    ``"auto"`` picks ``"marginal"`` (random effects integrated out exactly) for Gaussian identity-link
-    models whose random effects have at most :data:`bayesmixed.marginal.MAX_Q` coefficients in all, or that
-    have one term of at most two coefficients (integrated out level by level, at any number of levels).
-    For a larger Gaussian model with several terms it integrates out one term (the one with the most
-    coefficients among those of at most two per level) conditionally on the others, and samples the others;
-    elsewhere it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
+    ``"auto"`` is decided by :mod:`bayesmixed.policy`: ``"marginal"`` (random effects integrated out exactly)
+    for Gaussian identity-link models with one term of at most two coefficients (level by level, at any number
+    of levels) or whose terms are integrated out jointly by one sparse Cholesky factor per gradient at moderate
+    cost (nested terms always; crossed ones while the fill-in is small). For a larger crossed Gaussian model it
+    integrates out one term (the one with the most coefficients among those of at most two per level)
+    conditionally on the others, and samples the others; elsewhere it chooses per term between ``"centered"`` and ``"noncentered"`` from a pilot estimate of how
     strongly each level's data inform its effect (:mod:`bayesmixed.autoparam`). ``spec.parameterization_reason``
     says why. ``"marginal"`` as a string applies to the whole model; a dict chooses per term between
     ``"centered"``, ``"noncentered"`` and (for one term of at most two coefficients, in a Gaussian
     identity-link model) ``"marginal"``.
     """
-    from .marginal import MAX_Q, closed_form_term, random_effects_dim
+    from .marginal import closed_form_term
+    from .policy import choose, quadrature_nodes, quadrature_refusal
 
     fam, link = get_family(family, link)
     check_estimable(design)
@@ -123,33 +144,23 @@ def make_spec(
     labels = [b.label for b in design.blocks]
     can_marginalise = fam.name == "gaussian" and link == "identity" and bool(labels)
     reason: dict[str, str] = {}
+    nodes = 0
     if isinstance(parameterization, str):
         choice = _normalise_param(parameterization)
         if choice == "auto":
-            one_term = len(design.blocks) == 1 and closed_form_term(design.blocks[0])
-            if can_marginalise and (one_term or random_effects_dim(design) <= MAX_Q):
-                choice = "marginal"
-                reason = {lab: "auto: Gaussian identity-link model, random effects integrated out exactly"
-                          for lab in labels}
-            else:
-                from .autoparam import choose
-
-                param, why = choose(design, fam.name, link)
-                reason = {lab: f"auto: {why[lab]}" for lab in labels}
-                closed = [b for b in design.blocks if closed_form_term(b)]
-                if can_marginalise and closed:
-                    # the term with the most coefficients leaves the sampler: it is integrated out given the
-                    # others (O(n) per gradient), which removes the most dimensions and, with crossed factors,
-                    # the ridge between its effects and the others'
-                    big = max(closed, key=lambda b: b.n_levels * b.k)
-                    param[big.label] = "marginal"
-                    reason[big.label] = (f"auto: {random_effects_dim(design)} random-effect coefficients are too many "
-                                         f"to integrate out jointly; this term's {big.n_levels * big.k} are integrated "
-                                         "out exactly given the other terms, which are sampled")
-                return ModelSpec(
-                    formula=design.formula.text, family=fam.name, link=link, priors=tuple(resolved.items()),
-                    parameterization=tuple(param.items()), parameterization_reason=tuple(reason.items()),
-                )
+            decision = choose(design, fam, link, resolved)
+            return ModelSpec(
+                formula=design.formula.text, family=fam.name, link=link, priors=tuple(resolved.items()),
+                parameterization=tuple(decision.parameterization.items()),
+                parameterization_reason=tuple((k, f"auto: {v}") for k, v in decision.reason.items()),
+                quadrature_nodes=decision.quadrature_nodes,
+            )
+        if choice == "quadrature":
+            raise BayesMixedError(
+                "'quadrature' integrates one term out and is given per term: "
+                f"parameterization={{{labels[0] if labels else 'g'!r}: 'quadrature'}} (the others 'centered' or "
+                "'noncentered')"
+            )
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
                 "parameterization='marginal' integrates the random effects out exactly, which needs "
@@ -174,6 +185,18 @@ def make_spec(
                 "per-term parameterizations are 'centered', 'noncentered' or 'marginal' (one term); "
                 "'auto' applies to the whole model: pass the string, not a dict"
             )
+        quad = [lab for lab, v in param.items() if v == "quadrature"]
+        if quad:
+            blk = {b.label: b for b in design.blocks}
+            why = "more than one term" if len(quad) > 1 else quadrature_refusal(blk[quad[0]], fam, link)
+            if why:
+                raise BayesMixedError(
+                    f"parameterization marks {', '.join(map(repr, quad))} 'quadrature': {why}. One term of one "
+                    "coefficient per level can be integrated out by quadrature, in a model whose log density is "
+                    "concave in the linear predictor (Poisson, binomial, Bernoulli; Gaussian models integrate "
+                    "every term out exactly with 'marginal')"
+                )
+            nodes = quadrature_nodes(design, fam, link, blk[quad[0]])
         marg = [lab for lab, v in param.items() if v == "marginal"]
         if marg and len(marg) < len(labels):
             blk = {b.label: b for b in design.blocks}
@@ -196,4 +219,5 @@ def make_spec(
         priors=tuple(resolved.items()),
         parameterization=tuple(param.items()),
         parameterization_reason=tuple(reason.items()),
+        quadrature_nodes=nodes,
     )

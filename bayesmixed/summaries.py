@@ -21,6 +21,8 @@ __all__ = [
     "coef",
     "varcorr",
     "icc",
+    "confint",
+    "population_draws",
     "r2",
     "linear_predictor",
     "draw_index",
@@ -109,18 +111,34 @@ def coef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
     return out
 
 
-def varcorr(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
+VARCORR_KINDS = ("sd", "var", "both")
+
+
+def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.DataFrame:
     """Variance components: one row per SD and correlation, plus the residual SD (Gaussian/Student-t).
 
-    Columns ``group``, ``term``, ``kind`` (``"sd"`` or ``"cor"``), ``mean``, ``median``, ``lower``, ``upper``.
-    A correlation's ``term`` is ``"a,b"``.
+    Columns ``group``, ``term``, ``kind`` (``"sd"``, ``"var"`` or ``"cor"``), ``mean``, ``median``, ``lower``,
+    ``upper``. A correlation's ``term`` is ``"a,b"``. ``kind="var"`` gives variances instead of SDs (the
+    summaries of the variance draws: the posterior mean of a variance is not the square of the SD's), and
+    ``kind="both"`` both, each SD row followed by its variance row, as lme4's ``VarCorr`` prints them.
     """
+    if kind not in VARCORR_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, VARCORR_KINDS))}, got {kind!r}")
     rows = []
 
-    def add(group, term, kind, x):
+    def one(group, term, what, x):
         lo, hi = interval(x, prob)
-        rows.append(dict(group=group, term=term, kind=kind, mean=float(x.mean()), median=float(np.median(x)),
+        rows.append(dict(group=group, term=term, kind=what, mean=float(x.mean()), median=float(np.median(x)),
                          lower=float(lo), upper=float(hi)))
+
+    def add(group, term, what, x):
+        if what == "cor":
+            one(group, term, what, x)
+            return
+        if kind in ("sd", "both"):
+            one(group, term, "sd", x)
+        if kind in ("var", "both"):
+            one(group, term, "var", x**2)
 
     for b in design.blocks:
         sd = draws_of(idata, f"sd_{b.label}")
@@ -268,30 +286,86 @@ def latent_residual_variance(family: str, link: str, idata, design: Design) -> t
     raise ValueError(f"no latent residual variance defined for family {family!r} with link {link!r}")
 
 
-def icc(idata, design: Design, family: str, link: str, prob: float = 0.95) -> pd.DataFrame:
-    """Intraclass correlation per grouping term (intercept variance share), plus the total.
+def icc(
+    idata, design: Design, family: str, link: str, prob: float = 0.95, at: dict[str, np.ndarray] | None = None,
+    at_label: str = "",
+) -> pd.DataFrame:
+    """Intraclass correlation per grouping term, plus the total.
 
-    ICC_g = τ²_g,Intercept / (Σ_h τ²_h,Intercept + residual variance), with the residual variance of
-    :func:`latent_residual_variance`. For terms with random slopes this is the ICC at predictor value 0.
-    Columns ``group``, ``mean``, ``lower``, ``upper``, ``definition``.
+    ICC_g = v_g / (Σ_h v_h + residual variance), with the residual variance of :func:`latent_residual_variance`
+    and ``v_g = z_gᵀ G_g z_g`` the variance of term g's contribution to the linear predictor at the
+    covariate values whose columns are ``z_g`` (``at[label]``: one value per coefficient of the term). By
+    default ``z_g`` is the intercept indicator, i.e. every slope's covariate at 0: the intercept variance
+    share, and terms without an intercept contribute nothing. Columns ``group``, ``mean``, ``lower``,
+    ``upper``, ``at`` (the covariate values, ``at_label``; empty for intercept-only models), ``definition``.
     """
     resid, definition = latent_residual_variance(family, link, idata, design)
     variances = {}
     for b in design.blocks:
-        if "Intercept" in b.coef_names:
-            sd = draws_of(idata, f"sd_{b.label}")[:, b.coef_names.index("Intercept")]
-            variances[b.label] = sd**2
+        if at is not None and b.label in at:
+            z = np.asarray(at[b.label], dtype=float)
+        elif "Intercept" in b.coef_names:
+            z = (np.asarray(b.coef_names) == "Intercept").astype(float)
+        else:
+            continue
+        sd = draws_of(idata, f"sd_{b.label}") * z  # (S, k): sd_a z_a
+        name = f"corr_{b.label}"
+        if name in idata.posterior and b.k > 1:
+            C = draws_of(idata, name)
+            variances[b.label] = np.einsum("sa,sab,sb->s", sd, C, sd)
+        else:
+            variances[b.label] = np.sum(sd**2, axis=1)
     total = sum(variances.values()) + resid if variances else resid
     rows = []
     for g, v in variances.items():
         x = v / total
         lo, hi = interval(x, prob)
-        rows.append(dict(group=g, mean=float(x.mean()), lower=float(lo), upper=float(hi), definition=definition))
+        rows.append(dict(group=g, mean=float(x.mean()), lower=float(lo), upper=float(hi), at=at_label,
+                         definition=definition))
     if len(variances) > 1:
         x = sum(variances.values()) / total
         lo, hi = interval(x, prob)
-        rows.append(dict(group="(all)", mean=float(x.mean()), lower=float(lo), upper=float(hi), definition=definition))
-    return pd.DataFrame(rows, columns=["group", "mean", "lower", "upper", "definition"])
+        rows.append(dict(group="(all)", mean=float(x.mean()), lower=float(lo), upper=float(hi), at=at_label,
+                         definition=definition))
+    return pd.DataFrame(rows, columns=["group", "mean", "lower", "upper", "at", "definition"])
+
+
+def population_draws(idata) -> dict[str, np.ndarray]:
+    """Draws ``(S,)`` of every population-level scalar, named as in :func:`convergence` (``beta[Days]``,
+    ``sd_Subject[Days]``, ``corr_Subject[Intercept,Days]``, ``sigma``)."""
+    out: dict[str, np.ndarray] = {}
+    post = idata.posterior
+    for n in population_vars(idata):
+        a = draws_of(idata, n)
+        if a.ndim == 1:
+            out[n] = a
+        elif n.startswith("corr_"):
+            coords = post[n].coords[post[n].dims[-1]].values
+            for i in range(a.shape[1]):
+                for j in range(i + 1, a.shape[2]):
+                    out[f"{n}[{coords[i]},{coords[j]}]"] = a[:, i, j]
+        else:
+            coords = post[n].coords[post[n].dims[-1]].values
+            for i, c in enumerate(coords):
+                out[f"{n}[{c}]"] = a[:, i]
+    return out
+
+
+def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.DataFrame:
+    """Equal-tailed posterior intervals of every population-level parameter (lme4's ``confint``, brms's
+    ``posterior_interval``): index ``parameter`` (``beta[Days]``, ``sd_Subject[Intercept]``,
+    ``corr_Subject[Intercept,Days]``, ``sigma``), columns ``lower``, ``upper``; ``parm`` selects some."""
+    draws = population_draws(idata)
+    if parm is not None:
+        missing = [p for p in parm if p not in draws]
+        if missing:
+            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
+        draws = {p: draws[p] for p in parm}
+    rows = {}
+    for name, x in draws.items():
+        lo, hi = interval(x, prob)
+        rows[name] = dict(lower=float(lo), upper=float(hi))
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"]).rename_axis("parameter")
 
 
 def convergence(idata) -> pd.DataFrame:

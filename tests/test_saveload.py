@@ -102,6 +102,8 @@ def assert_same_design(a: Design, b: Design) -> None:
     if a.response_levels is not None:
         assert _typed(a.response_levels) == _typed(b.response_levels)
     assert (a.n_dropped, a.dropped_columns) == (b.n_dropped, b.dropped_columns)
+    assert a.frame is not None and b.frame is not None
+    pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)  # the model frame: values, dtypes, categories
 
 
 def assert_same_idata(a, b) -> None:

@@ -243,6 +243,41 @@ def _absorbing_term(spec: ModelSpec, design: Design) -> GroupBlock | None:
     return max(cands, key=lambda b: design.n / max(b.n_levels, 1))
 
 
+def _level_constant_columns(design: Design, terms: list[GroupBlock]) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """For the terms of a centring chain (outermost first), the fixed-effect columns (indices into ``W``'s
+    coefficients γ) that are constant within every level of the term and were not taken by a term above it, with
+    their value per level: ``{label: [(column, values (levels,)), …]}``.
+
+    Hierarchical centring on group-level predictors: a school-level predictor enters the schools' level means,
+    ``m_j ~ N(β₀ + Σ_c w_jc γ_c, τ²)``, instead of every row's η, which removes the ridge between ``γ_c`` and
+    the level effects (on a crossed person × item Bernoulli model with item-level attributes the attributes'
+    coefficients mixed slowly while the items' means were centred on β₀ alone)."""
+    from ..marginal import fixed_design
+
+    if not terms or "Intercept" not in design.x_names:
+        return {}
+    W = fixed_design(design)[0]
+    taken: set[int] = set()
+    out: dict[str, list[tuple[int, np.ndarray]]] = {}
+    for b in terms:
+        J = b.n_levels
+        cols = []
+        for c in range(1, W.shape[1]):  # column 0 is the intercept
+            if c in taken:
+                continue
+            w = W[:, c]
+            lo = np.full(J, np.inf)
+            hi = np.full(J, -np.inf)
+            np.minimum.at(lo, b.codes, w)
+            np.maximum.at(hi, b.codes, w)
+            if np.all(hi - lo <= 1e-12 * (1.0 + np.abs(hi))) and np.ptp(lo) > 0:
+                cols.append((c, lo))
+                taken.add(c)
+        if cols:
+            out[b.label] = cols
+    return out
+
+
 def _centring_chain(spec: ModelSpec, design: Design) -> list[tuple[GroupBlock, np.ndarray | None]]:
     """Hierarchical centring along nested centred terms: ``[(A, None), (C₁, parent of each C₁ level), …]``.
 
@@ -299,6 +334,8 @@ def _head_marginal_means(head: GroupBlock, child: GroupBlock, parent: np.ndarray
     start = float(prior_int.kwargs.get("mu", 0.0)) if prior_int is not None else 0.0  # initial level means
     J_c, J_a = child.n_levels, head.n_levels
     m = pm.Flat(f"_m_{child.label}", dims=(child.label, f"{child.label}_coef"), initval=np.full((J_c, 1), start))
+    if getattr(intercept, "ndim", 0):  # the child levels' prior means (group-level predictors included)
+        intercept = pm.Deterministic(f"_mloc_{child.label}", intercept)
     e = m[:, 0] - intercept
     par = _data(f"_parent_{child.label}", parent)
     z = pt.inc_subtensor(pt.zeros(J_a)[par], e)[:, None]
@@ -469,25 +506,41 @@ def _marginal_loglik(design: Design, priors: dict[str, Prior], sigma, gamma, fix
                 uAu = uAu + pt.dot(w, w)
         logdet = (n - (J * k + p)) * pt.log(s2) + logdet_A
         return -0.5 * (n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
-    lam_blocks = [pt.diag(s0)] if p else []
+    # several terms: one sparse Cholesky factor of A = ΛᵀMΛ + σ²I per gradient (bayesmixed.sparse_marginal),
+    # the fixed effects (when integrated) the first p coefficients with the factor S₀
+    from ..sparse_marginal import PLAN_FIELDS, plan
+    from .sparse_op import sparse_marginal
+
+    pl = plan(design, p)
+    factors = [pt.diag(s0).ravel()] if p else []
     for b in design.blocks:
         sd, chol = _covariance(b, priors, sigma, signed=True)
-        L = chol if chol is not None else pt.diag(sd)
-        lam_blocks.append(pt.linalg.kron(pt.eye(b.n_levels), L) if b.n_levels > 1 else L)
-    Lam = pt.linalg.block_diag(*lam_blocks) if len(lam_blocks) > 1 else lam_blocks[0]
-    q = st0.q + p
-    if p:  # W as p more columns of Z, its coefficients the first block
-        ZtZ = data("_ZtZ", np.block([[st0.WtW, st0.ZtW.T], [st0.ZtW, st0.ZtZ]]))
-        Ztr = pt.concatenate([Wtr, Ztr])
-    else:
-        ZtZ = data("_ZtZ", st0.ZtZ)
-    u = pt.dot(Lam.T, Ztr)
-    A = pt.dot(Lam.T, pt.dot(ZtZ, Lam)) + s2 * pt.eye(q)
-    C = pt.linalg.cholesky(A)
-    w = pt.linalg.solve_triangular(C, u, lower=True)
-    logdet = (n - q) * pt.log(s2) + 2.0 * pt.sum(pt.log(pt.diag(C)))
-    quad = (rr - pt.dot(w, w)) / s2
-    return -0.5 * (n * np.log(2 * np.pi) + logdet + quad)
+        factors.append((chol if chol is not None else pt.diag(sd)).ravel())
+    lam = pt.concatenate(factors) if len(factors) > 1 else factors[0]
+    c = pt.concatenate([Wtr, Ztr]) if p else Ztr
+    plan_vars = [_data(f"_sp_{f}", getattr(pl, f)) for f in PLAN_FIELDS]
+    logdet_A, uAu = sparse_marginal(lam, s2, c, plan_vars)
+    logdet = (n - pl.Q) * pt.log(s2) + logdet_A
+    return -0.5 * (n * np.log(2 * np.pi) + logdet + (rr - uAu) / s2)
+
+
+def _quadrature_term_loglik(spec: ModelSpec, design: Design, priors: dict[str, Prior], sigma, eta, label: str):
+    """The log-likelihood with term ``label`` (one coefficient per level) integrated out by adaptive
+    Gauss–Hermite quadrature (:mod:`bayesmixed.backends.quadrature`), its SD registered as ``sd_<label>``."""
+    from .. import _quad_kernels as QK
+    from ..quadrature import gh_rule, levels_of
+    from .quadrature import quadrature_loglik
+
+    b = next(blk for blk in design.blocks if blk.label == label)
+    sd, _ = _covariance(b, priors, sigma)
+    lv = levels_of(b)
+    y = np.asarray(design.y, dtype=float)
+    t = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
+    x, logw = gh_rule(spec.quadrature_nodes)
+    data = [_data("_y", y), _data("_trials", t), _data("_qconst", QK.const(spec.family, y, design.trials)),
+            _data(f"_qz_{label}", lv.z), _data(f"_qptr_{label}", lv.ptr), _data(f"_qrows_{label}", lv.rows),
+            _data("_qnodes", x), _data("_qlogw", logw)]
+    return quadrature_loglik(spec.family, spec.link, eta, sd[0], data)
 
 
 def _inverse_link(link: str, eta):
@@ -538,21 +591,30 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         chain = _centring_chain(spec, design)
         if chain:
             eta = eta - a_c  # carried by the level means of the centring chain instead
+        absorbed = _level_constant_columns(design, [b for b, _ in chain])
+        if absorbed:  # group-level predictors: carried by the level means of the term they are constant in
+            W = model["_W"]
+            for cols in absorbed.values():
+                for c, _ in cols:
+                    eta = eta - W[:, c] * gamma[c]
         in_chain = {b.label for b, _ in chain}
         marg = spec.marginal_term
+        quad = spec.quadrature_term
         for b in design.blocks:
-            if b.label != marg and b.label not in in_chain:
+            if b.label not in (marg, quad) and b.label not in in_chain:
                 eta = eta + _block(b, spec, priors, sigma)[0]
         loc = a_c
         head = centring_head(spec, design)
         for i, (b, parent) in enumerate(chain):
+            if parent is not None:  # the level means of the term it is nested in, one per level
+                loc = loc[_data(f"_parent_{b.label}", parent)] if getattr(loc, "ndim", 0) else loc
+            for c, values in absorbed.get(b.label, ()):  # the group-level predictors of this term's levels
+                loc = loc + _data(f"_Wlevel_{b.label}_{c}", values) * gamma[c]
             if head is not None and i == 0:
                 continue  # integrated out of the next term's prior
             if head is not None and i == 1:
-                m, contrib = _head_marginal_means(head[0], b, parent, spec, priors, sigma, a_c)
+                m, contrib = _head_marginal_means(head[0], b, parent, spec, priors, sigma, loc)
             else:
-                if parent is not None:  # the level means of the term it is nested in, one per level
-                    loc = loc[_data(f"_parent_{b.label}", parent)]
                 contrib, m = _block(b, spec, priors, sigma, loc)
             i0 = b.coef_names.index("Intercept")
             loc = m[:, i0]
@@ -569,6 +631,9 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
             y = _data("_y", design.y.astype("float64", copy=False))
             b = next(blk for blk in design.blocks if blk.label == marg)
             pm.Potential("_marginal_loglik", _partial_marginal_loglik(b, y - eta, sigma, priors, design.n))
+            return model
+        if quad is not None:  # one term integrated out by adaptive quadrature (log-concave family, checked in spec)
+            pm.Potential("_quadrature_loglik", _quadrature_term_loglik(spec, design, priors, sigma, eta, quad))
             return model
         mu = _inverse_link(spec.link, eta)
         # Bernoulli/binomial responses as integers; Poisson and negative-binomial counts stay float64: PyMC's

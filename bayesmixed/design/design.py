@@ -112,6 +112,11 @@ class Design:
         Index labels of the rows of the user's data that were used (after dropping missing values).
     response_levels
         For a categorical (two-level) response: ``(failure, success)`` levels.
+    frame
+        The model frame (R's ``model.frame``): the used columns of the used rows of the user's data, as they
+        were (a copy; index :attr:`rows`). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
+        averages over the data) and ``Fit.update`` read the raw predictors from it; treat it as read-only.
+        ``None`` for a Design that was built without one.
     """
 
     formula: Formula
@@ -126,6 +131,7 @@ class Design:
     response_levels: tuple[Any, Any] | None = None
     n_dropped: int = 0
     dropped_columns: tuple[str, ...] = field(default=())
+    frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -340,6 +346,7 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
         response_levels=levels,
         n_dropped=n_dropped,
         dropped_columns=dropped_cols,
+        frame=d,
     )
 
 

@@ -1,0 +1,273 @@
+"""Numba kernels of the log-concave families' log densities in η, for adaptive quadrature over one term.
+
+Each kernel ``lp_d(y, eta, t) -> (lp, d1, d2)`` returns the η-dependent part of ``log p(y | η)`` (the rest, free of
+every parameter, is ``const(y, t)``, added once per row) and its first two derivatives in η; ``t`` is the number
+of trials (1 for Bernoulli, unused by Poisson). They serve the integrated log-likelihood of the model
+(:mod:`bayesmixed.backends.quadrature`), the choice of the number of nodes and the exact draws of the effects
+(:mod:`bayesmixed.quadrature`): one definition of each density.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import special
+
+__all__ = ["kernel", "const", "KERNELS", "loglik_kernel", "draw_kernel"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+MAX_STEP = 1.0  # Newton steps longer than this (on the link scale) are shortened
+MAX_NEWTON = 50
+
+
+@lru_cache(maxsize=None)
+def _mode_for(family: str, link: str):
+    import numba
+
+    lp_d = kernel(family, link)
+
+    @numba.njit(cache=True)
+    def mode(eta_rest, tau2, y, t, z, lvl_rows, r0, r1):
+        """Newton's method for the mode of f_j (steps shortened to MAX_STEP); returns (b̂, f_j''(b̂))."""
+        b = 0.0
+        for _ in range(MAX_NEWTON):
+            g = -b / tau2
+            h = -1.0 / tau2
+            for q in range(r0, r1):
+                i = lvl_rows[q]
+                _, d1, d2 = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+                g += z[i] * d1
+                h += z[i] * z[i] * d2
+            step = -g / h
+            step = min(max(step, -MAX_STEP), MAX_STEP)
+            b += step
+            if abs(step) < 1e-10 * (1.0 + abs(b)):
+                break
+        h = -1.0 / tau2
+        for q in range(r0, r1):
+            i = lvl_rows[q]
+            _, _, d2 = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+            h += z[i] * z[i] * d2
+        return b, h
+
+    return mode
+
+
+@lru_cache(maxsize=None)
+def _kernels():
+    import numba
+
+    @numba.njit(cache=True, inline="always")
+    def poisson_log(y, eta, t):
+        mu = math.exp(min(eta, 700.0))
+        return y * eta - mu, y - mu, -mu
+
+    @numba.njit(cache=True, inline="always")
+    def _softplus(x):
+        return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+    @numba.njit(cache=True, inline="always")
+    def binomial_logit(y, eta, t):
+        p = 1.0 / (1.0 + math.exp(-eta)) if eta >= 0 else math.exp(eta) / (1.0 + math.exp(eta))
+        return y * eta - t * _softplus(eta), y - t * p, -t * p * (1.0 - p)
+
+    @numba.njit(cache=True, inline="always")
+    def _log_ndtr_mills(x):
+        """log Φ(x) and the inverse Mills ratio λ(x) = φ(x)/Φ(x), stable in both tails."""
+        if x > -20.0:
+            cdf = 0.5 * math.erfc(-x / math.sqrt(2.0))
+            logcdf = math.log(cdf) if cdf > 0 else -math.inf
+            lam = math.exp(-0.5 * x * x - _LOG_SQRT_2PI - logcdf)
+            return logcdf, lam
+        # asymptotic series: Φ(x) ≈ φ(x)/(-x) (1 − 1/x² + 3/x⁴ − 15/x⁶)
+        x2 = x * x
+        series = 1.0 - 1.0 / x2 + 3.0 / (x2 * x2) - 15.0 / (x2 * x2 * x2)
+        logcdf = -0.5 * x2 - _LOG_SQRT_2PI - math.log(-x) + math.log(series)
+        return logcdf, -x / series
+
+    @numba.njit(cache=True, inline="always")
+    def binomial_probit(y, eta, t):
+        lp1, l1 = _log_ndtr_mills(eta)  # log Φ(η), λ(η)
+        lp0, l0 = _log_ndtr_mills(-eta)  # log Φ(−η), λ(−η)
+        lp = (y * lp1 if y > 0 else 0.0) + ((t - y) * lp0 if t - y > 0 else 0.0)
+        d1 = y * l1 - (t - y) * l0
+        d2 = -y * l1 * (eta + l1) - (t - y) * l0 * (l0 - eta)
+        return lp, d1, d2
+
+    @numba.njit(cache=True, inline="always")
+    def binomial_cloglog(y, eta, t):
+        u = math.exp(min(eta, 700.0))
+        em1 = math.expm1(u) if u < 700.0 else math.inf
+        log_mu = math.log(-math.expm1(-u)) if u > 0 else -math.inf  # log(1 − e^(−u))
+        lp = (y * log_mu if y > 0 else 0.0) - (t - y) * u
+        if u < 700.0:
+            h = u / em1  # d/dη log μ
+            dh = u * (em1 - u * (em1 + 1.0)) / (em1 * em1)
+        else:
+            h, dh = 0.0, 0.0
+        return lp, y * h - (t - y) * u, y * dh - (t - y) * u
+
+    return {
+        ("poisson", "log"): poisson_log,
+        ("bernoulli", "logit"): binomial_logit,
+        ("binomial", "logit"): binomial_logit,
+        ("bernoulli", "probit"): binomial_probit,
+        ("binomial", "probit"): binomial_probit,
+        ("bernoulli", "cloglog"): binomial_cloglog,
+        ("binomial", "cloglog"): binomial_cloglog,
+    }
+
+
+KERNELS = frozenset({("poisson", "log")} | {(f, link) for f in ("bernoulli", "binomial")
+                                              for link in ("logit", "probit", "cloglog")})
+
+
+def kernel(family: str, link: str):
+    """The numba kernel of ``(family, link)``."""
+    return _kernels()[(family, link)]
+
+
+@lru_cache(maxsize=None)
+def loglik_kernel(family: str, link: str):
+    """``f(eta_rest, tau, y, t, rconst, z, lvl_ptr, lvl_rows, x, logw) -> (Σ_j log ∫ exp f_j, ∂/∂η_rest, ∂/∂τ)``:
+    adaptive Gauss–Hermite quadrature level by level (Newton's method to the mode, then the K nodes ``x`` with
+    log weights ``logw``), the derivatives taken with the nodes held in place."""
+    import numba
+
+    lp_d = kernel(family, link)
+    _mode = _mode_for(family, link)
+
+    @numba.njit(cache=True)
+    def loglik(eta_rest, tau, y, t, rconst, z, lvl_ptr, lvl_rows, x, logw):
+        n = len(eta_rest)
+        J = len(lvl_ptr) - 1
+        K = len(x)
+        g_eta = np.zeros(n)
+        g_tau = 0.0
+        total = 0.0
+        tau2 = tau * tau
+        if not tau > 0.0:
+            return -np.inf, g_eta, 0.0
+        max_rows = 0
+        for j in range(J):
+            max_rows = max(max_rows, lvl_ptr[j + 1] - lvl_ptr[j])
+        D1 = np.empty((max_rows, K))
+        T = np.empty(K)
+        sq2 = math.sqrt(2.0)
+        prior0 = -math.log(tau) - _LOG_SQRT_2PI
+        base = np.empty(K)
+        for k in range(K):
+            base[k] = logw[k] + x[k] * x[k] + prior0
+        for j in range(J):
+            r0, r1 = lvl_ptr[j], lvl_ptr[j + 1]
+            b, h = _mode(eta_rest, tau2, y, t, z, lvl_rows, r0, r1)
+            s = math.sqrt(-1.0 / h)
+            c = 0.0
+            for q in range(r0, r1):
+                c += rconst[lvl_rows[q]]
+            for k in range(K):
+                bk = b + sq2 * s * x[k]
+                acc = base[k] - 0.5 * bk * bk / tau2
+                for q in range(r0, r1):
+                    i = lvl_rows[q]
+                    lp, d1, _ = lp_d(y[i], eta_rest[i] + z[i] * bk, t[i])
+                    acc += lp
+                    D1[q - r0, k] = d1
+                T[k] = acc
+            m = T.max()
+            ssum = 0.0
+            for k in range(K):
+                T[k] = math.exp(T[k] - m)
+                ssum += T[k]
+            total += math.log(sq2 * s) + m + math.log(ssum) + c
+            for k in range(K):
+                w = T[k] / ssum
+                bk = b + sq2 * s * x[k]
+                g_tau += w * (bk * bk / (tau2 * tau) - 1.0 / tau)
+                for q in range(r0, r1):
+                    g_eta[lvl_rows[q]] += w * D1[q - r0, k]
+        return total, g_eta, g_tau
+
+    return loglik
+
+
+@lru_cache(maxsize=None)
+def draw_kernel(family: str, link: str):
+    """``f(eta_rest (S, n), tau (S,), y, t, z, lvl_ptr, lvl_rows, seed) -> (S, J)``: one exact draw of every
+    level's effect from its conditional ``∝ exp f_j`` per posterior draw, by rejection under the upper hull of
+    the log-concave ``f_j`` (the tangents one curvature-SD either side of the mode and the horizontal line
+    through the mode, Gilks & Wild 1992). NaN where a draw fell above the hull (not log-concave)."""
+    import numba
+
+    lp_d = kernel(family, link)
+    _mode = _mode_for(family, link)
+
+    @numba.njit(cache=True)
+    def f_at(b, eta_rest, tau2, y, t, z, lvl_rows, r0, r1):
+        f = -0.5 * b * b / tau2
+        g = -b / tau2
+        for q in range(r0, r1):
+            i = lvl_rows[q]
+            lp, d1, _ = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+            f += lp
+            g += z[i] * d1
+        return f, g
+
+    @numba.njit(cache=True)
+    def draw(eta_rest, tau, y, t, z, lvl_ptr, lvl_rows, seed):
+        np.random.seed(seed)
+        S = eta_rest.shape[0]
+        J = len(lvl_ptr) - 1
+        out = np.empty((S, J))
+        for s_ in range(S):
+            er = eta_rest[s_]
+            tau2 = tau[s_] * tau[s_]
+            for j in range(J):
+                r0, r1 = lvl_ptr[j], lvl_ptr[j + 1]
+                m, h = _mode(er, tau2, y, t, z, lvl_rows, r0, r1)
+                delta = math.sqrt(-1.0 / h)
+                fm, _ = f_at(m, er, tau2, y, t, z, lvl_rows, r0, r1)
+                x1, x2 = m - delta, m + delta
+                f1, g1 = f_at(x1, er, tau2, y, t, z, lvl_rows, r0, r1)
+                f2, g2 = f_at(x2, er, tau2, y, t, z, lvl_rows, r0, r1)
+                g1 = max(g1, 1e-12 / delta)
+                g2 = min(g2, -1e-12 / delta)
+                z1 = x1 + (fm - f1) / g1
+                z2 = x2 + (fm - f2) / g2
+                w1, w2, w3 = 1.0 / g1, max(z2 - z1, 0.0), -1.0 / g2
+                tot = w1 + w2 + w3
+                val = np.nan
+                for _ in range(10_000):
+                    u = np.random.random() * tot
+                    if u < w1:
+                        xv = z1 - np.random.exponential() / g1
+                        hull = fm + g1 * (xv - z1)
+                    elif u < w1 + w2:
+                        xv = z1 + (u - w1)
+                        hull = fm
+                    else:
+                        xv = z2 - np.random.exponential() / g2
+                        hull = fm + g2 * (xv - z2)
+                    fx, _ = f_at(xv, er, tau2, y, t, z, lvl_rows, r0, r1)
+                    if fx > hull + 1e-8 * (1.0 + abs(hull)):
+                        break  # above the hull: not log-concave; left NaN
+                    if math.log(np.random.random()) < fx - hull:
+                        val = xv
+                        break
+                out[s_, j] = val
+        return out
+
+    return draw
+
+
+def const(family: str, y: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+    """The parameter-free part of ``log p(y | η)`` per row (log-factorials, binomial coefficients)."""
+    y = np.asarray(y, dtype=float)
+    if family == "poisson":
+        return -special.gammaln(y + 1.0)
+    if t is None:
+        return np.zeros_like(y)
+    t = np.asarray(t, dtype=float)
+    return special.gammaln(t + 1.0) - special.gammaln(y + 1.0) - special.gammaln(t - y + 1.0)

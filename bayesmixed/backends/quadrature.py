@@ -1,0 +1,124 @@
+"""The PyTensor Op of a GLMM's log-likelihood with one term integrated out by adaptive Gauss–Hermite quadrature
+(see :mod:`bayesmixed.quadrature`).
+
+:class:`QuadratureLoglik` maps the linear predictor without the term, ``η_rest`` (n,), and the term's SD ``τ`` to
+``Σ_j log ∫ exp f_j`` and returns its derivatives in the same pass (a numba kernel per family, level by level:
+Newton's method to the mode, then K nodes around it). The derivatives are taken with the nodes held where the
+mode and curvature put them; they differ from the full derivative only by the derivative of the quadrature error,
+which is checked to be below :data:`~bayesmixed.quadrature.NODE_TOL` when K is chosen, and an inexact gradient
+never biases HMC: the Metropolis step uses the log density itself, the gradient only steers the trajectory.
+
+Like :mod:`bayesmixed.backends.sparse_op`, the Op runs in PyTensor's Python/C backend (``perform``), numba
+(registered, so nutpie calls the kernel directly and numba caches it) and JAX (a host callback).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType, disconnected_type
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+
+from .. import _quad_kernels as QK
+
+__all__ = ["QuadratureLoglik", "quadrature_loglik", "register_jax"]
+
+_N_DATA = 8  # y, trials, row constants, z, level pointers, level rows, nodes, log weights
+
+
+class QuadratureLoglik(Op):
+    """``(η_rest, τ, y, t, c, z, ptr, rows, x, logw) → (log-likelihood, ∂/∂η_rest, ∂/∂τ)`` for one family."""
+
+    __props__ = ("family", "link")
+
+    def __init__(self, family: str, link: str):
+        self.family = family
+        self.link = link
+
+    def make_node(self, eta, tau, *data):
+        eta = pt.as_tensor_variable(eta).astype("float64")
+        tau = pt.as_tensor_variable(tau).astype("float64")
+        data = [pt.as_tensor_variable(d) for d in data]
+        if len(data) != _N_DATA:
+            raise TypeError(f"QuadratureLoglik takes {_N_DATA} data arrays, got {len(data)}")
+        return Apply(self, [eta, tau, *data], [pt.dscalar(), pt.dvector(), pt.dscalar()])
+
+    def perform(self, node, inputs, output_storage):
+        eta, tau, *data = inputs
+        out = QK.loglik_kernel(self.family, self.link)(np.ascontiguousarray(eta), float(tau), *data)
+        for store, value in zip(output_storage, out):
+            store[0] = np.asarray(value, dtype="float64")
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [(), shapes[0], ()]
+
+    def connection_pattern(self, node):
+        return [[True, True, True]] * 2 + [[False, False, False]] * _N_DATA
+
+    def L_op(self, inputs, outputs, output_grads):
+        g = output_grads[0]
+        if any(not isinstance(o.type, DisconnectedType) for o in output_grads[1:]):
+            raise NotImplementedError("QuadratureLoglik: only the log-likelihood is differentiable")
+        if isinstance(g.type, DisconnectedType):
+            return [disconnected_type() for _ in inputs]
+        return [g * outputs[1], g * outputs[2]] + [disconnected_type() for _ in range(_N_DATA)]
+
+
+def quadrature_loglik(family: str, link: str, eta_rest, tau, data_vars):
+    """The integrated log-likelihood as a differentiable PyTensor scalar (``data_vars``: y, trials, row constants,
+    z, level pointers, level rows, nodes, log weights, as data containers)."""
+    return QuadratureLoglik(family, link)(eta_rest, tau, *data_vars)[0]
+
+
+def _register_numba() -> None:
+    try:
+        from pytensor.link.numba.dispatch import basic as numba_basic
+        from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
+    except ImportError:  # pragma: no cover - numba not installed: perform() is used
+        return
+
+    @register_funcify_default_op_cache_key(QuadratureLoglik)
+    def _funcify(op, node, **kwargs):
+        kernel = QK.loglik_kernel(op.family, op.link)
+
+        @numba_basic.numba_njit
+        def quadrature_loglik_kernel(eta, tau, y, t, c, z, ptr, rows, x, logw):
+            ll, g_eta, g_tau = kernel(eta, tau[()], y, t, c, z, ptr, rows, x, logw)
+            return np.array(ll), g_eta, np.array(g_tau)
+
+        return quadrature_loglik_kernel, 1
+
+
+_JAX_REGISTERED: list = []
+
+
+def register_jax() -> None:
+    """Teach PyTensor's JAX backend the Op (a host callback into the numba kernel); called by the sampling
+    module before a JAX sampler compiles a model."""
+    if _JAX_REGISTERED:
+        return
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    _JAX_REGISTERED.append(True)
+
+    @jax_funcify.register(QuadratureLoglik)
+    def _funcify(op, node, **kwargs):
+        import jax
+        import jax.numpy as jnp
+
+        kernel = QK.loglik_kernel(op.family, op.link)
+
+        def host(eta, tau, *data):
+            ll, g_eta, g_tau = kernel(np.asarray(eta, dtype="float64"), float(tau), *(np.asarray(d) for d in data))
+            return np.asarray(ll, "float64"), np.asarray(g_eta, "float64"), np.asarray(g_tau, "float64")
+
+        def quadrature_jax(eta, tau, *data):
+            shapes = (jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct(eta.shape, jnp.float64),
+                      jax.ShapeDtypeStruct((), jnp.float64))
+            return jax.pure_callback(host, shapes, eta, tau, *data, vmap_method="sequential")
+
+        return quadrature_jax
+
+
+_register_numba()

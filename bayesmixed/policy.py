@@ -1,0 +1,156 @@
+"""One place that decides how each random-effect term is parameterised, and why.
+
+``auto`` chooses per model and per term, before any sampling, from the design and cheap pilot estimates:
+
+- **Gaussian, identity link.** Every term is integrated out exactly when that is cheap: one term of at most
+  two coefficients per level level by level (:mod:`bayesmixed.marginal`, any number of levels), several terms
+  through one sparse Cholesky factor of ``ΛᵀMΛ + σ²I`` per gradient (:mod:`bayesmixed.sparse_marginal`) when its
+  factorisation needs at most :data:`SPARSE_MAX_FLOPS` operations (nested terms never fill in; crossed terms fill
+  the block of the smaller one). Otherwise (large crossed designs such as InstEval) the term with the most
+  coefficients among those of at most two per level is integrated out given the others, which are sampled.
+- **Other terms** are centred or non-centred from the pilot's information ratios (:mod:`bayesmixed.autoparam`).
+
+:func:`bayesmixed.diagnostics.diagnose` and :func:`bayesmixed.pooling.recommend` read their thresholds from here,
+so that their advice and ``auto`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .quadrature import NODE_TOL
+
+__all__ = ["SPARSE_MAX_FLOPS", "GaussianChoice", "gaussian_choice", "Decision", "choose", "quadrature_candidate",
+           "quadrature_nodes", "quadrature_refusal"]
+
+SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
+
+
+@dataclass(frozen=True)
+class GaussianChoice:
+    """How a Gaussian identity-link model integrates its random effects: ``"marginal"`` (every term),
+    ``"partial"`` (one term given the others) or ``None`` (no term can be integrated out), with the reason."""
+
+    kind: str | None
+    reason: str
+    term: str | None = None  # the integrated term of a partial choice
+
+
+def gaussian_choice(design, priors: dict) -> GaussianChoice:
+    """Integrate every term out when that is cheap (see the module docstring), else one term given the others."""
+    from .marginal import closed_form_term, gaussian_fixed_prior
+    from .sparse_marginal import plan
+
+    blocks = design.blocks
+    if not blocks:
+        return GaussianChoice(None, "no random-effect terms")
+    if len(blocks) == 1 and closed_form_term(blocks[0]):
+        return GaussianChoice("marginal", "Gaussian identity-link model, random effects integrated out exactly "
+                                          "(level by level)")
+    fixed = gaussian_fixed_prior(priors, design)
+    p = 0 if fixed is None else len(fixed[0])
+    # Σ_j c_j² ≥ nnz² / Q for column counts c_j: a factor of more nonzeros cannot be cheap enough
+    q = p + sum(b.n_levels * b.k for b in blocks)
+    pl = plan(design, p, max_nnz=int((SPARSE_MAX_FLOPS * q) ** 0.5) + q)
+    if pl is not None and pl.flops <= SPARSE_MAX_FLOPS:
+        return GaussianChoice("marginal", f"Gaussian identity-link model, random effects integrated out exactly "
+                                          f"(one sparse Cholesky factor per gradient: {pl.nnz} nonzeros, "
+                                          f"{pl.flops:.3g} operations)")
+    closed = [b for b in blocks if closed_form_term(b)]
+    if not closed:
+        return GaussianChoice(None, "no term of at most two coefficients per level to integrate out, and the "
+                                    "joint factorisation is too costly")
+    big = max(closed, key=lambda b: b.n_levels * b.k)
+    cost = "too costly" if pl is None else f"{pl.flops:.3g} operations"
+    return GaussianChoice("partial", f"integrating every term out jointly needs a sparse factorisation of {cost} "
+                                     f"per gradient; this term's {big.n_levels * big.k} coefficients are integrated "
+                                     "out exactly given the other terms, which are sampled", big.label)
+
+
+# ------------------------------------------------------------------------------------------------- GLMMs
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What ``auto`` chose: a parameterisation and a reason per term, and the number of quadrature nodes (0 when
+    no term is integrated out by quadrature)."""
+
+    parameterization: dict
+    reason: dict
+    quadrature_nodes: int = 0
+
+
+def quadrature_refusal(block, fam, link: str) -> str | None:
+    """Why ``block`` cannot be integrated out by adaptive quadrature in this family, or None if it can."""
+    from .quadrature import has_kernel
+
+    if block.k != 1:
+        return f"term {block.label!r} has {block.k} coefficients per level (quadrature integrates one)"
+    if block.n_levels < 2:
+        return f"term {block.label!r} has one level"
+    if fam.name == "gaussian" and link == "identity":
+        return "a Gaussian identity-link model integrates its terms out exactly instead"
+    if not has_kernel(fam.name, link):
+        return (f"family {fam.name!r} with link {link!r} has a log density that is not concave in the linear "
+                "predictor, which the exact draws of the effects need")
+    return None
+
+
+def quadrature_candidate(design, fam, link: str):
+    """The term ``auto`` integrates out by quadrature in a GLMM: of the terms that can be (one coefficient per
+    level), the one with the most levels (an observation-level effect when there is one); None if none can."""
+    cands = [b for b in design.blocks if quadrature_refusal(b, fam, link) is None]
+    return max(cands, key=lambda b: (b.n_levels, b.label)) if cands else None
+
+
+def quadrature_nodes(design, fam, link: str, block) -> int:
+    """The number of Gauss–Hermite nodes for ``block`` (:func:`bayesmixed.quadrature.choose_nodes`) at pilot
+    values: the complete-pooling fit's linear predictor and the pilot SD of the term, and a larger SD."""
+    from .autoparam import pilot
+    from .quadrature import choose_nodes
+
+    terms = {t.label: t for t in pilot(design, fam.name, link)}
+    tau = float(terms[block.label].tau[0])
+    total = float(sum(t.tau[0] ** 2 for t in terms.values())) ** 0.5
+    eta = _fixed_eta(design, fam.name, link)
+    K, _ = choose_nodes(fam.name, link, design, block, eta, sorted({max(tau, 0.1), 1.5 * total + 0.25}))
+    return int(K)
+
+
+def _fixed_eta(design, family: str, link: str) -> np.ndarray:
+    """The complete-pooling fit's linear predictor (offset included)."""
+    from ._glm import _glm, _response
+
+    y, pw = _response(design)
+    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, family, link, None, design.offset).eta
+
+
+def choose(design, fam, link: str, priors: dict) -> Decision:
+    """The ``auto`` parameterisation of every term (see the module docstring)."""
+    from .autoparam import choose as pilot_choice
+
+    labels = [b.label for b in design.blocks]
+    if fam.name == "gaussian" and link == "identity" and labels:
+        g = gaussian_choice(design, priors)
+        if g.kind == "marginal":
+            return Decision({lab: "marginal" for lab in labels}, {lab: g.reason for lab in labels})
+    else:
+        g = None
+    param, why = pilot_choice(design, fam.name, link)
+    if g is not None and g.kind == "partial":
+        # the term with the most coefficients leaves the sampler: it is integrated out given the others (O(n)
+        # per gradient), which removes the most dimensions and, with crossed factors, the ridge between its
+        # effects and the others'
+        param[g.term], why[g.term] = "marginal", g.reason
+        return Decision(param, why)
+    q = quadrature_candidate(design, fam, link) if g is None else None
+    if q is None:
+        return Decision(param, why)
+    K = quadrature_nodes(design, fam, link, q)
+    param[q.label] = "quadrature"
+    why[q.label] = (f"integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that the "
+                    f"log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values): its "
+                    f"{q.n_levels} effects leave the sampler and are drawn afterwards from their exact conditional")
+    return Decision(param, why, K)
