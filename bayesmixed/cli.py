@@ -86,6 +86,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         )
     print(text)
     if args.out:
+        from . import _arviz
         from .saveload import write_atomic
 
         out = Path(args.out)
@@ -93,7 +94,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         written: list[Path] = []
         try:  # every file goes through a temporary file and os.replace: an interrupt leaves only whole files
             written.append(write_atomic(out / "summary.txt", lambda p: Path(p).write_text(text + "\n")))
-            written.append(write_atomic(out / "posterior.nc", lambda p: fit.idata.to_netcdf(p, engine="h5netcdf")))
+            written.append(write_atomic(out / "posterior.nc", lambda p: _arviz.to_netcdf(fit.idata, p)))
             if not args.no_plots:
                 try:
                     from .plots import save_all

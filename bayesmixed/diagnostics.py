@@ -34,7 +34,6 @@ prior-to-posterior contraction
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import _arviz
 from .design import Design
 from .priors import Prior
 from .summaries import convergence as _population_convergence
@@ -345,7 +345,7 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
 
 # ---------------------------------------------------------------------------------------- sampler
 def _stat(idata, *names: str):
-    ss = idata.sample_stats if "sample_stats" in idata.groups() else None
+    ss = idata.sample_stats if "sample_stats" in _arviz.groups(idata) else None
     if ss is None:
         return None
     for n in names:
@@ -355,17 +355,11 @@ def _stat(idata, *names: str):
 
 
 def _convergence_table(idata, design: Design) -> pd.DataFrame:
-    import arviz as az
-
     pop = _population_convergence(idata)
     rows = []
     names = [f"r_{b.label}" for b in design.blocks if f"r_{b.label}" in idata.posterior]
     if names:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            rhat = az.rhat(idata, var_names=names)
-            bulk = az.ess(idata, var_names=names, method="bulk")
-            tail = az.ess(idata, var_names=names, method="tail")
+        rhat, bulk, tail = _arviz.convergence_stats(idata, names)
         for n in names:
             rows.append(dict(parameter=f"{n} (worst level)", r_hat=float(np.nanmax(rhat[n].values)),
                              ess_bulk=float(np.nanmin(bulk[n].values)), ess_tail=float(np.nanmin(tail[n].values))))
@@ -448,8 +442,6 @@ def diagnose(
     -------
     Diagnosis
     """
-    import arviz as az
-
     from .pooling import pooling as _pooling
 
     post = idata.posterior
@@ -472,9 +464,7 @@ def diagnose(
     conv = _convergence_table(idata, design)
     ebfmi: tuple[float, ...] = ()
     if _stat(idata, "energy") is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ebfmi = tuple(float(v) for v in np.atleast_1d(az.bfmi(idata)))
+        ebfmi = tuple(float(v) for v in _arviz.bfmi(idata))
     low_ebfmi = any(v < e_bfmi_min for v in ebfmi)
 
     # ------------------------------------------------------------------ divergences and funnels

@@ -190,20 +190,22 @@ class Fit:
         """A new Fit whose InferenceData has the pointwise log-likelihood (if it was not stored)."""
         from .loglik import add_log_likelihood
 
-        idata = self.idata.copy()
+        from . import _arviz
+
+        idata = _arviz.copy(self.idata)
         add_log_likelihood(idata, self.spec, self.design)
         return Fit(self.spec, self.design, idata, dict(self.sampler_info))
 
     # --- comparison and prediction (compare.py, predict.py)
     def loo(self, pointwise: bool = False, by: str | None = None):
-        """PSIS-LOO (ArviZ ``ELPDData``); ``by="<factor>"``: leave-one-group-out over that factor's levels.
+        """PSIS-LOO (an :class:`~bayesmixed.elpd.ELPD`); ``by="<factor>"``: leave-one-group-out over its levels.
         Pareto k > 0.7 is reported with the rows concerned. See :func:`bayesmixed.compare.loo`."""
         from .compare import loo
 
         return loo(self, pointwise=pointwise, by=by)
 
     def waic(self, pointwise: bool = False, by: str | None = None):
-        """WAIC (ArviZ ``ELPDData``). See :func:`bayesmixed.compare.waic`."""
+        """WAIC (an :class:`~bayesmixed.elpd.ELPD`). See :func:`bayesmixed.compare.waic`."""
         from .compare import waic
 
         return waic(self, pointwise=pointwise, by=by)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special, stats
 
+from . import _arviz
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .summaries import _inverse_link, draws_of, linear_predictor
@@ -94,6 +95,4 @@ def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
         dims=("chain", "draw", "obs"),
         coords={"chain": post["chain"].values, "draw": post["draw"].values, "obs": np.arange(design.n)},
     )
-    if "log_likelihood" in idata.groups():
-        delattr(idata, "log_likelihood")
-    idata.add_groups({"log_likelihood": xr.Dataset({"y": da})})
+    _arviz.set_group(idata, "log_likelihood", xr.Dataset({"y": da}))

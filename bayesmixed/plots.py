@@ -648,8 +648,7 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
 # -------------------------------------------------------------------------------------- trace and rank
 def _scalar_posterior(fit: Fit, var_names: list[str] | None, max_params: int):
     """Population-level scalars as an ArviZ dataset with readable names (``beta[Days]``, ``corr_S[a,b]``)."""
-    import arviz as az
-
+    from . import _arviz
     from .summaries import population_draws
 
     post = fit.idata.posterior
@@ -662,19 +661,17 @@ def _scalar_posterior(fit: Fit, var_names: list[str] | None, max_params: int):
         out = {k: out[k] for k in var_names}
     elif len(out) > max_params:
         out = dict(list(out.items())[:max_params])
-    return az.from_dict(posterior={k: v.reshape(C, D) for k, v in out.items()}), list(out)
+    return _arviz.from_dict(posterior={k: v.reshape(C, D) for k, v in out.items()}), list(out)
 
 
 @_styled
 def trace(fit: Fit, var_names: list[str] | None = None, max_params: int = 12) -> Figure:
     """ArviZ trace plot (marginal densities per chain and traces) of the population-level parameters."""
-    import arviz as az
+    from . import _arviz
 
     data, names = _scalar_posterior(fit, var_names, max_params)
     fig, axes = _figure(9.0, 1.55 * len(names) + 0.4, len(names), 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        az.plot_trace(data, axes=axes, compact=False, combined=False, show=False)
+    _arviz.plot_trace(data, axes)
     for ax in axes.flat:
         ax.title.set_fontsize(8)
         ax.tick_params(labelsize=7)
@@ -684,15 +681,13 @@ def trace(fit: Fit, var_names: list[str] | None = None, max_params: int = 12) ->
 @_styled
 def rank(fit: Fit, var_names: list[str] | None = None, max_params: int = 12) -> Figure:
     """ArviZ rank plot (rank histograms per chain; uniform when chains agree) of the population parameters."""
-    import arviz as az
+    from . import _arviz
 
     data, names = _scalar_posterior(fit, var_names, max_params)
     ncol = min(3, len(names))
     nrow = int(np.ceil(len(names) / ncol))
     fig, axes = _figure(3.2 * ncol, 2.2 * nrow + 0.3, nrow, ncol)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        az.plot_rank(data, ax=axes.ravel()[: len(names)], show=False)
+    _arviz.plot_rank(data, axes.ravel()[: len(names)])
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for ax in axes.flat:

@@ -455,8 +455,9 @@ def posterior_predictive(fit, seed: int | None = None):
     ``az.plot_ppc`` and ``fit.plot.ppc()`` compare with ``observed_data``). ``observed_data`` is added when
     missing. The input is not modified.
     """
-    import arviz as az
     import xarray as xr
+
+    from . import _arviz
 
     design = fit.design
     post = fit.idata.posterior
@@ -466,11 +467,11 @@ def posterior_predictive(fit, seed: int | None = None):
         {"y": xr.DataArray(y_rep.reshape(post.sizes["chain"], post.sizes["draw"], design.n),
                            dims=("chain", "draw", "obs"), coords=coords)}
     )
-    groups = {g: getattr(fit.idata, g) for g in fit.idata.groups() if g != "posterior_predictive"}
+    groups = {g: getattr(fit.idata, g) for g in _arviz.groups(fit.idata) if g != "posterior_predictive"}
     groups["posterior_predictive"] = pp
     if "observed_data" not in groups:
         obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
         if design.trials is not None:
             obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
         groups["observed_data"] = xr.Dataset(obs)
-    return az.InferenceData(**groups)
+    return _arviz.inference_data(**groups)

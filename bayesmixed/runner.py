@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _arviz
 from . import summaries as S
 from .design import Design
 from .errors import BayesMixedError
@@ -192,11 +193,9 @@ def _public(idata, design: Design):
     internal = [v for v in post.data_vars if v.startswith("_")]
     if internal:
         idata.posterior = post.drop_vars(internal)
-    for grp in ("constant_data", "observed_data"):
-        if grp in idata.groups():
-            delattr(idata, grp)
+    _arviz.drop_groups(idata, ("constant_data", "observed_data"))
     obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
     if design.trials is not None:
         obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-    idata.add_groups({"observed_data": xr.Dataset(obs)})
+    _arviz.set_group(idata, "observed_data", xr.Dataset(obs))
     return idata

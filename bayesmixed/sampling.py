@@ -248,11 +248,12 @@ class SamplerInfo:
 
 
 def _versions(sampler: str) -> dict[str, str]:
-    import arviz
     import pymc
     import pytensor
 
-    out = {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": arviz.__version__}
+    from ._arviz import version
+
+    out = {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": version()}
     if sampler != "pymc":
         mod = importlib.import_module(_MODULE[sampler])
         out[sampler] = getattr(mod, "__version__", "?")

@@ -45,6 +45,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from . import _arviz
 from .errors import BayesMixedError
 
 __all__ = ["FORMAT_VERSION", "save_fit", "read_fit", "write_atomic"]
@@ -368,8 +369,9 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
         "priors": [[name, p.to_dict()] for name, p in spec.priors],
         "parameterization": [list(x) for x in spec.parameterization],
         "parameterization_reason": [list(x) for x in spec.parameterization_reason],
+        "quadrature_nodes": int(spec.quadrature_nodes),
         "sampler_info": _json_safe(fit.sampler_info),
-        "groups": list(fit.idata.groups()),
+        "groups": _arviz.groups(fit.idata),
         "design": design_meta,
     }
     manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
@@ -379,7 +381,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
     def write(tmp: str) -> None:
         with tempfile.TemporaryDirectory(prefix="bayesmixed-save-") as d:
             nc = os.path.join(d, _IDATA)
-            fit.idata.to_netcdf(nc, engine="h5netcdf")
+            _arviz.to_netcdf(fit.idata, nc)
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(_MANIFEST, manifest_bytes)
                 zf.write(nc, _IDATA, compress_type=zipfile.ZIP_STORED)
@@ -436,8 +438,6 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
         The file is not a bayesmixed fit, or was written by a newer bayesmixed (format version above
         :data:`FORMAT_VERSION`).
     """
-    import arviz as az
-
     from .priors import Prior
     from .spec import ModelSpec
 
@@ -448,8 +448,7 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
             arrays = {k: npz[k] for k in npz.files}
         with tempfile.TemporaryDirectory() as d:
             nc = zf.extract(_IDATA, d)
-            with az.rc_context({"data.load": "eager"}):
-                idata = az.from_netcdf(nc, engine="h5netcdf")
+            idata = _arviz.from_netcdf(nc)
     design = _dec_design(manifest["design"], arrays)
     spec = ModelSpec(
         formula=manifest["formula"],
@@ -458,5 +457,6 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
         priors=tuple((name, Prior.from_dict(p)) for name, p in manifest["priors"]),
         parameterization=tuple((k, v) for k, v in manifest["parameterization"]),
         parameterization_reason=tuple((k, v) for k, v in manifest["parameterization_reason"]),
+        quadrature_nodes=int(manifest.get("quadrature_nodes", 0)),
     )
     return {"spec": spec, "design": design, "idata": idata, "sampler_info": manifest["sampler_info"]}
