@@ -21,9 +21,10 @@ import json
 import os
 import secrets
 import stat
-import warnings
 from pathlib import Path
 from typing import Any
+
+from ._warnings import warn_user
 
 __all__ = ["usable_dir", "private_file", "user_key", "sign", "write_private", "write_record", "read_record",
            "file_digest", "tighten"]
@@ -40,12 +41,10 @@ def _uid() -> int:
 def _warn_once(path: Path, why: str) -> None:
     if str(path) not in _WARNED:
         _WARNED.add(str(path))
-        warnings.warn(
+        warn_user(
             f"bayesmixed's compile cache {str(path)!r} is not used: {why}. Models are compiled in every process "
             "(slower, not wrong). Set BAYESMIXED_CACHE_DIR to a directory of your own, or "
-            "BAYESMIXED_COMPILE_CACHE=0 to silence this.",
-            UserWarning,
-            stacklevel=4,
+            "BAYESMIXED_COMPILE_CACHE=0 to silence this."
         )
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .design import Design
+from ._warnings import warn_user
 from .errors import BayesMixedError
 
 __all__ = ["calibrate", "Calibration"]
@@ -349,11 +349,10 @@ def calibrate(
         [{k: r[k] for k in ("sim", "divergences", "max_rhat", "min_ess_bulk", "seconds", "error")} for r in results]
     ).set_index("sim")
     if len(ok) < n_sims:
-        warnings.warn(
+        warn_user(
             f"{n_sims - len(ok)} of {n_sims} refits failed (see Calibration.fits['error']); their simulations "
             "have no ranks and the calibration does not pass. Simulated data this extreme usually mean the "
-            "priors are too wide for the scale of the link: give tighter priors.",
-            stacklevel=2,
+            "priors are too wide for the scale of the link: give tighter priors."
         )
     params = "/".join(sorted({v for _, v in spec.parameterization})) or "-"
     label = f"{model.formula.text} [{spec.family}, {params}]"
@@ -366,3 +365,8 @@ def calibrate(
         alpha=alpha,
         label=label,
     )
+
+
+from ._callable import make_callable  # noqa: E402 (after the function it calls)
+
+make_callable(__name__, "calibrate")

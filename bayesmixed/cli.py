@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--data", help="CSV file or shipped data set name (with --formula)")
     f.add_argument("--family", default=None, help="response family (default gaussian)")
     f.add_argument("--link", default=None)
-    f.add_argument("--out", default=None, help="output folder for summary.txt, posterior.nc and plots")
+    f.add_argument("--out", default=None,
+                   help="output folder for summary.txt, posterior.nc (ArviZ), fit.bmfit (bm.load) and plots")
     f.add_argument("--draws", type=int, default=None)
     f.add_argument("--tune", type=int, default=None)
     f.add_argument("--chains", type=int, default=None)
@@ -95,6 +96,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         try:  # every file goes through a temporary file and os.replace: an interrupt leaves only whole files
             written.append(write_atomic(out / "summary.txt", lambda p: Path(p).write_text(text + "\n")))
             written.append(write_atomic(out / "posterior.nc", lambda p: _arviz.to_netcdf(fit.idata, p)))
+            written.append(fit.save(out / "fit.bmfit"))  # the whole fit, for bm.load
             if not args.no_plots:
                 try:
                     from .plots import save_all
@@ -107,6 +109,7 @@ def _fit_command(args: argparse.Namespace) -> int:
             print(f"\ninterrupted while writing to {out}; complete files written: {done} (no partial files)", file=sys.stderr)
             return 130
         print("\nwrote " + ", ".join(str(p) for p in written))
+        print(f"load the fit in Python with: bm.load({str(out / 'fit.bmfit')!r})")
     return 0
 
 

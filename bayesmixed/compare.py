@@ -34,7 +34,6 @@ same priors, including the defaults that were scaled to the full data).
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import replace
 from typing import Any, Mapping
 
@@ -44,7 +43,7 @@ import pandas as pd
 from . import _arviz
 from .design import Design, GroupBlock
 from .elpd import ELPD
-from ._warnings import user_stacklevel, warn_user
+from ._warnings import warn_user
 from .errors import BayesMixedError
 
 __all__ = [
@@ -241,11 +240,9 @@ def waic(fit, pointwise: bool = False, by: str | None = None) -> ELPD:
     label = None if by is None else _block(fit.design, by).label
     res = _arviz.waic(_pop_posterior(fit), ll, by=label)
     if res.warning:
-        warnings.warn(
+        warn_user(
             "the posterior variance of the log predictive density exceeds 0.4 for some "
-            f"{'levels' if by else 'observations'}: WAIC may be unreliable; prefer loo (and check its Pareto k)",
-            UserWarning,
-            stacklevel=user_stacklevel(),
+            f"{'levels' if by else 'observations'}: WAIC may be unreliable; prefer loo (and check its Pareto k)"
         )
     res = _replace(res, data=data_fingerprint(fit.design, by))
     return res if pointwise else _replace(res, pointwise=None)
@@ -357,11 +354,9 @@ def compare(
             raise BayesMixedError(
                 f"WAIC estimates cannot be ranked together with PSIS-LOO or k-fold ones ({kinds}): use one ic"
             )
-        warnings.warn(
+        warn_user(
             f"comparing k-fold with PSIS-LOO estimates ({kinds}): both estimate the same ELPD, but their errors "
-            "differ; prefer one method for all models",
-            UserWarning,
-            stacklevel=user_stacklevel(),
+            "differ; prefer one method for all models"
         )
     table = _arviz.compare(elpds, method=method, **kwargs)
     if set(kinds.values()) == {"kfold"}:
@@ -608,3 +603,8 @@ def kfold_elpd(
     warn = bool(len(refits) and ((refits["divergences"] > 0).any() or (refits["max_rhat"] > 1.05).any()))
     return ELPD(kind="kfold", elpd=elpd, se=se, p=p, n_samples=int(n_samples), n_data_points=n_units,
                 warning=warn, pointwise=pointwise, by=by, k=k, fold=fold, refits=refits, data=data)
+
+
+from ._callable import make_callable  # noqa: E402 (after the function it calls)
+
+make_callable(__name__, "compare")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import summaries as S
@@ -100,9 +101,11 @@ class Fit:
         """Fixed effects: index term; columns mean, sd, lower, upper."""
         return S.fixef(self.idata, self.design, prob)
 
-    def ranef(self, group: str | None = None, prob: float = 0.95):
-        """Random effects per term (dict of frames), or one term's frame with ``group``."""
-        out = S.ranef(self.idata, self.design, prob)
+    def ranef(self, group: str | None = None, prob: float = 0.95, wide: bool = False):
+        """Random effects per term (dict of frames), or one term's frame with ``group``. Long by default
+        (``level``, ``coef``; ``mean``, ``sd``, ``lower``, ``upper``); ``wide=True``: posterior means, levels ×
+        coefficients, as lme4's ``ranef`` and ``simulate(..., return_effects=True)``."""
+        out = S.ranef(self.idata, self.design, prob, wide)
         return out if group is None else out[self.design.block(group).label]
 
     def coef(self, group: str | None = None, prob: float = 0.95):
@@ -391,27 +394,31 @@ class Summary:
         pct = f"{100 * self.prob:g}%"
         lines = self._header()
         lines.append("")
-        lines.append(f"Random effects (posterior mean, median and {pct} interval):")
+        # the columns keep the names of the tables they come from (fit.varcorr(), fit.fixef(),
+        # fit.convergence()), so that what the summary shows can be looked up by the same name
+        lines.append(f"Random effects (fit.varcorr(): posterior mean, median, {pct} interval lower and upper):")
         vc = self.varcorr
         if len(vc):
             t = vc.copy()
             t["group"] = t["group"].where(t["group"] != t["group"].shift(), "")
-            t["term"] = t["term"].replace("", "")
-            t = t.rename(columns={"lower": f"l-{pct}", "upper": f"u-{pct}"})
-            t["kind"] = t["kind"].map({"sd": "Std.Dev.", "cor": "Corr"})
+            t["kind"] = t["kind"].map({"sd": "Std.Dev.", "cor": "Corr"}).fillna(t["kind"])
             lines.append(t.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         else:
             lines.append(" (none)")
         lines.append("")
-        lines.append(f"Fixed effects ({pct} intervals):")
+        lines.append(f"Fixed effects (fit.fixef(): posterior mean, sd, {pct} interval lower and upper; "
+                     "fit.convergence()):")
+        lines.append(self._fixed_table().to_string(float_format=lambda v: f"{v:.4g}"))
+        return "\n".join(lines)
+
+    def _fixed_table(self) -> pd.DataFrame:
+        """``fit.fixef()`` with the R-hat and ESS columns of ``fit.convergence()``, under the same names."""
         fx = self.fixed.copy()
         diag = self.diagnostics
-        fx["Rhat"] = [diag.loc[f"beta[{t}]", "r_hat"] for t in fx.index]
-        fx["Bulk_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_bulk"]) for t in fx.index]
-        fx["Tail_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_tail"]) for t in fx.index]
-        fx = fx.rename(columns={"mean": "Estimate", "sd": "Est.Error", "lower": f"l-{pct}", "upper": f"u-{pct}"})
-        lines.append(fx.to_string(float_format=lambda v: f"{v:.4g}"))
-        return "\n".join(lines)
+        for col in ("r_hat", "ess_bulk", "ess_tail"):
+            values = [diag.loc[f"beta[{t}]", col] for t in fx.index]
+            fx[col] = values if col == "r_hat" else [int(v) if np.isfinite(v) else v for v in values]
+        return fx
 
     def _repr_html_(self) -> str:
         import html
@@ -419,7 +426,7 @@ class Summary:
         pct = f"{100 * self.prob:g}%"
         head = "<br>".join(html.escape(x) for x in self._header())
         vc = self.varcorr.to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        fx = self.fixed.to_html(float_format=lambda v: f"{v:.4g}")
+        fx = self._fixed_table().to_html(float_format=lambda v: f"{v:.4g}")
         return (
             f"<div class='bayesmixed-fit'><p style='font-family:monospace'>{head}</p>"
             f"<b>Random effects</b> ({pct} intervals){vc}<b>Fixed effects</b> ({pct} intervals){fx}</div>"

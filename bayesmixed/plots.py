@@ -12,7 +12,6 @@ same as ``plots.<name>(fit, ...)``; :func:`save_all` writes every applicable fig
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -761,5 +760,7 @@ def save_all(fit: Fit, out_dir, dpi: int = 150) -> list[Path]:
             path = write_atomic(out / name, lambda p, fig=fig: fig.savefig(p, dpi=dpi, bbox_inches="tight", format="png"))
             written.append(path)
         except Exception as e:  # noqa: BLE001 - report and keep going
-            warnings.warn(f"could not draw {name}: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=2)
+            from ._warnings import warn_user
+
+            warn_user(f"could not draw {name}: {type(e).__name__}: {e}", RuntimeWarning)
     return written

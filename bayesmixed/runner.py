@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,23 +59,29 @@ def sample(
     sampler = resolve_sampler(sampler)
     choose_trajectory(trajectory, sampler)  # a bad name or "static" with another sampler, before compiling
     t0 = time.perf_counter()
-    model = build_model(spec, design)
+    with warnings.catch_warnings():
+        # PyTensor's note that pip's install has no BLAS to link its C code to: nutpie runs numba code, and the
+        # note is about PyTensor's packaging, not about the user's model
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        model = build_model(spec, design)
     t_build = time.perf_counter() - t0
     try:
-        idata, info = run_nuts(
-            model,
-            sampler=sampler,
-            draws=int(draws),
-            tune=int(tune),
-            chains=int(chains),
-            seed=seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            cores=cores,
-            structure=json.dumps(spec.to_dict(), sort_keys=True),
-            trajectory=trajectory,
-            marginal=bool(spec.integrated),
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            idata, info = run_nuts(
+                model,
+                sampler=sampler,
+                draws=int(draws),
+                tune=int(tune),
+                chains=int(chains),
+                seed=seed,
+                target_accept=target_accept,
+                progressbar=progressbar,
+                cores=cores,
+                structure=json.dumps(spec.to_dict(), sort_keys=True),
+                trajectory=trajectory,
+                marginal=bool(spec.integrated),
+            )
     except KeyboardInterrupt as e:  # propagate, saying that no Fit (and no file) came of it
         why = str(e.args[0]) if e.args else "sampling was interrupted by the user"
         raise KeyboardInterrupt(f"{why}; no fit was returned and nothing was written") from None
@@ -186,13 +193,18 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
 
 
 def _public(idata, design: Design):
-    """Drop internal variables (names starting with ``_``) and make ``observed_data`` hold the response."""
+    """Drop internal variables (names starting with ``_``), the unconstrained values some samplers store
+    (``sigma_log__``: PyMC's ``<name>_<transform>__``) and the coordinates only those used (``_b_dim_0``), and
+    make ``observed_data`` hold the response."""
     import xarray as xr
 
     post = idata.posterior
-    internal = [v for v in post.data_vars if v.startswith("_")]
+    internal = [v for v in post.data_vars if v.startswith("_") or v.endswith("__")]
     if internal:
-        idata.posterior = post.drop_vars(internal)
+        post = post.drop_vars(internal)
+    used = {d for v in post.data_vars for d in post[v].dims} | {"chain", "draw"}
+    unused = [c for c in post.coords if not set(post[c].dims) <= used]
+    idata.posterior = post.drop_vars(unused) if unused else post
     _arviz.drop_groups(idata, ("constant_data", "observed_data"))
     obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
     if design.trials is not None:

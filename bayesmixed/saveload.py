@@ -401,6 +401,16 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith((b"\x89HDF", b"CDF\x01", b"CDF\x02")):  # netCDF-4 (HDF5) or classic netCDF
+            sibling = path.with_name("fit.bmfit")
+            where = (f"the whole fit is in {str(sibling)!r} beside it: bm.load({str(sibling)!r})" if sibling.exists()
+                     else "`bayesmixed fit ... --out DIR` writes the whole fit as DIR/fit.bmfit")
+            raise BayesMixedError(
+                f"{str(path)!r} is a netCDF file: the posterior alone (read it with arviz.from_netcdf), without the "
+                f"formula, data encoding and priors a Fit needs; {where}"
+            )
         raise _not_a_fit(path, "not a zip archive")
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())

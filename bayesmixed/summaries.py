@@ -69,15 +69,21 @@ def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(d, index=pd.Index(design.x_names, name="term"))
 
 
-def ranef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+def ranef(idata, design: Design, prob: float = 0.95, wide: bool = False) -> dict[str, pd.DataFrame]:
     """Random effects (deviations from the fixed effects), one frame per term.
 
-    Each frame has index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``.
+    Long (default): index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``. Wide
+    (``wide=True``, as lme4's ``ranef``): the posterior means, one row per level (index named by the term
+    label) and one column per coefficient: the layout of ``simulate(..., return_effects=True)``.
     """
     out = {}
     for b in design.blocks:
         r = draws_of(idata, f"r_{b.label}")  # (S, J, k)
-        out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
+        if wide:
+            out[b.label] = pd.DataFrame(r.mean(axis=0), index=pd.Index(list(b.levels), name=b.label),
+                                        columns=list(b.coef_names))
+        else:
+            out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
     return out
 
 

@@ -76,8 +76,8 @@ print("CALIBRATE", cal.ranks.shape[0], cal.ranks.shape[1])
 def test_kfold_and_calibrate_from_an_unguarded_script(tmp_path):
     """``python script.py`` with k-fold and calibration at top level, no ``if __name__ == "__main__":``: the
     script body runs once (the workers do not re-import it), the refits finish, and the same seeds give the
-    same k-fold estimate in worker processes and in this process. Nothing about Dask or its dashboard port is
-    printed."""
+    same k-fold estimate in worker processes and in this process. Nothing about Dask or its dashboard port, and
+    no warning (pandas deprecations included; Python's default warning filters are on), is printed."""
     script = tmp_path / "unguarded.py"
     script.write_text(textwrap.dedent(SCRIPT))
     marker = tmp_path / "ran.txt"
@@ -90,7 +90,8 @@ def test_kfold_and_calibrate_from_an_unguarded_script(tmp_path):
     pool, here = (float(v) for v in line.split()[1:])
     assert pool == pytest.approx(here, rel=1e-9) and pool < 0
     assert "CALIBRATE 2 3" in out.stdout  # beta[Intercept], sd_Batch[Intercept], sigma
-    for leak in ("8787", "dashboard", "distributed", "Traceback"):
+    # nothing leaks: no Dask port or dashboard message, no deprecation or other warning, no traceback
+    for leak in ("8787", "dashboard", "distributed", "Traceback", "Warning"):
         assert leak not in out.stderr, out.stderr[-3000:]
 
 

@@ -7,13 +7,13 @@ level codes: the dense ``n × (levels·k)`` matrix is never built.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._warnings import warn_user
 from ..errors import DataError
 from ..formula.ast import Formula, GroupTerm, Response, expr_to_str
 from ..formula.parser import parse_formula
@@ -283,11 +283,7 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
             if n_dropped == len(data):
                 raise DataError(msg + " No complete rows are left; check those columns")
             raise DataError(msg + " Drop or impute them, or pass missing='drop'")
-        warnings.warn(
-            f"dropped {n_dropped} of {len(data)} rows with missing values in {detail}",
-            UserWarning,
-            stacklevel=3,
-        )
+        warn_user(f"dropped {n_dropped} of {len(data)} rows with missing values in {detail}")
     d = sub.loc[~bad_rows].copy() if n_dropped else sub.copy()
     state: State = {}
     y, trials, levels = _response(f.response, d, state)
