@@ -41,6 +41,7 @@ from scipy import sparse
 
 from .design import Design
 from ._glm import _clip_mean, _glm, _link, _response
+from ._thresholds import THRESHOLDS
 from .pooling import STRONG_RATIO
 
 __all__ = ["TermPilot", "pilot", "choose", "MIN_LEVELS"]
@@ -76,6 +77,8 @@ class TermPilot:
     median_ratio: tuple[float, ...]
     choice: str
     reason: str
+    parent: str | None = None
+    nested_share: float | None = None
 
 
 def _dispersion(family: str, y: np.ndarray, pw: np.ndarray, mu: np.ndarray, p: int) -> float:
@@ -224,12 +227,36 @@ def pilot(design: Design, family: str, link: str) -> list[TermPilot]:
                          for c, s, m in zip(b.coef_names, shares, meds))
         if J < MIN_LEVELS:
             choice, why = "noncentered", f"{J} levels are too few to judge the data strength"
-        elif lo >= 0.5:
+        elif lo >= THRESHOLDS.centre_share:
             choice, why = "centered", f"the data dominate the between-level prior ({desc})"
         else:
             choice, why = "noncentered", f"levels carry little information relative to the effect SD ({desc})"
-        out.append(TermPilot(b.label, tuple(b.coef_names), tuple(taus), tuple(shares), tuple(meds), choice, why))
+        parent, nested_share = _nested_strength(design, bi, stats)
+        out.append(TermPilot(b.label, tuple(b.coef_names), tuple(taus), tuple(shares), tuple(meds), choice, why,
+                             parent, nested_share))
     return out
+
+
+def _nested_strength(design: Design, bi: int, stats) -> tuple[str | None, float | None]:
+    """For an intercept-only term nested in an intercept-only term (broods in locations): the parent's label and
+    the share of the child's levels whose information exceeds the prior variance of their means once the
+    parent's effects are integrated out, ``I_j (τ̂_C² + τ̂_A²) > 1``. In a centring chain whose head is integrated
+    out of its child's prior (:func:`bayesmixed.backends.pymc.centring_head`) the child's means have that
+    variance, and the parent's own strength no longer matters: how the pilot splits the variance between two
+    confounded nested terms (a location holding one brood) does not change the sum."""
+    from .marginal import parent_levels
+
+    b = design.blocks[bi]
+    if b.coef_names != ("Intercept",):
+        return None, None
+    parents = [(pi, p) for pi, p in enumerate(design.blocks)
+               if pi != bi and p.coef_names == ("Intercept",) and parent_levels(b, p) is not None]
+    if not parents:
+        return None, None
+    pi, p = max(parents, key=lambda x: x[1].n_levels)  # the nearest parent
+    t2_c, info = stats[(bi, 0)]
+    t2_a = stats[(pi, 0)][0]
+    return p.label, float(np.mean(info * (t2_c + t2_a) > STRONG_RATIO)) if len(info) else 0.0
 
 
 def choose(design: Design, family: str, link: str) -> tuple[dict[str, str], dict[str, str]]:

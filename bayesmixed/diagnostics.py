@@ -47,7 +47,9 @@ from .priors import Prior
 from .summaries import convergence as _population_convergence
 from .summaries import draws_of
 
-__all__ = ["Finding", "Diagnosis", "diagnose", "contraction", "prior_moments", "sample_prior", "theta_priors"]
+__all__ = ["Finding", "Diagnosis", "Evidence", "diagnose", "gather_evidence", "check_funnels", "check_divergences",
+           "check_r_hat", "check_ess", "check_e_bfmi", "check_tree_depth", "check_contraction", "check_pooling_table",
+           "contraction", "prior_moments", "sample_prior", "theta_priors"]
 
 SEVERITIES = ("problem", "warning", "note")
 
@@ -400,120 +402,137 @@ def _param_fix(param: dict[str, str], label: str, value: str) -> dict[str, str]:
     return out
 
 
-def diagnose(
-    idata,
-    design: Design,
-    spec,
-    *,
-    r_hat_max: float = 1.01,
-    r_hat_max_effects: float = 1.02,
-    ess_per_chain: float = 100.0,
-    e_bfmi_min: float = 0.3,
-    tree_depth_max: float = 0.01,
-    contraction_min: float = 0.1,
-    funnel_percentile: float = 0.25,
-) -> Diagnosis:
-    """Sampler and identification diagnostics of a fitted model (see the module docstring).
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the checks of :func:`diagnose` read, computed once from a fit (the checks are pure functions
+    of it, each tested on its own)."""
 
-    A funnel is reported for a centred term (kind ``"funnel"``, ``fix`` = the parameterisation to switch to)
-    when there are divergences and either they sit at small values of its SD (median percentile below
-    ``funnel_percentile``, at least 3 divergences) or :func:`bayesmixed.pooling.pooling` finds its levels
-    weakly informed (at most half with information ratio above 1); or, without divergences, when its SD mixes
-    poorly (R-hat or bulk ESS fails) with a low E-BFMI or weakly informed levels. Where the sampler stores a
-    divergent iteration's draw rather than where it diverged (nutpie), the location is blurred, hence the
-    pooling evidence. For a non-centred term: divergences at small SDs (advice: ``target_accept``, priors),
-    or poor mixing although its levels are strongly informed (advice: centre it).
+    design: Design
+    spec: Any
+    limits: Any  # bayesmixed.policy.Thresholds
+    chains: int
+    draws: int
+    conv: pd.DataFrame
+    ebfmi: tuple[float, ...]
+    divergent: np.ndarray
+    div_location: pd.DataFrame
+    pool: pd.DataFrame | None
+    pool_error: str | None
+    depth_saturation: float
+    static: bool
 
-    Parameters
-    ----------
-    idata, design
-        Posterior (with ``sample_stats``) and design of the fit.
-    spec
-        The :class:`~bayesmixed.spec.ModelSpec` (family, priors, parameterisation per term).
-    r_hat_max
-        Largest acceptable R-hat of population-level parameters (Vehtari et al. 2021: 1.01).
-    r_hat_max_effects
-        Largest acceptable R-hat of the worst level of a random-effect term: the maximum over many levels
-        exceeds 1.01 by chance in short runs, so the default is 1.02.
-    ess_per_chain, e_bfmi_min, tree_depth_max, contraction_min, funnel_percentile
-        Thresholds of the other checks.
+    @property
+    def n_div(self) -> int:
+        return int(self.divergent.sum())
 
-    Returns
-    -------
-    Diagnosis
-    """
+    @property
+    def low_ebfmi(self) -> bool:
+        return any(v < self.limits.e_bfmi_min for v in self.ebfmi)
+
+    @property
+    def ess_needed(self) -> float:
+        return self.limits.ess_per_chain * self.chains
+
+    def pooled(self, label: str, col: str):
+        if self.pool is None or label not in self.pool.index.get_level_values(0):
+            return None
+        return self.pool.loc[label, col]
+
+
+def gather_evidence(idata, design: Design, spec, limits) -> Evidence:
+    """The tables and figures the checks read. The pooling table (for the parameterisation advice) is computed
+    here; a failure there is kept as text (``pool_error``) and reported as a note, never hidden."""
+    from .errors import BayesMixedError
     from .pooling import pooling as _pooling
 
     post = idata.posterior
     chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
-    S = chains * draws
-    findings: list[Finding] = []
-    param = dict(spec.parameterization)
-    need = ess_per_chain * chains
-
-    try:  # pooling table, for the parameterisation advice; never let it hide the sampler diagnostics
-        pool = _pooling(idata, design, spec.family, spec.link, param) if design.blocks else None
-    except Exception:  # noqa: BLE001
-        pool = None
-
-    def pooled(label: str, col: str):
-        if pool is None or label not in pool.index.get_level_values(0):
-            return None
-        return pool.loc[label, col]
-
-    conv = _convergence_table(idata, design)
+    pool, pool_error = None, None
+    if design.blocks:
+        try:
+            pool = _pooling(idata, design, spec.family, spec.link, dict(spec.parameterization))
+        except (BayesMixedError, ValueError, np.linalg.LinAlgError, FloatingPointError) as err:
+            pool_error = f"{type(err).__name__}: {err}"
     ebfmi: tuple[float, ...] = ()
     if _stat(idata, "energy") is not None:
         ebfmi = tuple(float(v) for v in _arviz.bfmi(idata))
-    low_ebfmi = any(v < e_bfmi_min for v in ebfmi)
-
-    # ------------------------------------------------------------------ divergences and funnels
     dv = _stat(idata, "diverging")
-    div = np.zeros(S, dtype=bool) if dv is None else dv.reshape(-1).astype(bool)
-    n_div = int(div.sum())
-    loc = _divergence_location(idata, design, div)
-    funnel_labels: set[str] = set()
-    for blk in design.blocks:
-        label = blk.label
-        current = param.get(label, "noncentered")
-        sds = [f"sd_{label}[{c}]" for c in blk.coef_names]
-        frac = pooled(label, "frac_strong")
-        frac = None if frac is None else float(frac.min())
-        ratio = pooled(label, "info_ratio")
-        rec = pooled(label, "recommendation")
-        rec = None if rec is None else str(rec.iloc[0])
-        weak = frac is not None and frac <= 0.5
-        pct = float(loc.loc[sds, "median_percentile"].min()) if n_div else np.nan
-        at_small = n_div >= 3 and pct < funnel_percentile
-        rows = [r_ for r_ in sds if r_ in conv.index]
-        rh = float(conv.loc[rows, "r_hat"].max()) if rows else np.nan
-        ess = float(conv.loc[rows, "ess_bulk"].min()) if rows else np.nan
-        poor = bool(rows) and (rh > r_hat_max or ess < need)
-        evidence = []
-        if n_div:
-            where = f", the divergent draws at the {100 * pct:.0f}th percentile of sd_{label} (median)" if n_div >= 3 else ""
-            evidence.append(f"{n_div} divergent transitions{where}")
-        if poor:
-            evidence.append(f"sd_{label} mixes poorly (R-hat {rh:.3f}, bulk ESS {ess:.0f})")
-        if low_ebfmi:
-            evidence.append("E-BFMI " + ", ".join(f"{v:.2f}" for v in ebfmi))
-        strength = ""
-        if frac is not None:
-            strength = (f"{100 * frac:.0f}% of its levels have more information than the prior "
-                        f"(median n_j τ²/σ² or analogue {float(ratio.min()):.2g})")
-        if current == "centered" and ((n_div and (at_small or weak)) or (poor and (low_ebfmi or weak))):
+    div = np.zeros(chains * draws, dtype=bool) if dv is None else dv.reshape(-1).astype(bool)
+    sat = np.nan
+    flag = _stat(idata, "maxdepth_reached", "reached_max_treedepth")
+    static = getattr(idata, "sample_stats", None) is not None and idata.sample_stats.attrs.get("trajectory") == "static"
+    if flag is not None:
+        sat = float(np.mean(flag))
+    else:
+        depth = _stat(idata, "depth", "tree_depth")
+        if depth is not None:
+            sat = float(np.mean(depth >= 10))
+    return Evidence(design, spec, limits, chains, draws, _convergence_table(idata, design), ebfmi, div,
+                    _divergence_location(idata, design, div), pool, pool_error, sat, static)
+
+
+def _term_state(ev: Evidence, blk) -> dict[str, Any]:
+    """What the funnel checks know about one term: its parameterisation, strength of its levels (pooling
+    table), where the divergences sit in its SDs, and how its SDs mix."""
+    lim = ev.limits
+    label = blk.label
+    sds = [f"sd_{label}[{c}]" for c in blk.coef_names]
+    frac = ev.pooled(label, "frac_strong")
+    frac = None if frac is None else float(frac.min())
+    ratio = ev.pooled(label, "info_ratio")
+    rec = ev.pooled(label, "recommendation")
+    pct = float(ev.div_location.loc[sds, "median_percentile"].min()) if ev.n_div else np.nan
+    rows = [r_ for r_ in sds if r_ in ev.conv.index]
+    rh = float(ev.conv.loc[rows, "r_hat"].max()) if rows else np.nan
+    ess = float(ev.conv.loc[rows, "ess_bulk"].min()) if rows else np.nan
+    evidence = []
+    if ev.n_div:
+        where = f", the divergent draws at the {100 * pct:.0f}th percentile of sd_{label} (median)" if ev.n_div >= 3 else ""
+        evidence.append(f"{ev.n_div} divergent transitions{where}")
+    poor = bool(rows) and (rh > lim.r_hat_max or ess < ev.ess_needed)
+    if poor:
+        evidence.append(f"sd_{label} mixes poorly (R-hat {rh:.3f}, bulk ESS {ess:.0f})")
+    if ev.low_ebfmi:
+        evidence.append("E-BFMI " + ", ".join(f"{v:.2f}" for v in ev.ebfmi))
+    strength = ""
+    if frac is not None:
+        strength = (f"{100 * frac:.0f}% of its levels have more information than the prior "
+                    f"(median n_j τ²/σ² or analogue {float(ratio.min()):.2g})")
+    return dict(
+        label=label, current=dict(ev.spec.parameterization).get(label, "noncentered"), sds=sds, frac=frac,
+        rec=None if rec is None else str(rec.iloc[0]), weak=frac is not None and frac <= lim.centre_share,
+        at_small=ev.n_div >= 3 and pct < lim.funnel_percentile, rows=rows, rh=rh, ess=ess, poor=poor,
+        evidence=evidence, strength=strength,
+    )
+
+
+def check_funnels(ev: Evidence) -> list[Finding]:
+    """A funnel in a sampled term: a centred term with divergences at small SDs or weakly informed levels, or
+    stuck (poor mixing with a low E-BFMI or weak levels) → non-centre it; a non-centred term with divergences at
+    small SDs, or mixing poorly though its levels are strong (:attr:`Thresholds.strong_share`) → centre it, or
+    raise ``target_accept``. Terms integrated out (marginal, quadrature) have no funnel and get no advice."""
+    lim = ev.limits
+    param = dict(ev.spec.parameterization)
+    out = []
+    for blk in ev.design.blocks:
+        t = _term_state(ev, blk)
+        label, sds = t["label"], t["sds"]
+        extra = [t["strength"]] if t["strength"] else []
+        if t["current"] == "centered" and ((ev.n_div and (t["at_small"] or t["weak"]))
+                                          or (t["poor"] and (ev.low_ebfmi or t["weak"]))):
             fix = {"parameterization": _param_fix(param, label, "noncentered")}
-            findings.append(Finding(
+            out.append(Finding(
                 "funnel", "problem",
-                f"centred term {label!r}: " + "; ".join(evidence + ([strength] if strength else []))
-                + ": a funnel between the SD and the effects" + ("" if n_div else " (the sampler is stuck above its neck)"),
+                f"centred term {label!r}: " + "; ".join(t["evidence"] + extra)
+                + ": a funnel between the SD and the effects" + ("" if ev.n_div else " (the sampler is stuck above its neck)"),
                 f"go non-centred for this term: Model(..., parameterization={_fmt_dict(fix['parameterization'])}); "
                 "non-centring samples standardised effects, which removes the funnel",
                 tuple(sds) + (f"r_{label}",), fix,
             ))
-            funnel_labels.add(label)
-        elif current == "noncentered" and (at_small or (bool(rows) and ess < need and frac is not None and frac >= 0.8)):
-            if rec == "centered" or (frac is not None and frac >= 0.8):
+        elif t["current"] == "noncentered" and (
+                t["at_small"] or (bool(t["rows"]) and t["ess"] < ev.ess_needed and t["frac"] is not None
+                                  and t["frac"] >= lim.strong_share)):
+            if t["rec"] == "centered" or (t["frac"] is not None and t["frac"] >= lim.strong_share):
                 fix = {"parameterization": _param_fix(param, label, "centered")}
                 step = (f"the data are strong for this term: centre it, "
                         f"Model(..., parameterization={_fmt_dict(fix['parameterization'])})")
@@ -524,127 +543,209 @@ def diagnose(
                         f"if divergences remain, give sd_{label} a tighter prior (e.g. Prior('half_normal', sigma=...) "
                         "on a plausible scale) or simplify the term (drop a slope, or use || to drop correlations)")
                 what = "a funnel the non-centred form did not remove"
-            findings.append(Finding(
-                "funnel", "problem" if (n_div or rh > r_hat_max) else "warning",
-                f"non-centred term {label!r}: " + "; ".join(evidence + ([strength] if strength else [])) + f": {what}",
+            out.append(Finding(
+                "funnel", "problem" if (ev.n_div or t["rh"] > lim.r_hat_max) else "warning",
+                f"non-centred term {label!r}: " + "; ".join(t["evidence"] + extra) + f": {what}",
                 step, tuple(sds) + (f"r_{label}",), fix,
             ))
-            funnel_labels.add(label)
-    if n_div and not funnel_labels:
-        where = ""
-        if len(loc) and n_div >= 3:
-            worst = loc["median_percentile"].idxmin()
-            where = (f"; they are not concentrated at small SDs (lowest: {worst}, median percentile "
-                     f"{100 * loc.loc[worst, 'median_percentile']:.0f}%)")
-        findings.append(Finding(
-            "divergences", "problem",
-            f"{n_div} divergent transitions ({100 * n_div / S:.1f}% of draws): the draws may be biased{where}",
-            "raise target_accept to 0.99 (fit(..., target_accept=0.99)); if they persist, look at fit.plot.trace() "
-            "and at pairs of the parameters named here, and reconsider weakly identified terms (fit.pooling(), "
-            "the contraction table)",
-            tuple(loc.index), {"target_accept": 0.99},
-        ))
+    return out
 
-    # ------------------------------------------------------------------ R-hat and ESS
+
+def check_divergences(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
+    """Divergences that no funnel finding explains."""
+    if not ev.n_div or funnels:
+        return []
+    S = ev.chains * ev.draws
+    loc = ev.div_location
+    where = ""
+    if len(loc) and ev.n_div >= 3:
+        worst = loc["median_percentile"].idxmin()
+        where = (f"; they are not concentrated at small SDs (lowest: {worst}, median percentile "
+                 f"{100 * loc.loc[worst, 'median_percentile']:.0f}%)")
+    return [Finding(
+        "divergences", "problem",
+        f"{ev.n_div} divergent transitions ({100 * ev.n_div / S:.1f}% of draws): the draws may be biased{where}",
+        "raise target_accept to 0.99 (fit(..., target_accept=0.99)); if they persist, look at fit.plot.trace() "
+        "and at pairs of the parameters named here, and reconsider weakly identified terms (fit.pooling(), "
+        "the contraction table)",
+        tuple(loc.index), {"target_accept": 0.99},
+    )]
+
+
+def check_r_hat(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
+    """Split R-hat above the limit (population-level parameters; the worst level of each term has its own)."""
+    lim, conv = ev.limits, ev.conv
     is_effect = conv.index.str.startswith("r_")
-    max_rhat = float(np.nanmax(conv["r_hat"].values)) if len(conv) else np.nan
-    min_bulk = float(np.nanmin(conv["ess_bulk"].values)) if len(conv) else np.nan
-    min_tail = float(np.nanmin(conv["ess_tail"].values)) if len(conv) else np.nan
-    limit = np.where(is_effect, r_hat_max_effects, r_hat_max)
+    limit = np.where(is_effect, lim.r_hat_max_effects, lim.r_hat_max)
     bad = conv.index[conv["r_hat"].to_numpy() > limit].tolist()
-    if bad:
-        worst = float(conv.loc[bad, "r_hat"].max())
-        findings.append(Finding(
-            "r_hat", "problem",
-            f"R-hat above {r_hat_max} for {len(bad)} parameter(s) (max {worst:.3f}: {', '.join(bad[:4])}"
-            f"{' ...' if len(bad) > 4 else ''}): the chains disagree",
-            f"run longer (fit(..., tune={max(2 * draws, 1000)}, draws={max(2 * draws, 1000)})) with at least 4 chains; "
-            "check fit.plot.trace() for a chain stuck in another mode" + ("; see the funnel finding" if funnel_labels else ""),
-            tuple(bad), {"draws": max(2 * draws, 1000), "tune": max(2 * draws, 1000), "chains": max(chains, 4)},
-        ))
+    if not bad:
+        return []
+    worst = float(conv.loc[bad, "r_hat"].max())
+    draws, chains = ev.draws, ev.chains
+    return [Finding(
+        "r_hat", "problem",
+        f"R-hat above {lim.r_hat_max} for {len(bad)} parameter(s) (max {worst:.3f}: {', '.join(bad[:4])}"
+        f"{' ...' if len(bad) > 4 else ''}): the chains disagree",
+        f"run longer (fit(..., tune={max(2 * draws, 1000)}, draws={max(2 * draws, 1000)})) with at least 4 chains; "
+        "check fit.plot.trace() for a chain stuck in another mode" + ("; see the funnel finding" if funnels else ""),
+        tuple(bad), {"draws": max(2 * draws, 1000), "tune": max(2 * draws, 1000), "chains": max(chains, 4)},
+    )]
+
+
+def check_ess(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
+    """Bulk and tail effective sample sizes below :attr:`Thresholds.ess_per_chain` per chain."""
+    conv, need, out = ev.conv, ev.ess_needed, []
     for col, what in (("ess_bulk", "bulk (means, medians)"), ("ess_tail", "tail (intervals)")):
         low = conv.index[conv[col] < need].tolist()
-        if low:
-            worst = float(conv[col].min())
-            more = int(np.ceil(draws * need / max(worst, 1.0) / 100.0) * 100)
-            findings.append(Finding(
-                col, "warning",
-                f"{what} effective sample size below {need:.0f} for {len(low)} parameter(s) (min {worst:.0f}: "
-                f"{', '.join(low[:4])}{' ...' if len(low) > 4 else ''})",
-                f"draw more: about fit(..., draws={more}) reaches {need:.0f}"
-                + ("; but first fix the funnel" if funnel_labels else "; if ESS per draw stays low, reparameterise (fit.pooling())"),
-                tuple(low), {"draws": more},
-            ))
-
-    # ------------------------------------------------------------------ E-BFMI
-    low = [i for i, v in enumerate(ebfmi) if v < e_bfmi_min]
-    if low:
-        findings.append(Finding(
-            "e_bfmi", "warning",
-            f"E-BFMI below {e_bfmi_min} in chain(s) {', '.join(map(str, low))} "
-            f"({', '.join(f'{ebfmi[i]:.2f}' for i in low)}): the sampler explores the energy poorly",
-            "typical of funnels and heavy tails: follow fit.pooling()'s parameterisation advice, and put tighter "
-            "(e.g. half-normal) priors on random-effect SDs that the data barely inform",
+        if not low:
+            continue
+        worst = float(conv[col].min())
+        more = int(np.ceil(ev.draws * need / max(worst, 1.0) / 100.0) * 100)
+        out.append(Finding(
+            col, "warning",
+            f"{what} effective sample size below {need:.0f} for {len(low)} parameter(s) (min {worst:.0f}: "
+            f"{', '.join(low[:4])}{' ...' if len(low) > 4 else ''})",
+            f"draw more: about fit(..., draws={more}) reaches {need:.0f}"
+            + ("; but first fix the funnel" if funnels else "; if ESS per draw stays low, reparameterise (fit.pooling())"),
+            tuple(low), {"draws": more},
         ))
+    return out
 
-    # ------------------------------------------------------------------ tree depth
-    sat = np.nan
-    flag = _stat(idata, "maxdepth_reached", "reached_max_treedepth")
-    static = getattr(idata, "sample_stats", None) is not None and idata.sample_stats.attrs.get("trajectory") == "static"
-    if flag is not None:
-        sat = float(np.mean(flag))
-    else:
-        depth = _stat(idata, "depth", "tree_depth")
-        if depth is not None:
-            sat = float(np.mean(depth >= 10))
-    # static trajectories end at their fixed depth by design (sampling.choose_trajectory): not a finding
-    if np.isfinite(sat) and sat > tree_depth_max and not static:
-        findings.append(Finding(
-            "tree_depth", "warning",
-            f"{100 * sat:.1f}% of draws stopped at the maximum tree depth: trajectories are cut short, sampling is "
-            "slow and may explore poorly",
-            "the posterior is strongly correlated or badly scaled: standardise predictors (scale(x) in the formula), "
-            "follow fit.pooling()'s parameterisation advice, and check for nearly collinear fixed effects",
-        ))
 
-    # ------------------------------------------------------------------ prior-to-posterior contraction
-    try:
-        contr = contraction(idata, design, spec.prior_dict())
-    except (KeyError, ValueError):
-        contr = pd.DataFrame(columns=["prior", "prior_sd", "posterior_sd", "contraction", "measure", "contraction_iqr"])
+def check_e_bfmi(ev: Evidence) -> list[Finding]:
+    """Energy Bayesian fraction of missing information below the limit in any chain."""
+    lim = ev.limits.e_bfmi_min
+    low = [i for i, v in enumerate(ev.ebfmi) if v < lim]
+    if not low:
+        return []
+    return [Finding(
+        "e_bfmi", "warning",
+        f"E-BFMI below {lim} in chain(s) {', '.join(map(str, low))} "
+        f"({', '.join(f'{ev.ebfmi[i]:.2f}' for i in low)}): the sampler explores the energy poorly",
+        "typical of funnels and heavy tails: follow fit.pooling()'s parameterisation advice, and put tighter "
+        "(e.g. half-normal) priors on random-effect SDs that the data barely inform",
+    )]
+
+
+def check_tree_depth(ev: Evidence) -> list[Finding]:
+    """NUTS trajectories cut at the maximum depth (not a finding for static trajectories, which end at their
+    fixed depth by design)."""
+    sat = ev.depth_saturation
+    if not (np.isfinite(sat) and sat > ev.limits.tree_depth_max and not ev.static):
+        return []
+    return [Finding(
+        "tree_depth", "warning",
+        f"{100 * sat:.1f}% of draws stopped at the maximum tree depth: trajectories are cut short, sampling is "
+        "slow and may explore poorly",
+        "the posterior is strongly correlated or badly scaled: standardise predictors (scale(x) in the formula), "
+        "follow fit.pooling()'s parameterisation advice, and check for nearly collinear fixed effects",
+    )]
+
+
+def check_contraction(ev: Evidence, contr: pd.DataFrame) -> list[Finding]:
+    """θ parameters whose posterior is mostly their prior (contraction below the limit)."""
     low_c = np.minimum(contr["contraction"].astype(float), contr["contraction_iqr"].astype(float))
-    for name in contr.index[low_c < contraction_min]:
+    out = []
+    for name in contr.index[low_c < ev.limits.contraction_min]:
         c = float(low_c[name])
         if name.startswith("corr_"):
             label = name[5:].split("[")[0]
             step = (f"the data say little about this correlation: report it as prior-driven, or drop it with the "
-                    f"uncorrelated form (... || {design.block(label).factor})")
+                    f"uncorrelated form (... || {ev.design.block(label).factor})")
         else:
             step = (f"the posterior of {name} is mostly its prior ({contr.loc[name, 'prior']}): check how results change "
                     f"with another prior (priors={{'{name}': Prior('half_normal', sigma=...)}}), or drop the term if it "
                     "is not needed")
-        findings.append(Finding(
+        out.append(Finding(
             "prior_dominated", "note",
-            f"{name}: prior-to-posterior contraction {c:.2f} (< {contraction_min}): the prior is talking, not the data",
+            f"{name}: prior-to-posterior contraction {c:.2f} (< {ev.limits.contraction_min}): the prior is talking, "
+            "not the data",
             step, (name,),
         ))
+    return out
 
+
+def check_pooling_table(ev: Evidence) -> list[Finding]:
+    """The pooling table could not be computed: the parameterisation advice is then unavailable (said, not
+    hidden)."""
+    if ev.pool_error is None:
+        return []
+    return [Finding(
+        "pooling_unavailable", "note",
+        f"the pooling table could not be computed ({ev.pool_error}), so no parameterisation advice is given",
+        "fit.pooling() raises the same error with its details",
+    )]
+
+
+def diagnose(
+    idata,
+    design: Design,
+    spec,
+    *,
+    r_hat_max: float | None = None,
+    r_hat_max_effects: float | None = None,
+    ess_per_chain: float | None = None,
+    e_bfmi_min: float | None = None,
+    tree_depth_max: float | None = None,
+    contraction_min: float | None = None,
+    funnel_percentile: float | None = None,
+) -> Diagnosis:
+    """Sampler and identification diagnostics of a fitted model (see the module docstring): a list of small
+    checks (:func:`check_funnels`, :func:`check_divergences`, :func:`check_r_hat`, :func:`check_ess`,
+    :func:`check_e_bfmi`, :func:`check_tree_depth`, :func:`check_contraction`, :func:`check_pooling_table`) over
+    one :class:`Evidence`.
+
+    The limits default to :data:`bayesmixed.policy.THRESHOLDS`, which the ``auto`` parameterisation reads
+    too (the share of strong levels that centres a term), so its advice and ``auto`` cannot disagree; terms that
+    ``auto`` integrated out (marginal, quadrature) get no parameterisation advice.
+
+    Parameters
+    ----------
+    idata, design
+        Posterior (with ``sample_stats``) and design of the fit.
+    spec
+        The :class:`~bayesmixed.spec.ModelSpec` (family, priors, parameterisation per term).
+    r_hat_max, r_hat_max_effects, ess_per_chain, e_bfmi_min, tree_depth_max, contraction_min, funnel_percentile
+        Override one limit of :class:`bayesmixed.policy.Thresholds`.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    import dataclasses
+
+    from .policy import THRESHOLDS
+
+    given = dict(r_hat_max=r_hat_max, r_hat_max_effects=r_hat_max_effects, ess_per_chain=ess_per_chain,
+                 e_bfmi_min=e_bfmi_min, tree_depth_max=tree_depth_max, contraction_min=contraction_min,
+                 funnel_percentile=funnel_percentile)
+    limits = dataclasses.replace(THRESHOLDS, **{k: v for k, v in given.items() if v is not None})
+    ev = gather_evidence(idata, design, spec, limits)
+    try:
+        contr = contraction(idata, design, spec.prior_dict())
+    except (KeyError, ValueError):
+        contr = pd.DataFrame(columns=["prior", "prior_sd", "posterior_sd", "contraction", "measure", "contraction_iqr"])
+    funnels = check_funnels(ev)
+    findings = (funnels + check_divergences(ev, funnels) + check_r_hat(ev, funnels) + check_ess(ev, funnels)
+                + check_e_bfmi(ev) + check_tree_depth(ev) + check_contraction(ev, contr) + check_pooling_table(ev))
     order = {s_: i for i, s_ in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: order.get(f.severity, 9))
+    conv = ev.conv
+    S = ev.chains * ev.draws
     return Diagnosis(
-        chains=chains,
-        draws=draws,
-        divergences=n_div,
-        divergence_rate=n_div / S if S else 0.0,
-        max_r_hat=max_rhat,
-        min_ess_bulk=min_bulk,
-        min_ess_tail=min_tail,
-        e_bfmi=ebfmi,
-        tree_depth_saturation=sat,
-        static_trajectories=static,
+        chains=ev.chains,
+        draws=ev.draws,
+        divergences=ev.n_div,
+        divergence_rate=ev.n_div / S if S else 0.0,
+        max_r_hat=float(np.nanmax(conv["r_hat"].values)) if len(conv) else np.nan,
+        min_ess_bulk=float(np.nanmin(conv["ess_bulk"].values)) if len(conv) else np.nan,
+        min_ess_tail=float(np.nanmin(conv["ess_tail"].values)) if len(conv) else np.nan,
+        e_bfmi=ev.ebfmi,
+        tree_depth_saturation=ev.depth_saturation,
+        static_trajectories=ev.static,
         convergence=conv,
-        divergence_location=loc,
+        divergence_location=ev.div_location,
         contraction=contr,
-        pooling=pool,
+        pooling=ev.pool,
         findings=findings,
     )

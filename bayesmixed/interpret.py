@@ -1205,6 +1205,7 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
     import warnings
 
     from .design import build_design
+    from .design.design import formula_variables
     from .formula import parse_formula
     from .priors import default_priors
     from .spec import make_spec
@@ -1213,11 +1214,15 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
     text = spec.formula if formula is None else _update_formula(spec.formula, formula)
     if data is None:
         data = _frame(design)
-    model_kw = {k: kw.pop(k) for k in ("family", "link", "priors", "parameterization", "missing") if k in kw}
+    model_kw = {
+        k: kw.pop(k)
+        for k in ("family", "link", "priors", "parameterization", "missing", "contrasts", "weights", "rank_deficient")
+        if k in kw
+    }
     unknown = [k for k in kw if k not in FIT_DEFAULTS]
     if unknown:
         raise DataError(f"update: unknown argument(s) {unknown}; it takes family, link, priors, parameterization, "
-                        f"missing and fit()'s {', '.join(FIT_DEFAULTS)}")
+                        f"missing, contrasts, weights, rank_deficient and fit()'s {', '.join(FIT_DEFAULTS)}")
     family = model_kw.get("family", spec.family)
     link = model_kw.get("link", spec.link if family == spec.family else None)
     defaults = default_priors(design, spec.family, spec.link)
@@ -1232,7 +1237,19 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
             param = values.pop() if len(values) == 1 else chosen
     with warnings.catch_warnings():
         warnings.simplefilter("always")
-        new_design = build_design(parse_formula(text), data, missing=model_kw.get("missing", "drop"))
+        new_formula = parse_formula(text)
+        # the codings and the weights= column of the fitted model carry over (contrasts=, weights= change them)
+        variables = formula_variables(new_formula)
+        contrasts = {k: v for k, v in design.encoding.contrasts().items() if k in variables}
+        weights = design.encoding.weights if design.encoding.weights in data.columns else None
+        new_design = build_design(
+            new_formula,
+            data,
+            missing=model_kw.get("missing", "drop"),
+            contrasts={**contrasts, **(model_kw.get("contrasts") or {})} or None,
+            weights=model_kw.get("weights", weights),
+            rank_deficient=model_kw.get("rank_deficient", "drop"),
+        )
     labels = [b.label for b in new_design.blocks]
     if isinstance(param, dict):
         param = {k: v for k, v in param.items() if k in labels} or "auto"

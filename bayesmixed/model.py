@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .design import Design, build_design
-from .errors import FormulaError
+from .errors import DataError, FormulaError
 from .formula import Formula, parse_formula
 from .priors import Prior
 from .spec import ModelSpec, make_spec
@@ -47,6 +47,20 @@ class Model:
         most one term of at most two coefficients (integrated out given the others; Gaussian, identity link).
     missing
         ``"drop"`` (rows with missing values in used columns are dropped with a warning) or ``"raise"``.
+    contrasts
+        Coding of categorical variables, by variable (as lme4's ``contrasts=``): ``{"recipe": "sum",
+        "temperature": "helmert"}``. Each is ``"treatment"``, ``"sum"``, ``"helmert"``, ``"poly"``, ``"SAS"``
+        (or R's ``"contr.sum"`` etc.) or a levels × (levels - 1) matrix (a DataFrame indexed by level names its
+        columns). By default an ordered pandas categorical gets polynomial contrasts (``.L``, ``.Q``, ``.C``,
+        ``^4``, ...) and any other categorical treatment contrasts, as in R.
+    weights
+        For ``family="binomial"`` with a proportion response (``incidence / size ~ period + (1 | herd)``):
+        the number of trials of each row, a column name or one number per row, as glmer's ``weights=``.
+        The successes are proportion × weights and must be whole numbers.
+    rank_deficient
+        ``"drop"`` (default, as lme4): fixed-effect columns that are linear combinations of others are dropped
+        with a warning naming them (R's pivoted QR picks which, as lme4 does, e.g. ``temperature.L`` in
+        ``angle ~ recipe + temp + temperature``); ``"raise"``: a :class:`~bayesmixed.DataError` instead.
 
     Examples
     --------
@@ -64,15 +78,26 @@ class Model:
         priors: dict[str, Prior | dict[str, Any]] | None = None,
         parameterization: str | dict[str, str] = "auto",
         missing: str = "drop",
+        contrasts: dict[str, Any] | None = None,
+        weights: str | Any | None = None,
+        rank_deficient: str = "drop",
     ):
         if not isinstance(formula, (str, Formula)):
             raise FormulaError(
                 f"a formula must be a string such as 'y ~ x + (1 | g)', got {type(formula).__name__}"
             )
         self.formula: Formula = parse_formula(formula) if isinstance(formula, str) else formula
+        family_name = getattr(family, "name", family)
+        if weights is not None and family_name != "binomial":
+            raise DataError(
+                f"weights= gives the numbers of trials of a proportion response for family='binomial' "
+                f"(got family={family_name!r}); bayesmixed has no prior or precision weights: drop weights="
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            self.design: Design = build_design(self.formula, data, missing=missing)
+            self.design: Design = build_design(
+                self.formula, data, missing=missing, weights=weights, contrasts=contrasts, rank_deficient=rank_deficient
+            )
         self.spec: ModelSpec = make_spec(self.design, family, link, priors, parameterization)
 
     def __repr__(self) -> str:

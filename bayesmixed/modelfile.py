@@ -6,6 +6,10 @@ Layout::
     data = "sleepstudy"              # a shipped data set, or a path to a CSV relative to the file
     formula = "Reaction ~ Days + (Days | Subject)"
     family = "gaussian"              # optional, with optional link = "..."
+    weights = "size"                 # optional: trials of a proportion response (binomial), as glmer's weights=
+    rank_deficient = "drop"          # optional: "drop" (default, as lme4) or "raise"
+    [contrasts]                      # optional: coding of categorical variables (treatment, sum, helmert, poly, SAS)
+    recipe = "sum"
     [priors]                         # optional, by parameter name (see bayesmixed.priors)
     sd_Subject = { dist = "half_normal", sigma = 50 }
     [fit]                            # optional defaults for draws, tune, chains, seed, sampler
@@ -29,7 +33,10 @@ from .errors import ModelFileError
 
 __all__ = ["ModelFile", "load_model_file", "reference_table"]
 
-_KEYS = {"name", "description", "data", "formula", "family", "link", "priors", "fit", "reference", "parameterization"}
+_KEYS = {
+    "name", "description", "data", "formula", "family", "link", "priors", "fit", "reference", "parameterization",
+    "weights", "contrasts", "rank_deficient",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,9 @@ class ModelFile:
     fit: dict[str, Any] = field(default_factory=dict)
     reference: dict[str, Any] = field(default_factory=dict)
     parameterization: Any = "auto"
+    weights: str | None = None
+    contrasts: dict[str, Any] = field(default_factory=dict)
+    rank_deficient: str = "drop"
 
     def load_data(self) -> pd.DataFrame:
         """The data set: a shipped one by name, or a CSV path relative to the model file."""
@@ -75,6 +85,9 @@ class ModelFile:
             link=self.link,
             priors=self.priors or None,
             parameterization=self.parameterization,
+            contrasts=self.contrasts or None,
+            weights=self.weights,
+            rank_deficient=self.rank_deficient,
         )
 
 
@@ -105,6 +118,9 @@ def load_model_file(path: str | Path) -> ModelFile:
         fit=dict(raw.get("fit", {})),
         reference=dict(raw.get("reference", {})),
         parameterization=raw.get("parameterization", "auto"),
+        weights=raw.get("weights"),
+        contrasts=dict(raw.get("contrasts", {})),
+        rank_deficient=raw.get("rank_deficient", "drop"),
     )
 
 

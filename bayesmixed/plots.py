@@ -292,15 +292,96 @@ def _uniform_legend(ax) -> None:
 
 
 # --------------------------------------------------------------------------------------------- effects
+#: transforms of one variable whose effect is drawn along the variable itself (through the fitted encoding)
+_PROFILED = ("poly", "ns", "bs", "scale", "center", "standardize")
+
+
+def _transform_variable(design, column: str, blk=None) -> str | None:
+    """The data variable ``v`` behind a column (fixed, or of ``blk``) made by ``poly(v, ...)``,
+    ``ns(v, ...)``, ``bs(v, ...)`` or ``scale(v)`` (a term of that one variable), else ``None``."""
+    from .design.evaluate import expr_columns, func_name
+    from .formula.ast import Call, expr_to_str
+
+    for t in design.formula.terms + (blk.term.terms if blk is not None else ()):
+        if len(t.factors) != 1 or not isinstance(t.factors[0], Call):
+            continue
+        e = t.factors[0]
+        cols = expr_columns(e)
+        if func_name(e.func) in _PROFILED and len(set(cols)) == 1 and column.startswith(expr_to_str(e)):
+            return cols[0]
+    return None
+
+
+def _variable_values(design, v: str) -> tuple[np.ndarray | None, tuple[float, float]] | None:
+    """The values of data variable ``v`` on the fitted rows (recovered from its columns through the stored
+    transform state) and its range; ``None`` when no term of ``v`` alone allows it."""
+    from .design.evaluate import func_name
+    from .design.matrix import model_matrix
+    from .formula.ast import Call, Name, expr_to_str
+
+    names = list(design.x_names)
+    state = design.encoding.state_dict()
+    splines = []
+    for t in design.formula.terms:
+        if len(t.factors) != 1:
+            continue
+        e = t.factors[0]
+        if e == Name(v) and v in names:
+            x = design.X[:, names.index(v)]
+            return x, (float(x.min()), float(x.max()))
+        if not isinstance(e, Call) or not e.args or e.args[0] != Name(v):
+            continue
+        label, fname = expr_to_str(e), func_name(e.func)
+        st = state.get(label)
+        first = label + "1" if fname == "poly" else label
+        if fname == "poly" and first in names:
+            col = design.X[:, names.index(first)]
+            x = col if st is None else col * np.sqrt(st[2][2]) + st[1][0]  # raw, or invert the first polynomial
+            return x, (float(x.min()), float(x.max()))
+        if fname in ("scale", "center", "standardize") and label in names and st is not None:
+            x = design.X[:, names.index(label)] * st[2] + st[1]
+            return x, (float(x.min()), float(x.max()))
+        if fname in ("ns", "bs") and st is not None:
+            splines.append((t, label, st[2]))
+    for t, label, (lo, hi) in splines:  # no closed form: the nearest of a fine grid, in the basis columns
+        cols = [j for j, c in enumerate(names) if c.startswith(label)]
+        if not cols:
+            continue
+        grid = np.linspace(lo, hi, 1001)
+        B, bnames = model_matrix((t,), False, _frame(v, grid), state, False, "the effects plot")
+        B = B[:, [bnames.index(names[j]) for j in cols]]
+        Xc = design.X[:, cols]
+        x = np.empty(len(Xc))
+        for i in range(0, len(Xc), 2000):
+            dist = ((Xc[i : i + 2000, None, :] - B[None, :, :]) ** 2).sum(axis=2)
+            x[i : i + 2000] = grid[np.argmin(dist, axis=1)]
+        return x, (float(lo), float(hi))
+    return None
+
+
+def _frame(v: str, values: np.ndarray):
+    import pandas as pd
+
+    return pd.DataFrame({v: values})
+
+
 def _x_choice(fit: Fit, blk, x: str | None) -> tuple[str, Any]:
-    """``("numeric", column)``, ``("categorical", (variable, levels, columns))`` or ``("none", None)``."""
+    """``("numeric", column)``, ``("variable", name)`` (a data variable behind ``poly()``, ``ns()``, ``bs()`` or
+    ``scale()`` columns, drawn through the fitted encoding), ``("categorical", (variable, levels, columns))``
+    or ``("none", None)``."""
     d = fit.design
     names = list(d.x_names)
     state = d.encoding.state_dict()
 
+    def numeric(col):
+        v = _transform_variable(d, col, blk)
+        if v is not None and _variable_values(d, v) is not None:
+            return ("variable", v)
+        return ("numeric", col)
+
     def categorical(var):
         st = state.get(var)
-        if isinstance(st, tuple) and len(st) == 2 and st[0] == "levels":
+        if isinstance(st, tuple) and len(st) >= 2 and st[0] == "levels":
             lv = [str(v) for v in st[1]]
             cols = {lv_: f"{var}{lv_}" for lv_ in lv if f"{var}{lv_}" in names}
             if cols:
@@ -309,14 +390,16 @@ def _x_choice(fit: Fit, blk, x: str | None) -> tuple[str, Any]:
 
     if x is not None:
         if x in names or x in blk.coef_names:
-            return ("numeric", x)
+            return numeric(x)
+        if any(_transform_variable(d, c, blk) == x for c in names + list(blk.coef_names)) and _variable_values(d, x) is not None:
+            return ("variable", x)
         cat = categorical(x)
         if cat:
             return cat
         raise KeyError(f"{x!r} is not a column of the model; choose one of {', '.join(n for n in names if n != 'Intercept')}")
     for c in blk.coef_names:
         if c != "Intercept":
-            return ("numeric", c)
+            return numeric(c)
     cat_cols = set()
     for t in d.formula.terms:
         if len(t.factors) == 1:
@@ -325,7 +408,7 @@ def _x_choice(fit: Fit, blk, x: str | None) -> tuple[str, Any]:
                 cat_cols |= set(c[1][2].values())
     for j, c in enumerate(names):
         if c != "Intercept" and c not in cat_cols and len(np.unique(d.X[:, j])) > 2:
-            return ("numeric", c)
+            return numeric(c)
     for t in d.formula.terms:
         if len(t.factors) == 1:
             c = categorical(t.label)
@@ -357,6 +440,8 @@ def _profile(fit: Fit, blk, kind: str, spec: Any, grid_n: int = 40):
         if "Intercept" in blk.coef_names:
             Zg[:, blk.coef_names.index("Intercept")] = 1.0
         return grid, Xg, Zg, xdata, [f"{v:g}" for v in grid] if len(u) <= 8 else None
+    if kind == "variable":
+        return _variable_profile(fit, blk, spec, Xm, Zm, grid_n)
     if kind == "categorical":
         var, levels, cols = spec
         grid = np.arange(len(levels), dtype=float)
@@ -376,6 +461,42 @@ def _profile(fit: Fit, blk, kind: str, spec: Any, grid_n: int = 40):
                 xdata[d.X[:, names.index(cols[lv])] == 1] = i
         return grid, Xg, Zg, xdata, list(levels)
     raise ValueError(kind)
+
+
+def _variable_profile(fit: Fit, blk, v: str, Xm: np.ndarray, Zm: np.ndarray, grid_n: int):
+    """Rows of X and Z along data variable ``v``: every term of ``v`` alone (``poly(v, 2)``, ``ns(v, 3)``,
+    ``v``, ``scale(v)``) re-encoded on a grid of ``v`` with the fitted state, every other column at its mean."""
+    from .design.evaluate import expr_columns
+    from .design.matrix import model_matrix
+
+    d = fit.design
+    names = list(d.x_names)
+    state = d.encoding.state_dict()
+    xdata, (lo, hi) = _variable_values(d, v)
+    u = np.unique(xdata)
+    grid = u if len(u) <= 8 else np.linspace(lo, hi, grid_n)
+    frame = _frame(v, grid)
+    Xg = np.tile(Xm, (len(grid), 1))
+    Zg = np.tile(Zm, (len(grid), 1))
+
+    def alone(t) -> bool:
+        return all(set(expr_columns(e)) == {v} for e in t.factors)
+
+    for t in d.formula.terms:
+        if t.factors and alone(t):
+            M, mnames = model_matrix((t,), False, frame, state, False, "the effects plot")
+            for j, c in enumerate(mnames):
+                if c in names:
+                    Xg[:, names.index(c)] = M[:, j]
+    for t in blk.term.terms:
+        if t.factors and alone(t):
+            M, mnames = model_matrix((t,), False, frame, state, False, "the effects plot")
+            for j, c in enumerate(mnames):
+                if c in blk.coef_names:
+                    Zg[:, blk.coef_names.index(c)] = M[:, j]
+    if "Intercept" in blk.coef_names:
+        Zg[:, blk.coef_names.index("Intercept")] = 1.0
+    return grid, Xg, Zg, xdata, [f"{x:g}" for x in grid] if len(u) <= 8 else None
 
 
 def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
@@ -440,7 +561,7 @@ def effects(
     eta_lvl = eta_pop[:, None, :] + np.einsum("sjk,gk->sjg", r, Zg)
     mu_pop = inverse_link(link, eta_pop)
     mu_lvl = inverse_link(link, eta_lvl).mean(axis=0)  # (J, G)
-    xname = spec if kind == "numeric" else spec[0]
+    xname = spec if kind in ("numeric", "variable") else spec[0]
     discrete = ticklabels is not None
     rng = np.random.default_rng(1)
     jit = (rng.uniform(-0.08, 0.08, d.n) * (np.ptp(grid) if len(grid) > 1 else 1)) if discrete else 0.0

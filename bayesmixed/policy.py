@@ -20,12 +20,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._thresholds import THRESHOLDS, Thresholds  # noqa: F401 - re-exported: the policy's limits
 from .quadrature import NODE_TOL
 
-__all__ = ["SPARSE_MAX_FLOPS", "GaussianChoice", "gaussian_choice", "Decision", "choose", "quadrature_candidate",
-           "quadrature_nodes", "quadrature_refusal"]
+__all__ = ["Thresholds", "THRESHOLDS", "SPARSE_MAX_FLOPS", "GaussianChoice", "gaussian_choice", "Decision", "choose", "quadrature_candidate",
+           "quadrature_nodes", "quadrature_refusal", "QUADRATURE_CHEAP_ROWS"]
+
 
 SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
+QUADRATURE_CHEAP_ROWS = 2_000  # a GLMM of at most this many rows integrates a strongly informed term out too
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,34 @@ def quadrature_refusal(block, fam, link: str) -> str | None:
     return None
 
 
-def quadrature_candidate(design, fam, link: str):
-    """The term ``auto`` integrates out by quadrature in a GLMM: of the terms that can be (one coefficient per
-    level), the one with the most levels (an observation-level effect when there is one); None if none can."""
-    cands = [b for b in design.blocks if quadrature_refusal(b, fam, link) is None]
-    return max(cands, key=lambda b: (b.n_levels, b.label)) if cands else None
+def _observation_level(design, block) -> bool:
+    """Whether a term has one row per level (an observation-level effect)."""
+    return block.n_levels == design.n
+
+
+def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str], taken=()):
+    """The term ``auto`` integrates out by quadrature in a GLMM, or None. Of the terms that can be (one
+    coefficient per level, not in ``taken``): an observation-level effect first (the usual device for
+    overdispersion: as many effects as rows, each informed by one response); else the one with the most levels
+    among those whose levels are weakly informed (the pilot would sample them non-centred); failing that, the
+    one with the most levels if the quadrature is cheap (:data:`QUADRATURE_CHEAP_ROWS` rows at most).
+
+    Weak terms are what makes a GLMM hard to sample (a funnel in the centred form, a ridge between the SD and
+    the standardised effects in the non-centred one), so they are worth integrating out at any size; a term
+    whose levels are strongly informed samples well centred, at a fraction of the quadrature's cost per
+    gradient when the data are large (a crossed person × item Bernoulli model of 8,000 rows: 97 s with both
+    terms centred against 292 s with the persons integrated out, the same ESS)."""
+    cands = [b for b in design.blocks if b.label not in taken and quadrature_refusal(b, fam, link) is None]
+    obs = [b for b in cands if _observation_level(design, b)]
+    if obs:
+        return obs[0], "an observation-level effect (one response per level)"
+    weak = [b for b in cands if sampled_choice.get(b.label) == "noncentered"]
+    if weak:
+        return max(weak, key=lambda b: (b.n_levels, b.label)), "its levels are weakly informed by their data"
+    if cands and design.n <= QUADRATURE_CHEAP_ROWS:
+        return (max(cands, key=lambda b: (b.n_levels, b.label)),
+                f"with {design.n} rows integrating it out is cheap")
+    return None
 
 
 def quadrature_nodes(design, fam, link: str, block) -> int:
@@ -127,6 +153,34 @@ def _fixed_eta(design, family: str, link: str) -> np.ndarray:
     return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, family, link, None, design.offset).eta
 
 
+def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=()) -> tuple[dict, dict, set]:
+    """Centre an intercept-only term and the intercept-only term it is nested in when the child's levels are
+    strong given both variances (:func:`bayesmixed.autoparam._nested_strength`): the two then form a centring
+    chain whose head is integrated out of the child's prior, which has no funnel in the head however weak its
+    own levels (grouseticks' broods in locations, 35 of 63 locations holding one brood: both non-centred gave
+    R-hat 1.016 and a bulk ESS of 268 for sd(LOCATION) with 4 × 1000 draws; the chain 1.009 and 937)."""
+    from .autoparam import pilot
+
+    try:
+        terms = pilot(design, family, link)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # pragma: no cover - defensive
+        return param, why, set()
+    param, why, chained = dict(param), dict(why), set()
+    for t in terms:
+        if t.parent is None or t.nested_share is None or t.nested_share < 0.5 or t.label in skip or t.parent in skip:
+            continue
+        if param.get(t.label) == "centered" and param.get(t.parent) == "centered":
+            continue
+        share = f"{100 * t.nested_share:.0f}% of its levels strong given both terms' variances"
+        for lab in (t.label, t.parent):
+            param[lab] = "centered"
+        why[t.label] = (f"centred in a chain under {t.parent!r} ({share}); {t.parent!r}'s level means are integrated "
+                        "out of this term's prior")
+        why[t.parent] = f"head of a centring chain over {t.label!r}, integrated out of its prior ({share})"
+        chained |= {t.label, t.parent}
+    return param, why, chained
+
+
 def choose(design, fam, link: str, priors: dict) -> Decision:
     """The ``auto`` parameterisation of every term (see the module docstring)."""
     from .autoparam import choose as pilot_choice
@@ -139,18 +193,23 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
     else:
         g = None
     param, why = pilot_choice(design, fam.name, link)
+    # an observation-level effect is integrated out first; nested pairs of the rest may form centring chains;
+    # then a weakly informed (or, in small data, any) remaining term is integrated out
+    obs = [b.label for b in design.blocks if _observation_level(design, b)]
+    param, why, chained = _nested_chains(design, fam.name, link, param, why, skip=tuple(obs) if g is None else ())
+    found = quadrature_candidate(design, fam, link, param, taken=chained) if g is None else None
+    q, q_why = found if found is not None else (None, "")
     if g is not None and g.kind == "partial":
         # the term with the most coefficients leaves the sampler: it is integrated out given the others (O(n)
         # per gradient), which removes the most dimensions and, with crossed factors, the ridge between its
         # effects and the others'
         param[g.term], why[g.term] = "marginal", g.reason
         return Decision(param, why)
-    q = quadrature_candidate(design, fam, link) if g is None else None
     if q is None:
         return Decision(param, why)
     K = quadrature_nodes(design, fam, link, q)
     param[q.label] = "quadrature"
-    why[q.label] = (f"integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that the "
-                    f"log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values): its "
+    why[q.label] = (f"{q_why}: integrated out by adaptive Gauss–Hermite quadrature ({K} nodes, chosen so that "
+                    f"the log-likelihood is within {NODE_TOL} of a 31-node rule at pilot values); its "
                     f"{q.n_levels} effects leave the sampler and are drawn afterwards from their exact conditional")
     return Decision(param, why, K)

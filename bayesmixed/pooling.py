@@ -89,6 +89,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._thresholds import THRESHOLDS
 from ._glm import _BOUNDED, _COUNTS, _clip_mean, _glm, _link, _response
 from .design import Design, GroupBlock
 from .summaries import draw_index, draws_of, interval
@@ -110,7 +111,7 @@ __all__ = [
 ]
 
 #: A level is "strong" (its data dominate the between-level prior) when ``info_ratio`` exceeds this.
-STRONG_RATIO = 1.0
+STRONG_RATIO = THRESHOLDS.strong_ratio
 
 # ------------------------------------------------------------------------------------ the reference fits
 def level_predictors(design: Design, block: GroupBlock) -> dict[str, list[tuple[int, np.ndarray]]]:
@@ -608,18 +609,22 @@ def recommend(frac_strong: dict[str, float], family: str, link: str, current: st
     exactly (``"marginal"``), which has no funnel whatever the data strength: it is recommended for them
     when the levels are mixed or it is already in use. Returns ``(recommendation, advice text)``.
     """
+    lim = THRESHOLDS
     lo, hi = min(frac_strong.values()), max(frac_strong.values())
     shares = ", ".join(f"{c} {100 * f:.0f}%" for c, f in frac_strong.items())
     gaussian = family == "gaussian" and link == "identity"
-    if lo >= 0.8:
+    if lo >= lim.strong_share:
         rec, why = "centered", f"the data dominate the prior in most levels ({shares} strong)"
-    elif hi <= 0.2:
+    elif hi <= 1.0 - lim.strong_share:
         rec, why = "noncentered", f"most levels carry little information relative to the population SD ({shares} strong)"
     else:
-        rec = "centered" if lo >= 0.5 else "noncentered"
+        rec = "centered" if lo >= lim.centre_share else "noncentered"  # the rule ``auto`` applies
         why = f"levels are mixed ({shares} strong)"
     sampled = rec
-    if gaussian and (current == "marginal" or (lo < 0.8 and hi > 0.2)):
+    if current == "quadrature":
+        return current, (f"keep quadrature: the effects are integrated out (adaptive Gauss–Hermite), so no funnel can "
+                         f"form; {why}; if they are sampled instead, {_nice(rec)} suits these data")
+    if gaussian and (current == "marginal" or (lo < lim.strong_share and hi > 1.0 - lim.strong_share)):
         rec = "marginal"
     if rec == "marginal":
         alt = f"if the effects are sampled instead, {_nice(sampled)} suits these data"

@@ -81,7 +81,7 @@ def prior_predictive_spec(spec: ModelSpec, design: Design) -> ModelSpec:
     family and formula are unchanged, so the prior predictive distribution is the same."""
     from .backends.pymc import centring_head
 
-    param = {k: ("noncentered" if v == "marginal" else v) for k, v in spec.parameterization}
+    param = {k: ("noncentered" if v in ("marginal", "quadrature") else v) for k, v in spec.parameterization}
     new = dataclasses.replace(spec, parameterization=tuple(param.items()), parameterization_reason=())
     if centring_head(new, design) is not None:
         new = dataclasses.replace(new, parameterization=tuple((k, "noncentered") for k in param))

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .design import Design, GroupBlock
 from .design.design import _check_finite, _factor_codes
-from .design.evaluate import Categorical, check_columns, evaluate, expr_columns
+from .design.evaluate import Categorical, check_columns, data_columns, evaluate, expr_columns
 from .design.matrix import model_matrix
 from .errors import DataError
 from .formula.ast import expr_to_str
@@ -128,6 +128,14 @@ def _required_columns(design: Design, groups: str) -> dict[str, str]:
     return out
 
 
+def _weights_trials(design: Design, data: pd.DataFrame) -> np.ndarray | None:
+    """Trials of new rows from the ``weights=`` column of a proportion response, when ``data`` has it."""
+    w = design.encoding.weights
+    if w is None or w not in data.columns:
+        return None
+    return data[w].to_numpy(dtype=float, na_value=np.nan)
+
+
 def response_trials(formula, data: pd.DataFrame) -> np.ndarray | None:
     """Numbers of trials that the formula's binomial response gives on ``data``, without the successes.
 
@@ -189,6 +197,7 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
     if len(new_data) == 0:
         raise DataError("new_data is empty (0 rows); there is nothing to predict")
     required = _required_columns(design, groups)
+    required = {c: w for c, w in required.items() if c in data_columns(list(required), new_data)}
     for col, where in required.items():
         check_columns([col], new_data, where)
     if required:
@@ -203,6 +212,9 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
     f = design.formula
     state = design.encoding.state_dict()
     X, names = model_matrix(f.terms, f.intercept, new_data, state, False, "the fixed effects")
+    if design.aliased:  # columns dropped as aliased when fitting
+        keep = [j for j, c in enumerate(names) if c not in design.aliased]
+        X, names = X[:, keep], tuple(names[j] for j in keep)
     if names != design.x_names:  # pragma: no cover - the encoding fixes the columns
         raise DataError(f"new_data give the fixed-effect columns {names}, the model has {design.x_names}")
     _check_finite(X, names, new_data)
@@ -226,7 +238,13 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
         codes=tuple(codes),
         Z=tuple(Zs),
         new_levels=tuple(new_levels),
-        trials=_trials_arg(new_data, trials) if trials is not None else response_trials(f, new_data),
+        trials=(
+            _trials_arg(new_data, trials)
+            if trials is not None
+            else _weights_trials(design, new_data)
+            if design.encoding.weights is not None
+            else response_trials(f, new_data)
+        ),
     )
 
 

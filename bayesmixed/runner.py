@@ -86,6 +86,10 @@ def sample(
         why = str(e.args[0]) if e.args else "sampling was interrupted by the user"
         raise KeyboardInterrupt(f"{why}; no fit was returned and nothing was written") from None
     info.timings["build"] = t_build
+    if spec.marginal or spec.marginal_term or spec.quadrature_term or centring_head(spec, design) is not None:
+        from ._progress import note
+
+        note(progressbar, "drawing the random effects that were integrated out")
     info.parameterization = dict(spec.parameterization)
     info.parameterization_reason = dict(spec.parameterization_reason)
     head = centring_head(spec, design)

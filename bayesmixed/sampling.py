@@ -383,10 +383,14 @@ def _run_nuts(
     if sampler == "nutpie":
         import nutpie
 
+        from ._progress import note
+
         t0 = time.perf_counter()
+        note(progressbar, "compiling the model (a structure compiled before is reused in a fraction of a second)")
         done = _compile_nutpie(model, structure)
         compiled = done.model
         t1 = time.perf_counter()
+        note(progressbar, f"model ready in {t1 - t0:.1f} s ({done.source or 'compiled'})")
         info.compile_cache_hit = done.source is not None
         info.compile_cache = done.source
         info.compile_path, info.compile_fallback = done.path, done.fallback
@@ -406,6 +410,9 @@ def _run_nuts(
                     settings = {"check_turning": False, "maxdepth": depth}
                     info.static_steps = 2**depth - 1
             info.trajectory = "static" if settings else "nuts"
+            from ._progress import plain_progress_wanted, poll_nutpie
+
+            plain = plain_progress_wanted(progressbar)  # no terminal: plain lines on stderr instead of a bar
             idata = nutpie.sample(
                 compiled,
                 draws=draws,
@@ -414,10 +421,13 @@ def _run_nuts(
                 cores=cores,
                 seed=seed,
                 target_accept=target_accept,
-                progress_bar=progressbar,
+                progress_bar=progressbar and not plain,
                 save_warmup=False,
+                blocking=not plain,
                 **settings,
             )
+            if plain:
+                idata = poll_nutpie(idata, draws=draws, tune=tune, chains=chains)
         idata.sample_stats.attrs["trajectory"] = info.trajectory
         t2 = time.perf_counter()
         info.timings.update(compile=t1 - t0, sample=t2 - t1 - info.timings.get("pilot", 0.0))

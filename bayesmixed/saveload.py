@@ -23,9 +23,14 @@ loads with ``frame=None``.
 
 Nothing is pickled. The Design is stored as it is, not rebuilt from the user's data (a Fit holds no copy of
 them): the arrays come back bit for bit, and the encoding state (categorical levels with their Python or NumPy
-types and order, the centre and scale of ``scale()``/``center()``) comes back as it was, so predictions on
-new data after loading equal those before saving. Values that JSON cannot type exactly (NumPy scalars such as
-``float32``, timestamps) are stored tagged with their dtype.
+types and order and their contrasts, the centre and scale of ``scale()``/``center()``, the coefficients of
+``poly()``, the knots of ``ns()``/``bs()``, the aliased fixed-effect columns that were dropped, the column of
+``weights=``) comes back as it was, so predictions on new data after loading equal those before saving.
+Values that JSON cannot type exactly (NumPy scalars such as ``float32``, timestamps) are stored tagged with
+their dtype.
+
+Format 2 added contrasts, ``poly``/``ns``/``bs`` state, ``aliased`` and ``weights``; format-1 files are read
+(their categorical variables had treatment contrasts).
 
 Writes are atomic: the archive is written to a temporary file in the target's folder and moved into place
 with :func:`os.replace`, so an interrupt never leaves a half-written file under the target's name.
@@ -50,7 +55,7 @@ from .errors import BayesMixedError
 
 __all__ = ["FORMAT_VERSION", "save_fit", "read_fit", "write_atomic"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _FORMAT = "bayesmixed-fit"
 _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 
@@ -60,7 +65,7 @@ DESIGN_FIELDS = (
     "response_levels", "n_dropped", "dropped_columns", "frame",
 )
 BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels")
-ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels")
+ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights")
 
 
 # ---------------------------------------------------------------------------------------------- atomic writes
@@ -121,14 +126,31 @@ def _dec_value(v: Any) -> Any:
     return v
 
 
+def _floats(v: Any) -> list[float]:
+    return [float(x) for x in v]
+
+
 def _enc_state(state: tuple[tuple[str, Any], ...]) -> list[list[Any]]:
+    """The transform state as JSON: ``["levels", levels(, contrast)]`` with the contrast a name or
+    ``{"matrix": rows, "names": column names}``; ``["affine", centre, scale]``; ``["poly", alpha, norm2]``;
+    ``["ns", knots, boundary, intercept]``; ``["bs", knots, boundary, degree, intercept]``."""
     out = []
     for key, st in state:
         kind = st[0]
         if kind == "levels":
-            out.append([key, ["levels", [_enc_value(x) for x in st[1]]]])
+            entry: list[Any] = ["levels", [_enc_value(x) for x in st[1]]]
+            if len(st) > 2:
+                c = st[2]
+                entry.append(c if isinstance(c, str) else {"matrix": [_floats(r) for r in c[1]], "names": list(c[2])})
+            out.append([key, entry])
         elif kind == "affine":
             out.append([key, ["affine", float(st[1]), float(st[2])]])
+        elif kind == "poly":
+            out.append([key, ["poly", _floats(st[1]), _floats(st[2])]])
+        elif kind == "ns":
+            out.append([key, ["ns", _floats(st[1]), _floats(st[2]), bool(st[3])]])
+        elif kind == "bs":
+            out.append([key, ["bs", _floats(st[1]), _floats(st[2]), int(st[3]), bool(st[4])]])
         else:
             raise BayesMixedError(f"cannot save the transform state {kind!r} of {key!r}")
     return out
@@ -137,10 +159,27 @@ def _enc_state(state: tuple[tuple[str, Any], ...]) -> list[list[Any]]:
 def _dec_state(state: list[list[Any]]) -> tuple[tuple[str, Any], ...]:
     out = []
     for key, st in state:
-        if st[0] == "levels":
-            out.append((key, ("levels", tuple(_dec_value(x) for x in st[1]))))
-        else:
+        kind = st[0]
+        if kind == "levels":
+            entry: tuple[Any, ...] = ("levels", tuple(_dec_value(x) for x in st[1]))
+            if len(st) > 2:
+                c = st[2]
+                spec = c if isinstance(c, str) else ("matrix", tuple(tuple(_floats(r)) for r in c["matrix"]), tuple(c["names"]))
+                entry = entry + (spec,)
+            out.append((key, entry))
+        elif kind == "affine":
             out.append((key, ("affine", float(st[1]), float(st[2]))))
+        elif kind == "poly":
+            out.append((key, ("poly", tuple(_floats(st[1])), tuple(_floats(st[2])))))
+        elif kind == "ns":
+            out.append((key, ("ns", tuple(_floats(st[1])), tuple(_floats(st[2])), bool(st[3]))))
+        elif kind == "bs":
+            out.append((key, ("bs", tuple(_floats(st[1])), tuple(_floats(st[2])), int(st[3]), bool(st[4]))))
+        else:
+            raise BayesMixedError(
+                f"the saved fit holds a transform state {kind!r} (of {key!r}) that this bayesmixed does not know; "
+                "upgrade with pip install -U bayesmixed"
+            )
     return tuple(out)
 
 
@@ -236,6 +275,8 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "x_names": list(enc.x_names),
             "block_labels": list(enc.block_labels),
             "block_levels": [[_enc_value(x) for x in lv] for lv in enc.block_levels],
+            "aliased": list(enc.aliased),
+            "weights": enc.weights,
         },
         "response_levels": None if design.response_levels is None else [_enc_value(x) for x in design.response_levels],
         "n_dropped": int(design.n_dropped),
@@ -321,6 +362,8 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         x_names=tuple(e["x_names"]),
         block_labels=tuple(e["block_labels"]),
         block_levels=tuple(tuple(_dec_value(x) for x in lv) for lv in e["block_levels"]),
+        aliased=tuple(e.get("aliased", ())),
+        weights=e.get("weights"),
     )
     rl = meta["response_levels"]
     rows = _dec_index(meta["rows"], arrays)

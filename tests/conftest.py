@@ -67,19 +67,22 @@ def cbpp_fit():
     )
 
 
-def _synthetic_fit(formula, data, params, family="gaussian", chains=2, draws=200, seed=0, jitter=0.0, loglik=True):
+def _synthetic_fit(
+    formula, data, params, family="gaussian", chains=2, draws=200, seed=0, jitter=0.0, loglik=True, model_kwargs=None
+):
     """A Fit whose posterior is made up (no sampling): every draw has the population-level values of
     ``params`` (plus ``jitter`` × standard normal noise on beta); each level's effects are one draw from
     N(0, G), varied across posterior draws with 10% of that spread.
 
-    ``params``: {"beta": {name: v}, "sd": {label: [v, ...]}, "corr": {label: matrix}, "sigma": v, ...}.
+    ``params``: {"beta": {name: v}, "sd": {label: [v, ...]}, "corr": {label: matrix}, "sigma": v, ...};
+    ``model_kwargs``: further arguments of ``bm.Model`` (``contrasts=``, ``weights=``).
     """
     import arviz as az
     import numpy as np
 
     from bayesmixed.fit import Fit
 
-    model = bm.Model(formula, data, family=family)
+    model = bm.Model(formula, data, family=family, **(model_kwargs or {}))
     design, rng = model.design, np.random.default_rng(seed)
     S = (chains, draws)
     post = {}

@@ -144,22 +144,22 @@ def test_auto_picks_marginal_for_gaussian_and_by_data_strength_otherwise():
     spec = bm.Model("Reaction ~ Days + (Days | Subject)", sleep).spec
     assert spec.marginal and "integrated out" in dict(spec.parameterization_reason)["Subject"]
     cbpp = bm.datasets.load("cbpp")
-    # herds hold about 4 periods of ~15 cattle: each herd's data outweigh the between-herd SD (diagnose()
-    # advises centring the non-centred fit of this model too, see test_pooling)
+    # 56 rows: the one term is integrated out by adaptive quadrature (bayesmixed.policy; cheap at this size)
     spec = bm.Model("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial").spec
-    assert dict(spec.parameterization) == {"herd": "centered"}
-    assert "dominate" in dict(spec.parameterization_reason)["herd"]
-    # grouseticks: 35 of 63 locations hold one brood, so location effects are not told apart from brood
-    # effects by their own data: not centred
+    assert dict(spec.parameterization) == {"herd": "quadrature"} and spec.quadrature_nodes >= 5
+    assert "quadrature" in dict(spec.parameterization_reason)["herd"]
+    # grouseticks: the observation-level INDEX is integrated out; broods (strong given both variances) are centred
+    # in a chain under locations, whose level means are integrated out of the broods' prior
     gt = bm.datasets.load("grouseticks")
     spec = bm.Model("TICKS ~ YEAR + cHEIGHT + (1 | BROOD) + (1 | LOCATION) + (1 | INDEX)", gt, family="poisson").spec
-    assert spec.param_of("LOCATION") == "noncentered" and spec.param_of("BROOD") == "noncentered"
-    # weak data (one Bernoulli trial per row, five rows per level): non-centred
+    assert dict(spec.parameterization) == {"BROOD": "centered", "LOCATION": "centered", "INDEX": "quadrature"}
+    # weak data (one Bernoulli trial per row, five rows per level): the weak term is integrated out
     rng = np.random.default_rng(0)
     g = np.repeat(np.arange(30), 5)
     y = rng.binomial(1, 1 / (1 + np.exp(-rng.normal(0, 0.5, 30)[g])))
     spec = bm.Model("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g}), family="bernoulli").spec
-    assert dict(spec.parameterization) == {"g": "noncentered"}
+    assert dict(spec.parameterization) == {"g": "quadrature"}
+    assert "weakly informed" in dict(spec.parameterization_reason)["g"]
     # the user's choice is kept, with no reason attached
     spec = bm.Model("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial",
                     parameterization="noncentered").spec

@@ -54,7 +54,7 @@ def test_r_rule_full_dummies_without_margin():
 
 
 def test_boolean_and_numeric_looking_categories():
-    df = pd.DataFrame({"y": [1.0, 2, 3, 4], "flag": [True, False, True, False], "code": ["10", "9", "10", "9"]})
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4], "flag": [True, False, True, False], "code": ["10", "9", "9", "10"]})
     D = build_design("y ~ flag + code", df)
     assert D.x_names == ("Intercept", "flagTRUE", "code9")  # string levels sort as text, as R does
 

@@ -116,7 +116,7 @@ def test_tokenizer_positions():
     [
         ("y ~ (x | g", "never closed", 4),
         ("y ~ x)", "without a matching", 5),
-        ("y ~ x | g", "parentheses", 6),
+        ("y ~ x + (1 | h) + z | g", "nested inside", 16),
         ("y ~ ", "ends too early", 4),
         ("~ x", "response is missing", 0),
         ("y ~ x + 2", "not a term", 8),
@@ -141,3 +141,62 @@ def test_parse_errors_point_at_the_position(text, message, pos):
         # the caret line sits under the offending character
         lines = str(e.value).splitlines()
         assert lines[-1].index("^") - 2 == pos
+
+
+def test_bar_without_parentheses_is_lme4s_whole_right_hand_side():
+    # lme4's findbars: '|' binds loosest, so the whole right-hand side is the random-effect term
+    f = parse_formula("Yield ~ 1|Batch")
+    assert f.intercept is True and f.terms == () and f.groups == (GroupTerm((Term(()),), ("Batch",), True),)
+    f = parse_formula("Reaction ~ Days + 1 | Subject")
+    assert f.terms == () and f.intercept is True  # the fixed part is the intercept alone, as lFormula builds it
+    assert f.groups == (GroupTerm((Term(()), T("Days")), ("Subject",), True),)
+    assert parse_formula("y ~ x || g").groups == (GroupTerm((Term(()), T("x")), ("g",), False),)
+
+
+def test_named_arguments_and_namespaces():
+    f = parse_formula("y ~ poly(x, 2, raw = TRUE) + splines::ns(z,3) + bs(w, knots = c(1, 2.5), degree = 2)")
+    assert f.terms[0].factors[0] == Call("poly", (x, Num(2.0)), (("raw", Name("TRUE")),))
+    assert f.terms[1].factors[0] == Call("splines::ns", (Name("z"), Num(3.0)))
+    # labels are R's deparse(): how R names the model-matrix columns
+    assert [t.label for t in f.terms] == ["poly(x, 2, raw = TRUE)", "splines::ns(z, 3)", "bs(w, knots = c(1, 2.5), degree = 2)"]
+    with pytest.raises(FormulaError, match="unnamed arguments before the named"):
+        parse_formula("y ~ poly(x, raw = TRUE, 2)")
+    with pytest.raises(FormulaError, match="given twice"):
+        parse_formula("y ~ bs(x, df = 3, df = 4)")
+
+
+def test_labels_are_r_deparse():
+    f = parse_formula("y ~ log(1+Days) + I(age-11) + sin(2*pi*Time) + I(x/2) + I(x^2) + I(-x) + I(100000*x) + I(0.0001*x)")
+    assert [t.label for t in f.terms] == [
+        "log(1 + Days)", "I(age - 11)", "sin(2 * pi * Time)", "I(x/2)", "I(x^2)", "I(-x)", "I(1e+05 * x)", "I(1e-04 * x)",
+    ]
+
+
+def test_interaction_variables_in_formula_order():
+    # R names an interaction by the order in which its variables first appear in the formula
+    assert parse_formula("cog ~ tos + trt:tos").terms[1].label == "tos:trt"
+    assert parse_formula("y ~ poly(age, 2) + ch + age:ch").terms[-1].label == "ch:age"
+    assert parse_formula("y ~ b:a + a").terms[1].label == "b:a"
+    # random-effect terms order by their own left-hand side
+    assert parse_formula("y ~ a + (b + b:a | g)").groups[0].terms[2].label == "b:a"
+
+
+def test_nested_terms_order_levels_as_lme4():
+    f = parse_formula("y ~ (1 | a/b/c) + (1 | a:b)")
+    assert [(g.factor, g.level_order) for g in f.groups] == [
+        (("a",), None), (("a", "b"), (1, 0)), (("a", "b", "c"), (2, 1, 0)), (("a", "b"), None),
+    ]
+    # the level order is not part of a term's identity
+    assert f.groups[1] == f.groups[3]
+
+
+def test_string_arguments():
+    from bayesmixed.formula import Str
+
+    f = parse_formula("y ~ (0 + dummy(Sex, 'Female') | Subject)")
+    assert f.groups[0].terms[0].factors[0] == Call("dummy", (Name("Sex"), Str("Female")))
+    assert f.groups[0].terms[0].label == 'dummy(Sex, "Female")'  # R deparses with double quotes
+    with pytest.raises(FormulaError, match="unterminated string"):
+        parse_formula('y ~ dummy(f, "a)')
+    with pytest.raises(FormulaError, match="is not a term"):
+        parse_formula('y ~ x + "a"')

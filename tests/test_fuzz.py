@@ -133,13 +133,17 @@ def check_design(m: bm.Model, df: pd.DataFrame, used: list[str]) -> None:
     assert np.all(np.isfinite(D.y))
     assert len(set(D.x_names)) == len(D.x_names)
     assert (D.x_names[:1] == ("Intercept",)) == m.formula.intercept
+    # aliased columns are dropped (lme4's default): what is left has full column rank
+    assert not set(D.aliased) & set(D.x_names)
+    assert D.X.shape[1] == 0 or np.linalg.matrix_rank(D.X / np.linalg.norm(D.X, axis=0)) == D.X.shape[1]
+    built = D.x_names + D.aliased
     for t in m.formula.terms:  # a numeric main effect keeps its name
         name = getattr(t.factors[0], "name", None) if len(t.factors) == 1 else None
         if name in df.columns:
             if is_categorical_series(df[name]):  # one column per non-reference level, named column + level
-                assert any(x.startswith(_quote(name)) for x in D.x_names), (name, D.x_names)
+                assert any(x.startswith(_quote(name)) for x in built), (name, built)
             else:
-                assert _quote(name) in D.x_names
+                assert _quote(name) in built
     for b in D.blocks:
         assert b.codes.shape == (D.n,)
         assert b.codes.min() >= 0 and b.codes.max() < b.n_levels
@@ -242,9 +246,14 @@ def test_unused_categories_are_dropped():
 def test_constant_and_collinear_predictors_are_named():
     df = pd.DataFrame({"y": [1.0, 2, 3, 5], "x": [1.0, 2, 4, 3], "c": 7.0})
     with pytest.raises(bm.DataError, match=r"'c' of the fixed effects is constant \(every row is 7\)"):
-        bm.Model("y ~ x + c", df)
+        bm.Model("y ~ x + c", df, rank_deficient="raise")
     with pytest.raises(bm.DataError, match=r"'w' is a linear combination of 'Intercept', 'x'"):
-        bm.Model("y ~ x + w", df.assign(w=3 * df.x - 2))
+        bm.Model("y ~ x + w", df.assign(w=3 * df.x - 2), rank_deficient="raise")
+    # by default they are dropped with a warning that names them, as lme4 does
+    with pytest.warns(UserWarning, match=r"dropping 1 column / coefficient: 'c' \('c' is a linear combination of 'Intercept'\)"):
+        assert bm.Model("y ~ x + c", df).design.x_names == ("Intercept", "x")
+    with pytest.warns(UserWarning, match=r"'w' is a linear combination of 'Intercept', 'x'"):
+        assert bm.Model("y ~ x + w", df.assign(w=3 * df.x - 2)).design.aliased == ("w",)
 
 
 def test_huge_and_tiny_scales_are_not_collinear():

@@ -95,13 +95,14 @@ def assert_same_design(a: Design, b: Design) -> None:
     for (_, s), (_, t) in zip(ea.state, eb.state):
         assert s[0] == t[0]
         if s[0] == "levels":
-            assert _typed(s[1]) == _typed(t[1])
+            assert _typed(s[1]) == _typed(t[1]) and s[2:] == t[2:]  # levels, then the contrast
         else:
             assert s == t  # centre and scale, exactly
     assert a.response_levels == b.response_levels
     if a.response_levels is not None:
         assert _typed(a.response_levels) == _typed(b.response_levels)
     assert (a.n_dropped, a.dropped_columns) == (b.n_dropped, b.dropped_columns)
+    assert (ea.aliased, ea.weights) == (eb.aliased, eb.weights)
     assert a.frame is not None and b.frame is not None
     pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)  # the model frame: values, dtypes, categories
 
@@ -130,7 +131,7 @@ def test_encoding_under_test_is_rich(synthetic_fit):
     """The gaussian case really exercises the encodings the round trip must keep (so the test above can fail)."""
     d = _case_fit(synthetic_fit, "gaussian").design
     state = dict(d.encoding.state)
-    assert state["f"] == ("levels", ("mid", "lo", "hi"))  # category order, not alphabetical
+    assert state["f"] == ("levels", ("mid", "lo", "hi"), "treatment")  # category order, not alphabetical
     assert state["b"][1] == (False, True) and isinstance(state["b"][1][0], (bool, np.bool_))
     assert [int(v) for v in state["factor(k)"][1]] == [1, 2, 3] and isinstance(state["factor(k)"][1][0], (int, np.integer))
     assert state["scale(z)"][0] == "affine" and state["scale(z)"][2] != 1.0

@@ -337,7 +337,9 @@ def _head_marginal_means(head: GroupBlock, child: GroupBlock, parent: np.ndarray
     if getattr(intercept, "ndim", 0):  # the child levels' prior means (group-level predictors included)
         intercept = pm.Deterministic(f"_mloc_{child.label}", intercept)
     e = m[:, 0] - intercept
-    par = _data(f"_parent_{child.label}", parent)
+    model = pm.modelcontext(None)
+    name = f"_parent_{child.label}"
+    par = model[name] if name in model.named_vars else _data(name, parent)
     z = pt.inc_subtensor(pt.zeros(J_a)[par], e)[:, None]
     counts = np.bincount(parent, minlength=J_a).astype(float)[:, None, None]
     s2 = sd_c[0] ** 2
@@ -591,18 +593,23 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         chain = _centring_chain(spec, design)
         if chain:
             eta = eta - a_c  # carried by the level means of the centring chain instead
-        absorbed = _level_constant_columns(design, [b for b, _ in chain])
+        in_chain = {b.label for b, _ in chain}
+        # other centred terms (crossed with the chain) can carry group-level predictors in their level means too
+        others = sorted((b for b in design.blocks if b.label not in in_chain and spec.param_of(b.label) == "centered"
+                         and "Intercept" in b.coef_names), key=lambda b: -design.n / max(b.n_levels, 1))
+        absorbed = _level_constant_columns(design, [b for b, _ in chain] + others)
         if absorbed:  # group-level predictors: carried by the level means of the term they are constant in
             W = model["_W"]
             for cols in absorbed.values():
                 for c, _ in cols:
                     eta = eta - W[:, c] * gamma[c]
-        in_chain = {b.label for b, _ in chain}
         marg = spec.marginal_term
         quad = spec.quadrature_term
         for b in design.blocks:
             if b.label not in (marg, quad) and b.label not in in_chain:
-                eta = eta + _block(b, spec, priors, sigma)[0]
+                cols = absorbed.get(b.label)
+                loc = sum(_data(f"_Wlevel_{b.label}_{c}", values) * gamma[c] for c, values in cols) if cols else None
+                eta = eta + _block(b, spec, priors, sigma, loc)[0]
         loc = a_c
         head = centring_head(spec, design)
         for i, (b, parent) in enumerate(chain):

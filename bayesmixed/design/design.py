@@ -17,7 +17,21 @@ from .._warnings import warn_user
 from ..errors import DataError
 from ..formula.ast import Formula, GroupTerm, Response, expr_to_str
 from ..formula.parser import parse_formula
-from .evaluate import Categorical, State, check_columns, evaluate, expr_columns, is_categorical_series
+from . import rmath
+from .evaluate import (
+    Basis,
+    Categorical,
+    Numeric,
+    State,
+    check_columns,
+    data_columns,
+    evaluate,
+    expr_columns,
+    is_categorical_series,
+    is_logical,
+    level_str,
+    prefit_state,
+)
 from .matrix import model_matrix
 
 __all__ = ["Design", "GroupBlock", "Encoding", "build_design", "check_estimable", "used_columns"]
@@ -47,7 +61,9 @@ class GroupBlock:
     codes
         ``(n,)`` integer level of each row.
     levels
-        Level labels (strings; ``a:b`` for interactions), in code order.
+        Level labels (strings; ``a:b`` for interactions), in code order: R's order (a categorical's
+        categories, numbers numerically, text alphabetically; interactions by their first column, nested
+        terms as lme4 orders them, see :attr:`GroupTerm.level_order`).
     """
 
     label: str
@@ -80,16 +96,45 @@ class GroupBlock:
 
 @dataclass(frozen=True)
 class Encoding:
-    """Everything needed to encode new data the way the fitted data were encoded."""
+    """Everything needed to encode new data the way the fitted data were encoded.
+
+    Attributes
+    ----------
+    state
+        Frozen copy of the transform state: categorical levels and contrasts, ``scale()`` centre and scale,
+        ``poly()`` coefficients, spline knots (see :mod:`bayesmixed.design.evaluate`).
+    x_names
+        The fixed-effect columns of the model.
+    aliased
+        Fixed-effect columns that were built but dropped as linear combinations of the others (lme4's
+        "rank deficient so dropping N columns"); new data drop them too.
+    weights
+        The column whose values are the numbers of trials of a proportion response (``weights=``), if any.
+    """
 
     formula: Formula
-    state: tuple[tuple[str, Any], ...]  # frozen copy of the transform state
+    state: tuple[tuple[str, Any], ...]
     x_names: tuple[str, ...]
     block_labels: tuple[str, ...]
     block_levels: tuple[tuple[str, ...], ...]
+    aliased: tuple[str, ...] = ()
+    weights: str | None = None
 
     def state_dict(self) -> State:
         return dict(self.state)
+
+    def contrasts(self) -> dict[str, Any]:
+        """The coding of each contrast-coded categorical variable, in the form ``build_design(contrasts=)``
+        takes (a name, or a DataFrame indexed by level), so that a model rebuilt from this one codes them alike."""
+        out: dict[str, Any] = {}
+        for key, st in self.state:
+            if st[0] == "levels" and len(st) > 2:
+                spec = st[2]
+                if isinstance(spec, str):
+                    out[key] = spec
+                else:
+                    out[key] = pd.DataFrame(spec[1], index=[level_str(lv) for lv in st[1]], columns=list(spec[2]))
+        return out
 
 
 @dataclass(frozen=True)
@@ -103,7 +148,8 @@ class Design:
     trials
         Number of trials for binomial responses, else ``None``.
     X, x_names
-        Fixed-effect matrix and its column names.
+        Fixed-effect matrix and its column names (R's names and order), without the aliased columns
+        (:attr:`aliased`).
     offset
         Sum of ``offset()`` terms, or ``None``.
     blocks
@@ -138,6 +184,11 @@ class Design:
         return len(self.y)
 
     @property
+    def aliased(self) -> tuple[str, ...]:
+        """Fixed-effect columns dropped as linear combinations of the others (rank-deficient ``X``)."""
+        return self.encoding.aliased
+
+    @property
     def response_label(self) -> str:
         return self.formula.response.label if self.formula.response else "y"
 
@@ -150,8 +201,9 @@ class Design:
         )
 
 
-def used_columns(formula: Formula) -> dict[str, str]:
-    """Column name -> where it is used (for messages), in formula order."""
+def used_columns(formula: Formula, data: pd.DataFrame | None = None) -> dict[str, str]:
+    """Column name -> where it is used (for messages), in formula order; with ``data``, without the R
+    constants (``pi``, ``TRUE``) that ``data`` has no column for."""
     out: dict[str, str] = {}
     if formula.response is not None:
         r = formula.response
@@ -171,6 +223,24 @@ def used_columns(formula: Formula) -> dict[str, str]:
                     out.setdefault(c, f"the random-effect term {g}")
         for c in g.factor:
             out.setdefault(c, f"the grouping factor of {g}")
+    if data is not None:
+        keep = set(data_columns(list(out), data))
+        out = {c: w for c, w in out.items() if c in keep}
+    return out
+
+
+def formula_variables(f: Formula) -> set[str]:
+    """Labels of every variable of a formula (``recipe``, ``factor(k)``, ``poly(x, 2)``)."""
+    return {expr_to_str(e) for e in _formula_exprs(f)}
+
+
+def _formula_exprs(f: Formula) -> list[Any]:
+    """Every value expression of a formula: response, fixed terms, offsets, random-effect terms."""
+    out = []
+    if f.response is not None:
+        out += [f.response.expr] + ([f.response.second] if f.response.second is not None else [])
+    out += [e for t in f.terms for e in t.factors] + list(f.offsets)
+    out += [e for g in f.groups for t in g.terms for e in t.factors]
     return out
 
 
@@ -184,34 +254,58 @@ def _block_labels(groups: tuple[GroupTerm, ...]) -> list[str]:
     return labels
 
 
+def _column_levels(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes and level labels of one grouping column, in R's order: a categorical's categories (those
+    present), numbers in numeric order (``3.0`` and ``3`` are one level), anything else sorted as text."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [str(x) for x in s.cat.categories]
+        raw = s.cat.codes.to_numpy()
+        present, codes = np.unique(raw, return_inverse=True)
+        return codes.reshape(-1), [cats[i] for i in present]
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            whole = np.all(np.mod(v, 1) == 0) and np.all(np.abs(v) < 2.0**53)
+        if whole:
+            s = pd.Series(v.astype(np.int64), index=s.index)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        uniq, codes = np.unique(s.to_numpy(), return_inverse=True)
+        return codes.reshape(-1), [str(u) for u in uniq.tolist()]
+    if pd.api.types.is_bool_dtype(s.dtype):  # False before True
+        uniq, codes = np.unique(s.to_numpy(dtype=bool), return_inverse=True)
+    else:
+        uniq, codes = np.unique(s.astype(str).to_numpy(dtype=object), return_inverse=True)
+    return codes.reshape(-1), [str(u) for u in uniq.tolist()]
+
+
 def _factor_codes(
     g: GroupTerm, data: pd.DataFrame, levels: tuple[str, ...] | None
 ) -> tuple[np.ndarray, tuple[str, ...]]:
-    parts = []
-    for c in g.factor:
-        s = data[c]
-        if pd.api.types.is_float_dtype(s.dtype):
-            v = s.to_numpy(dtype=float, na_value=np.nan)
-            with np.errstate(invalid="ignore"):
-                whole = np.all(np.mod(v, 1) == 0) and np.all(np.abs(v) < 2.0**53)
-            if whole:  # 3.0 and 3 name the same group
-                s = pd.Series(v.astype(np.int64), index=s.index)
-        parts.append(s.astype(str).to_numpy(dtype=object))
-    keys = parts[0] if len(parts) == 1 else np.array([":".join(t) for t in zip(*parts)], dtype=object)
+    """Level codes of each row and the level labels of a grouping factor.
+
+    The levels of an interaction ``a:b`` are the combinations present, labelled ``a-level:b-level`` and
+    ordered as R orders them: by the first column's levels, then the second's (for the inner term of
+    ``a/b``, by ``b`` first, as lme4's ``b:a``; see :attr:`GroupTerm.level_order`). With ``levels`` given,
+    rows are coded against them (``-1`` for a level not among them).
+    """
+    cols = [_column_levels(data[c]) for c in g.factor]
+    if len(cols) == 1:
+        codes, labels = cols[0]
+        own = tuple(labels)
+    else:
+        order = list(g.level_order) if g.level_order is not None else list(range(len(cols)))
+        dims = [len(cols[i][1]) for i in order]
+        key = np.ravel_multi_index([cols[i][0] for i in order], dims) if len(data) else np.zeros(0, dtype=np.int64)
+        present, codes = np.unique(key, return_inverse=True)
+        parts = np.unravel_index(present, dims)
+        by_col = {i: parts[j] for j, i in enumerate(order)}
+        own = tuple(":".join(cols[i][1][by_col[i][m]] for i in range(len(cols))) for m in range(len(present)))
+        codes = codes.reshape(-1)
     if levels is None:
-        if all(isinstance(data[c].dtype, pd.CategoricalDtype) for c in g.factor) and len(g.factor) == 1:
-            cats = [str(x) for x in data[g.factor[0]].cat.categories]
-            present = set(keys.tolist())
-            levels = tuple(c for c in cats if c in present)
-        else:
-            levels = tuple(pd.unique(keys))
-            try:
-                levels = tuple(sorted(levels, key=lambda v: (0, float(v), v)))
-            except ValueError:
-                levels = tuple(sorted(levels))
+        return codes.astype(np.int64), own
     lookup = {lv: i for i, lv in enumerate(levels)}
-    codes = np.array([lookup.get(k, -1) for k in keys.tolist()], dtype=np.int64)
-    return codes, levels
+    remap = np.array([lookup.get(lv, -1) for lv in own], dtype=np.int64)
+    return remap[codes] if len(codes) else codes.astype(np.int64), levels
 
 
 def _response(
@@ -219,7 +313,7 @@ def _response(
 ) -> tuple[np.ndarray, np.ndarray | None, tuple[Any, Any] | None]:
     label = r.label
     levels = None
-    v = evaluate(r.expr, data, state, True)
+    v = Numeric(_numeric_of(r.expr, data, state)) if is_logical(r.expr) else evaluate(r.expr, data, state, True)
     if isinstance(v, Categorical):
         if len(v.levels) != 2:
             shown = ", ".join(map(repr, v.levels[:6])) + (" ..." if len(v.levels) > 6 else "")
@@ -229,6 +323,8 @@ def _response(
             )
         y = v.codes.astype(float)
         levels = (v.levels[0], v.levels[1])
+    elif isinstance(v, Basis):
+        raise DataError(f"the response {label!r} gives several columns; the response must be one variable")
     else:
         y = v.values
     trials = None
@@ -240,7 +336,110 @@ def _response(
     return y, trials, levels
 
 
-def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "drop") -> Design:
+def _numeric_of(e: Any, data: pd.DataFrame, state: State) -> np.ndarray:
+    """A comparison as a 0/1 response (``Reaction > 250 ~ ...``)."""
+    from .evaluate import _numeric
+
+    return _numeric(e, data, state, True, expr_to_str(e))
+
+
+#: name of the weights column inside the working frame (never a formula variable: it holds parentheses)
+_WEIGHTS = "(weights)"
+
+#: lme4's tolerance for aliased fixed-effect columns (``chkRank.drop.cols``: ``qr(X, tol = 1e-7)``)
+ALIAS_TOL = 1e-7
+
+
+def _weights_column(weights: Any, data: pd.DataFrame) -> tuple[pd.Series, str | None]:
+    """The weights as a series aligned with ``data``, and the column name they came from (if any)."""
+    if isinstance(weights, str):
+        check_columns([weights], data, "weights=")
+        s = data[weights]
+        name: str | None = weights
+    else:
+        if isinstance(weights, pd.Series):
+            s = weights.reindex(data.index) if not weights.index.equals(data.index) else weights
+        else:
+            arr = np.asarray(weights)
+            if arr.ndim != 1 or len(arr) != len(data):
+                raise DataError(
+                    f"weights= has {arr.size} values for {len(data)} rows; give a column name or one number per row"
+                )
+            s = pd.Series(arr, index=data.index)
+        name = None
+    if is_categorical_series(s) or not pd.api.types.is_numeric_dtype(s.dtype):
+        raise DataError(f"weights= ({name or 'the array given'}) must be numbers of trials, got dtype {s.dtype}")
+    return s.astype(float), name
+
+
+def _proportion_trials(y: np.ndarray, w: np.ndarray, label: str, rows: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Successes and trials of a proportion response with ``weights=`` (glmer's ``y / n ~ ...,
+    weights = n``): successes = proportion × weights, which must be whole numbers."""
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise DataError(
+            f"weights= must be non-negative numbers of trials; rows {rows[bad][:5].tolist()} have "
+            f"{w[bad][0]}: fix or drop those rows"
+        )
+    out = (y < 0) | (y > 1)
+    if out.any():
+        raise DataError(
+            f"with weights=, the response {label!r} is a proportion of successes and must lie in [0, 1]; rows "
+            f"{rows[out][:5].tolist()} have {y[out][0]:g}. For counts of successes write "
+            "cbind(successes, failures) ~ ... or successes | trials(n) ~ ... without weights="
+        )
+    succ = y * w
+    frac = np.abs(succ - np.round(succ)) > 1e-8 * np.maximum(1.0, np.abs(succ))
+    if frac.any():
+        i = int(np.argmax(frac))
+        raise DataError(
+            f"the response {label!r} times weights= is not a whole number of successes on {int(frac.sum())} "
+            f"row(s), first rows {rows[frac][:5].tolist()} ({y[i]:g} × {w[i]:g} = {succ[i]:g}): with weights=, "
+            "the response is a proportion and weights= its number of trials; check that they belong together"
+        )
+    return np.round(succ), w
+
+
+def _drop_aliased(X: np.ndarray, names: tuple[str, ...]) -> tuple[list[int], str]:
+    """Columns of ``X`` that lme4 drops as aliased (R's QR with limited pivoting at ``tol = 1e-7``), and a
+    sentence saying what each is a combination of."""
+    n, p = X.shape
+    norms = np.linalg.norm(X, axis=0)
+    if p <= n and np.all(norms > 0):
+        # fast path: when every column keeps well over tol of its norm after the ones before it (LAPACK QR, no
+        # pivoting), R's pivoted QR moves nothing either
+        r = np.abs(np.diag(np.linalg.qr(X, mode="r")))
+        if np.all(r > 100 * ALIAS_TOL * norms):
+            return [], ""
+    q = rmath.qr_lapack_free(X, ALIAS_TOL)
+    if q.rank == X.shape[1]:
+        return [], ""
+    drop = sorted(int(j) for j in q.pivot[q.rank :])
+    keep = [j for j in range(X.shape[1]) if j not in drop]
+    why = []
+    for j in drop[:3]:
+        if not np.any(X[:, j]):
+            why.append(f"{names[j]!r} is 0 on every row")
+            continue
+        coef, *_ = np.linalg.lstsq(X[:, keep], X[:, j], rcond=None)
+        scale = np.linalg.norm(X[:, keep], axis=0) * np.abs(coef)
+        partners = [names[keep[i]] for i in np.flatnonzero(scale > 1e-6 * max(np.linalg.norm(X[:, j]), 1e-300))]
+        why.append(f"{names[j]!r} is a linear combination of {', '.join(map(repr, partners[:6]))}"
+                   + (", ..." if len(partners) > 6 else ""))
+    if len(drop) > 3:
+        why.append(f"and {len(drop) - 3} more")
+    return drop, "; ".join(why)
+
+
+def build_design(
+    formula: Formula | str,
+    data: pd.DataFrame,
+    missing: str = "drop",
+    *,
+    weights: str | Any | None = None,
+    contrasts: dict[str, Any] | None = None,
+    rank_deficient: str = "drop",
+) -> Design:
     """Validate ``data`` against ``formula`` and build the :class:`Design`.
 
     Parameters
@@ -252,6 +451,19 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
     missing
         ``"drop"`` (default): rows with a missing value in a used column are dropped with a warning;
         ``"raise"``: such rows raise a :class:`DataError`.
+    weights
+        Numbers of trials of a proportion response, as glmer's ``weights=``: with
+        ``incidence / size ~ period + (1 | herd)`` and ``weights="size"`` the successes are
+        proportion × weights (whole numbers, else a :class:`DataError`) and the trials the weights. A column
+        name (new data then give the trials of predictions) or one number per row.
+    contrasts
+        Coding of categorical variables by label (``{"recipe": "sum", "temperature": "helmert"}``):
+        ``"treatment"``, ``"sum"``, ``"helmert"``, ``"poly"``, ``"SAS"`` (or R's ``contr.*`` names), or a
+        levels × (levels - 1) matrix. By default ordered categoricals get ``"poly"``, others ``"treatment"``.
+    rank_deficient
+        ``"drop"`` (default, as lme4): fixed-effect columns that are linear combinations of the columns before
+        them (R's QR pivoting decides which, as lme4's ``chkRank.drop.cols``) are dropped with a warning
+        naming them; ``"raise"``: a :class:`DataError` naming the collinear columns.
     """
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if isinstance(data, dict):
@@ -264,19 +476,35 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
         raise DataError("the data frame is empty (0 rows); there is nothing to fit")
     if missing not in ("drop", "raise"):
         raise DataError(f"missing must be 'drop' or 'raise', got {missing!r}")
-    used = used_columns(f)
+    if rank_deficient not in ("drop", "raise"):
+        raise DataError(f"rank_deficient must be 'drop' or 'raise', got {rank_deficient!r}")
+    if contrasts is not None and not isinstance(contrasts, dict):
+        raise DataError(
+            f"contrasts must be a dict from categorical variable to coding, e.g. {{'recipe': 'sum'}}, "
+            f"got {type(contrasts).__name__}"
+        )
+    used = used_columns(f, data)
     for col, where in used.items():
         check_columns([col], data, where)
     cols = list(used)
     sub = data[cols]
+    weights_name = None
+    if weights is not None:
+        if f.response.kind != "single":
+            raise DataError(
+                f"weights= gives the numbers of trials of a proportion response, but {f.response.label!r} already "
+                "gives them; drop weights= (or write the response as a proportion, e.g. s / n ~ ..., weights = 'n')"
+            )
+        wcol, weights_name = _weights_column(weights, data)
+        sub = sub.assign(**{_WEIGHTS: wcol.to_numpy()})
     na = sub.isna()
     bad_rows = na.any(axis=1)
     n_dropped = int(bad_rows.sum())
     dropped_cols: tuple[str, ...] = ()
     if n_dropped:
         counts = na.sum()
-        dropped_cols = tuple(c for c in cols if counts[c] > 0)
-        detail = ", ".join(f"{c!r} ({int(counts[c])})" for c in dropped_cols)
+        dropped_cols = tuple(c if c != _WEIGHTS else "weights" for c in sub.columns if counts[c] > 0)
+        detail = ", ".join(f"{c!r} ({int(counts[c])})".replace(repr(_WEIGHTS), "weights=") for c in sub.columns if counts[c] > 0)
         if missing == "raise" or n_dropped == len(data):
             first = data.index[bad_rows][:5].tolist()
             msg = f"{n_dropped} of {len(data)} rows have missing values in used columns: {detail}; first rows: {first}."
@@ -285,7 +513,7 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
             raise DataError(msg + " Drop or impute them, or pass missing='drop'")
         warn_user(f"dropped {n_dropped} of {len(data)} rows with missing values in {detail}")
     d = sub.loc[~bad_rows].copy() if n_dropped else sub.copy()
-    state: State = {}
+    state: State = prefit_state(_formula_exprs(f), sub.drop(columns=[_WEIGHTS], errors="ignore"))
     y, trials, levels = _response(f.response, d, state)
     if not np.all(np.isfinite(y)):
         bad = d.index[~np.isfinite(y)][:5].tolist()
@@ -294,14 +522,36 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
             f"the response {f.response.label!r} is not finite ({y[~np.isfinite(y)][0]}) on {n_bad} row(s), "
             f"first rows {bad}: drop or fix those rows (for a transformed response check e.g. log of zero)"
         )
-    X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects")
+    if weights is not None:
+        if levels is not None:
+            raise DataError(
+                f"weights= makes the response {f.response.label!r} a proportion, but it is categorical; "
+                "drop weights= (a two-level response is a bernoulli response)"
+            )
+        y, trials = _proportion_trials(y, d[_WEIGHTS].to_numpy(dtype=float), f.response.label, d.index)
+    X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects", contrasts)
     _check_finite(X, x_names, d)
+    aliased: tuple[str, ...] = ()
+    if rank_deficient == "raise":
+        _check_rank(X, x_names, "the fixed effects")
+    elif X.shape[1]:
+        drop, why = _drop_aliased(X, x_names)
+        if drop:
+            aliased = tuple(x_names[j] for j in drop)
+            k = len(drop)
+            warn_user(
+                f"fixed-effect model matrix is rank deficient so dropping {k} column{'s' if k > 1 else ''} / "
+                f"coefficient{'s' if k > 1 else ''}: {', '.join(map(repr, aliased))} ({why}); their effects "
+                "cannot be told apart from the others'. Pass rank_deficient='raise' to refuse such a model"
+            )
+            keep = [j for j in range(X.shape[1]) if j not in drop]
+            X, x_names = X[:, keep], tuple(x_names[j] for j in keep)
     offset = None
     if f.offsets:
         offset = np.zeros(len(d))
         for o in f.offsets:
             v = evaluate(o, d, state, True)
-            if isinstance(v, Categorical):
+            if not isinstance(v, Numeric):
                 raise DataError(f"offset({expr_to_str(o)}) must be numeric")
             offset = offset + v.values
         _check_finite(offset[:, None], ("offset",), d)
@@ -318,16 +568,27 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
                 "drop the term or add the factor as a fixed effect"
             )
         Z, znames = model_matrix(
-            tuple(t for t in g.terms if not t.is_intercept), g.has_intercept, d, state, True, str(g)
+            tuple(t for t in g.terms if not t.is_intercept), g.has_intercept, d, state, True, str(g), contrasts
         )
         _check_finite(Z, znames, d)
         blocks.append(GroupBlock(label, g, znames, _frozen(Z), _frozen(codes), lv))
+    if contrasts:
+        categorical = [k for k, v in state.items() if v[0] == "levels"]
+        unknown = [k for k in contrasts if k not in categorical]
+        if unknown:
+            raise DataError(
+                f"contrasts= names {', '.join(map(repr, unknown))}, which {'is' if len(unknown) == 1 else 'are'} not a "
+                f"categorical variable of the formula; the categorical variables are "
+                f"{', '.join(map(repr, categorical)) or 'none'}"
+            )
     enc = Encoding(
         formula=f,
         state=tuple(state.items()),
         x_names=x_names,
         block_labels=tuple(labels),
         block_levels=tuple(b.levels for b in blocks),
+        aliased=aliased,
+        weights=weights_name,
     )
     return Design(
         formula=f,
@@ -342,8 +603,18 @@ def build_design(formula: Formula | str, data: pd.DataFrame, missing: str = "dro
         response_levels=levels,
         n_dropped=n_dropped,
         dropped_columns=dropped_cols,
-        frame=d,
+        frame=_model_frame(d, weights_name),
     )
+
+
+def _model_frame(d: pd.DataFrame, weights_name: str | None) -> pd.DataFrame:
+    """The used columns of the used rows, with the ``weights=`` column under its own name (if it has one)."""
+    if _WEIGHTS not in d.columns:
+        return d
+    frame = d.drop(columns=[_WEIGHTS])
+    if weights_name is not None and weights_name not in frame.columns:
+        frame[weights_name] = d[_WEIGHTS].to_numpy()
+    return frame
 
 
 def _check_finite(M: np.ndarray, names: tuple[str, ...], d: pd.DataFrame) -> None:

@@ -1,8 +1,18 @@
 """Evaluate value expressions against a data frame, remembering stateful transforms.
 
-A variable is either numeric (a float vector) or categorical (integer codes into a tuple of levels).
-``scale()``, ``center()`` and categorical levels learn their state on the data the model is fitted to and
-reuse it on new data, so that predictions use the same encoding.
+A variable is numeric (a float vector), categorical (integer codes into a tuple of levels, ordered or not)
+or a basis (several columns, as R's ``poly()``, ``ns()`` and ``bs()`` give). ``scale()``, ``center()``,
+``poly()``, ``ns()``, ``bs()`` and categorical levels learn their state on the data the model is fitted to
+(centre and scale, polynomial coefficients, knots) and reuse it on new data, so that predictions use the
+same encoding. The state is plain numbers and strings, keyed by the variable's label (``poly(Days, 2)``):
+
+=============  ==========================================================
+``levels``     ``("levels", levels)``; :mod:`~bayesmixed.design.matrix` adds the contrast
+``affine``     ``("affine", centre, scale)`` of ``scale()``/``center()``/``standardize()``
+``poly``       ``("poly", alpha, norm2)``: R's ``attr(poly(x, d), "coefs")``
+``ns``         ``("ns", knots, boundary_knots, intercept)``
+``bs``         ``("bs", knots, boundary_knots, degree, intercept)``
+=============  ==========================================================
 """
 
 from __future__ import annotations
@@ -15,12 +25,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ..formula.ast import BinOp, Call, Expr, Name, Num, UnaryOp, expr_to_str
+from ..formula.ast import BinOp, Call, Expr, Name, Num, Str, UnaryOp, expr_to_str
+from . import rmath
 
 __all__ = [
     "Numeric",
     "Categorical",
+    "Basis",
     "State",
+    "R_CONSTANTS",
+    "data_columns",
+    "prefit_state",
+    "is_logical",
     "evaluate",
     "expr_columns",
     "check_columns",
@@ -38,9 +54,21 @@ class Numeric:
 class Categorical:
     codes: np.ndarray  # int (n,), -1 for a level not seen when fitting
     levels: tuple[Any, ...]
+    ordered: bool = False  # a pandas ordered categorical: R's ordered factor (polynomial contrasts)
 
 
-State = dict  # expression label -> learnt state (levels tuple, or (center, scale))
+@dataclass(frozen=True)
+class Basis:
+    """Several columns from one variable (``poly(x, 2)``): R names them ``label + suffix``."""
+
+    values: np.ndarray  # float64 (n, k)
+    suffixes: tuple[str, ...]
+
+
+State = dict  # expression label -> learnt state (see the module docstring)
+
+#: names R reads as constants when the data have no such column
+R_CONSTANTS = {"pi": np.pi, "TRUE": 1.0, "FALSE": 0.0, "T": 1.0, "F": 0.0}
 
 _UNARY_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "log": np.log,
@@ -57,9 +85,52 @@ _UNARY_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "logit": lambda x: np.log(x) - np.log1p(-x),
     "inv_logit": lambda x: 1.0 / (1.0 + np.exp(-x)),
 }
+_ROUNDING: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "floor": np.floor,
+    "ceiling": np.ceil,
+    "trunc": np.trunc,
+    "sign": np.sign,
+}
 _STATEFUL = ("scale", "center", "standardize")
 _CATEGORICAL_FUNCS = ("factor", "C", "as.factor")
-_ALL_FUNCS = sorted([*_UNARY_FUNCS, *_STATEFUL, *_CATEGORICAL_FUNCS, "I", "pow"])
+#: functions that give several columns, with their arguments in R's order
+_BASIS_ARGS = {
+    "poly": ("x", "degree", "raw"),
+    "ns": ("x", "df", "knots", "intercept", "Boundary.knots"),
+    "bs": ("x", "df", "knots", "degree", "intercept", "Boundary.knots"),
+}
+_ALL_FUNCS = sorted(
+    [*_UNARY_FUNCS, *_ROUNDING, *_STATEFUL, *_CATEGORICAL_FUNCS, *_BASIS_ARGS, "I", "pow", "round", "dummy",
+     "as.numeric", "as.integer"]
+)
+#: namespaces whose functions are the ones above (splines::ns(x, 3) is ns(x, 3))
+_NAMESPACES = ("base::", "stats::", "splines::")
+
+
+_COMPARISONS = ("==", "!=", "<", ">", "<=", ">=")
+
+
+def is_logical(e: Expr) -> bool:
+    """Whether ``e`` is a comparison (``x > 2``, ``I(x > 2)``): R treats its values as a logical variable,
+    which a model matrix codes as a factor with levels ``FALSE``, ``TRUE`` (``I(x > 2)TRUE``)."""
+    if isinstance(e, BinOp):
+        return e.op in _COMPARISONS
+    if isinstance(e, Call) and e.func == "I" and len(e.args) == 1 and not e.kwargs:
+        return is_logical(e.args[0])
+    return False
+
+
+def func_name(func: str) -> str:
+    """A function name without an R namespace prefix that names the same function (``splines::ns`` → ``ns``)."""
+    for ns in _NAMESPACES:
+        if func.startswith(ns):
+            return func[len(ns) :]
+    return func
+
+
+def data_columns(names: list[str] | dict[str, str], data: pd.DataFrame) -> list[str]:
+    """``names`` less the R constants (``pi``, ``TRUE``, ...) that ``data`` has no column for."""
+    return [c for c in names if c in data.columns or c not in R_CONSTANTS]
 
 
 def is_categorical_series(s: pd.Series) -> bool:
@@ -152,13 +223,16 @@ def _as_categorical(s: pd.Series, key: str, state: State, fitting: bool) -> Cate
                 f"{key} has levels {' and '.join(map(repr, same))} that read the same ({dup!r}) but are different "
                 f"values (mixed types); convert the column to one type, e.g. data[...].astype(str)"
             )
-        state[key] = ("levels", levels)
+        old = state.get(key)
+        if not (old and old[0] == "levels" and old[1] == levels):  # keep a contrast already chosen
+            state[key] = ("levels", levels)
     else:
         levels = state[key][1]
     lookup = {lv: i for i, lv in enumerate(levels)}
     # compare by value; numbers that look alike (1 and 1.0) map together
     codes = np.array([lookup.get(v, -1) for v in s.tolist()], dtype=np.int64)
-    return Categorical(codes, levels)
+    ordered = isinstance(s.dtype, pd.CategoricalDtype) and bool(s.cat.ordered)
+    return Categorical(codes, levels, ordered)
 
 
 def numeric_column(s: pd.Series, name: str) -> np.ndarray:
@@ -193,6 +267,12 @@ def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeri
         True on the data the model is fitted to, False on new data.
     """
     key = expr_to_str(e)
+    if isinstance(e, Name) and e.name not in data.columns and e.name in R_CONSTANTS:
+        return Numeric(np.full(len(data), R_CONSTANTS[e.name]))
+    if isinstance(e, Call) and func_name(e.func) in _BASIS_ARGS:
+        return _basis(e, data, state, fitting, key)
+    if isinstance(e, Call) and e.func == "dummy":
+        return _dummy(e, data, state, fitting, key)
     if isinstance(e, Name):
         s = data[e.name]
         if is_categorical_series(s) or (not fitting and state.get(key, (None,))[0] == "levels"):
@@ -200,7 +280,11 @@ def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeri
                 raise DataError(f"column {e.name!r} was numeric when the model was fitted but is not numeric now")
             return _as_categorical(s, key, state, fitting)
         return Numeric(numeric_column(s, e.name))
+    if is_logical(e):
+        v = _numeric(e, data, state, fitting, key)
+        return _as_categorical(pd.Series(v == 1.0, index=data.index), key, state, fitting)
     if isinstance(e, Call) and e.func in _CATEGORICAL_FUNCS:
+        _no_kwargs(e, key)
         if len(e.args) != 1:
             raise DataError(f"{e.func}() takes one argument, in {key}")
         inner = e.args[0]
@@ -217,6 +301,8 @@ def evaluate(e: Expr, data: pd.DataFrame, state: State, fitting: bool) -> Numeri
 def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: str) -> np.ndarray:
     if isinstance(e, Num):
         return np.full(len(data), e.value)
+    if isinstance(e, Name) and e.name not in data.columns and e.name in R_CONSTANTS:
+        return np.full(len(data), R_CONSTANTS[e.name])
     if isinstance(e, Name):
         s = data[e.name]
         if is_categorical_series(s):
@@ -247,6 +333,47 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
         with np.errstate(all="ignore"):
             return np.asarray(ops[e.op](a, b), dtype=float)
     if isinstance(e, Call):
+        fname = func_name(e.func)
+        if fname in _BASIS_ARGS:
+            raise DataError(
+                f"{expr_to_str(e)} gives {fname}() columns, which cannot be used inside arithmetic or another "
+                f"function (in {where}); use it as a term of its own"
+            )
+        _no_kwargs(e, where)
+        if fname in ("as.numeric", "as.integer"):
+            if len(e.args) != 1:
+                raise DataError(f"{fname}() takes one argument, in {where}")
+            inner = e.args[0]
+            if isinstance(inner, Name) and inner.name in data.columns and is_categorical_series(data[inner.name]):
+                s = data[inner.name]
+                if isinstance(s.dtype, pd.CategoricalDtype):  # R: the factor's level codes, 1, 2, ...
+                    cat = _as_categorical(s, expr_to_str(e), state, fitting)  # levels kept for new data
+                    if (cat.codes < 0).any():
+                        raise DataError(
+                            f"{expr_to_str(e)}: {inner.name!r} has levels the model was not fitted to "
+                            f"(known: {', '.join(level_str(x) for x in cat.levels[:10])})"
+                        )
+                    return cat.codes.astype(float) + 1.0
+                if pd.api.types.is_bool_dtype(s.dtype):
+                    return s.to_numpy(dtype=float)
+                raise DataError(
+                    f"{expr_to_str(e)}: column {inner.name!r} holds text, which R's {fname}() turns into missing "
+                    "values; convert it with pd.to_numeric, or make it a pandas categorical for its level codes"
+                )
+            v = _numeric(inner, data, state, fitting, where)
+            return np.trunc(v) if fname == "as.integer" else v
+        if fname == "round":
+            if len(e.args) not in (1, 2):
+                raise DataError(f"round() takes one or two arguments (x, digits), in {where}")
+            x = _numeric(e.args[0], data, state, fitting, where)
+            digits = int(_constant(e.args[1], "digits", e)) if len(e.args) == 2 else 0
+            return np.round(x, digits)  # half to even, as R's round()
+        if fname in _ROUNDING:
+            if len(e.args) != 1:
+                raise DataError(f"{fname}() takes one argument, in {where}")
+            return _ROUNDING[fname](_numeric(e.args[0], data, state, fitting, where))
+        if fname != e.func:
+            e = Call(fname, e.args, e.kwargs)
         if e.func == "I":
             if len(e.args) != 1:
                 raise DataError(f"I() takes one argument, in {where}")
@@ -266,7 +393,7 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
                 raise DataError(f"{e.func}() takes one argument, in {where}")
             x = _numeric(e.args[0], data, state, fitting, where)
             key = expr_to_str(e)
-            if fitting:
+            if fitting and key not in state:
                 center = float(np.mean(x))
                 scale = float(np.std(x, ddof=1)) if e.func != "center" and len(x) > 1 else 1.0
                 if e.func != "center" and not scale > 0:
@@ -281,3 +408,157 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
         hint = f" Did you mean {close[0]}()?" if close else ""
         raise DataError(f"unknown function {e.func}() in {where}.{hint} Available: {', '.join(_ALL_FUNCS)}.")
     raise DataError(f"cannot evaluate {where}")
+
+
+def _stateful_calls(e: Expr) -> list[Call]:
+    """The calls inside ``e`` (innermost first) whose result depends on state learnt from the data."""
+    out: list[Call] = []
+    if isinstance(e, Call):
+        for a in (*e.args, *(v for _, v in e.kwargs)):
+            out += _stateful_calls(a)
+        fname = func_name(e.func)
+        if fname in _STATEFUL or fname in _BASIS_ARGS:
+            out.append(e)
+    elif isinstance(e, BinOp):
+        out += _stateful_calls(e.left) + _stateful_calls(e.right)
+    elif isinstance(e, UnaryOp):
+        out += _stateful_calls(e.operand)
+    return out
+
+
+def prefit_state(exprs: list[Expr], data: pd.DataFrame) -> State:
+    """Learn the state of ``scale()``, ``poly()``, ``ns()``, ``bs()`` ... in ``exprs`` as R's ``model.frame``
+    does: on every row of ``data`` where the transform's own variables are present, before rows with a
+    missing value elsewhere are dropped (lme4 computes ``poly(x, 2)`` on all rows with ``x``, then drops the
+    rows whose response is missing)."""
+    state: State = {}
+    for e in exprs:
+        for call in _stateful_calls(e):
+            if expr_to_str(call) in state:
+                continue
+            cols = data_columns(expr_columns(call), data)
+            rows = data[cols].notna().all(axis=1) if cols else pd.Series(True, index=data.index)
+            evaluate(call, data.loc[rows], state, True)
+    return {k: v for k, v in state.items() if v[0] != "levels"}
+
+
+def _no_kwargs(e: Call, where: str) -> None:
+    if e.kwargs:
+        raise DataError(
+            f"{e.func}() takes no named arguments (got {', '.join(k + ' =' for k, _ in e.kwargs)}), in {where}"
+        )
+
+
+def _constant(e: Expr, arg: str, call: Call) -> Any:
+    """The value of a constant argument: a number, ``TRUE``/``FALSE``, ``NULL`` or ``c(...)`` of numbers."""
+    if isinstance(e, Num):
+        return e.value
+    if isinstance(e, Str):
+        return e.value
+    if isinstance(e, Name) and e.name in ("TRUE", "T", "FALSE", "F"):
+        return e.name in ("TRUE", "T")
+    if isinstance(e, Name) and e.name == "NULL":
+        return None
+    if isinstance(e, UnaryOp) and isinstance(e.operand, Num):
+        return -e.operand.value if e.op == "-" else e.operand.value
+    if isinstance(e, Call) and e.func == "c" and not e.kwargs:
+        vals = [_constant(a, arg, call) for a in e.args]
+        if all(isinstance(v, float) for v in vals) or all(isinstance(v, str) for v in vals):
+            return vals
+    raise DataError(
+        f"the argument {arg} of {expr_to_str(call)} must be a number, TRUE/FALSE or c(...) of numbers, "
+        f"not {expr_to_str(e)}"
+    )
+
+
+def _bind(e: Call, fname: str, key: str) -> dict[str, Expr]:
+    """The arguments of a basis call by name, checked against R's signature."""
+    params = _BASIS_ARGS[fname]
+    if len(e.args) > len(params):
+        raise DataError(f"{key}: {fname}() takes at most {len(params)} arguments ({', '.join(params)})")
+    bound = dict(zip(params, e.args))
+    for k, v in e.kwargs:
+        if k not in params:
+            raise DataError(f"{key}: {fname}() has no argument {k!r}; its arguments are {', '.join(params)}")
+        if k in bound:
+            raise DataError(f"{key}: the argument {k} of {fname}() is given twice")
+        bound[k] = v
+    if "x" not in bound:
+        raise DataError(f"{key}: {fname}() needs a variable, e.g. {fname}(x, 2)")
+    return bound
+
+
+def _dummy(e: Call, data: pd.DataFrame, state: State, fitting: bool, key: str) -> Basis:
+    """lme4's ``dummy(f, levelsToKeep)``: indicators of the kept levels (all but the first by default)."""
+    _no_kwargs(e, key)
+    if len(e.args) not in (1, 2):
+        raise DataError(f"{key}: dummy() takes a variable and optionally the levels to keep, e.g. dummy(f, \"a\")")
+    f = e.args[0]
+    s = data[f.name] if isinstance(f, Name) and f.name in data.columns else None
+    if s is None:
+        v = evaluate(f, data, state, fitting)
+        s = pd.Series(v.values if isinstance(v, Numeric) else v.codes, index=data.index)
+    cat = _as_categorical(s, key, state, fitting)
+    shown = [level_str(lv) for lv in cat.levels]
+    keep = _constant(e.args[1], "levelsToKeep", e) if len(e.args) == 2 else shown[1:]
+    keep = [keep] if isinstance(keep, str) else [level_str(k) for k in keep]
+    bad = [k for k in keep if k not in shown]
+    if bad or not keep:
+        raise DataError(f"{key}: the levels to keep {bad or keep} are not levels of {expr_to_str(f)} ({', '.join(shown)})")
+    cols = [shown.index(k) for k in shown if k in keep]  # in level order, as R's model matrix
+    return Basis(np.column_stack([(cat.codes == j).astype(float) for j in cols]), tuple(shown[j] for j in cols))
+
+
+def _whole(v: Any, arg: str, key: str, low: int) -> int:
+    if not isinstance(v, float) or not v.is_integer() or v < low:
+        raise DataError(f"{key}: {arg} must be a whole number of at least {low}, got {v!r}")
+    return int(v)
+
+
+def _basis(e: Call, data: pd.DataFrame, state: State, fitting: bool, key: str) -> Basis:
+    """``poly()``, ``ns()`` or ``bs()`` of one variable, with R's numbers and column names."""
+    fname = func_name(e.func)
+    args = _bind(e, fname, key)
+    const = {k: _constant(v, k, e) for k, v in args.items() if k != "x"}
+    x = _numeric(args["x"], data, state, fitting, key)
+    if fname == "poly":
+        degree = _whole(const.get("degree", 1.0), "degree", key, 1)
+        if const.get("raw", False):
+            Z = np.power.outer(x, np.arange(1, degree + 1, dtype=float))
+        elif fitting and key not in state:
+            try:
+                Z, alpha, norm2 = rmath.poly_fit(x, degree)
+            except ValueError as err:
+                raise DataError(f"{key}: {err}; use a lower degree") from None
+            state[key] = ("poly", tuple(alpha), tuple(norm2))
+        else:
+            _, alpha, norm2 = state[key]
+            Z = rmath.poly_predict(x, list(alpha), list(norm2))
+        return Basis(Z, tuple(str(i) for i in range(1, degree + 1)))
+    intercept = bool(const.get("intercept", False))
+    degree = 3 if fname == "ns" else _whole(const.get("degree", 3.0), "degree", key, 1)
+    if fitting and key not in state:
+        bk = const.get("Boundary.knots")
+        if bk is not None and (not isinstance(bk, list) or len(bk) != 2):
+            raise DataError(f"{key}: Boundary.knots must be c(lower, upper)")
+        boundary = tuple(sorted(bk)) if bk is not None else (float(np.min(x)), float(np.max(x)))
+        if boundary[0] == boundary[1]:
+            raise DataError(f"{key}: the variable is constant ({boundary[0]:g}), so it has no spline basis; drop the term")
+        knots = const.get("knots")
+        if isinstance(knots, float):
+            knots = [knots]
+        if knots is None and const.get("df") is not None:
+            df = _whole(const["df"], "df", key, 1)
+            n_inner = df - 1 - intercept if fname == "ns" else df - (degree + 1) + (1 - intercept)
+            inside = x[(x >= boundary[0]) & (x <= boundary[1])]
+            knots = rmath.spline_knots(inside, max(n_inner, 0))
+        knots = tuple(sorted(float(k) for k in (knots or [])))
+        if any(k <= boundary[0] or k >= boundary[1] for k in knots):
+            raise DataError(f"{key}: the knots {list(knots)} must lie strictly between the boundary knots {list(boundary)}")
+        state[key] = ("ns", knots, boundary, intercept) if fname == "ns" else ("bs", knots, boundary, degree, intercept)
+    st = state[key]
+    if fname == "ns":
+        Z = rmath.ns_basis(x, list(st[1]), st[2], st[3])
+    else:
+        Z = rmath.bs_basis(x, list(st[1]), st[2], st[3], st[4])
+    return Basis(Z, tuple(str(i) for i in range(1, Z.shape[1] + 1)))

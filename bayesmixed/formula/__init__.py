@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Term, UnaryOp, expr_to_str
+from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Str, Term, UnaryOp, expr_to_str
 from .parser import parse, parse_formula, tokenize
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Name",
     "Num",
     "Response",
+    "Str",
     "Term",
     "UnaryOp",
     "expr_to_str",

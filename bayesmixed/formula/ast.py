@@ -19,6 +19,7 @@ from typing import Union
 __all__ = [
     "Name",
     "Num",
+    "Str",
     "Call",
     "BinOp",
     "UnaryOp",
@@ -46,11 +47,23 @@ class Num:
 
 
 @dataclass(frozen=True)
+class Str:
+    """A string literal (an argument such as the level in ``dummy(Sex, "Female")``)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
 class Call:
-    """A function call such as ``log(x)``, ``I(x^2)`` or ``scale(age)``."""
+    """A function call such as ``log(x)``, ``I(x^2)``, ``scale(age)`` or ``poly(x, 2, raw = TRUE)``.
+
+    ``func`` keeps a namespace prefix as written (``splines::ns``); ``kwargs`` are the named arguments in the
+    order written.
+    """
 
     func: str
     args: tuple["Expr", ...]
+    kwargs: tuple[tuple[str, "Expr"], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,9 +83,11 @@ class UnaryOp:
     operand: "Expr"
 
 
-Expr = Union[Name, Num, Call, BinOp, UnaryOp]
+Expr = Union[Name, Num, Str, Call, BinOp, UnaryOp]
 
 _PRECEDENCE = {"==": 1, "!=": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 5}
+#: operators that R's deparse() writes with a space on either side (``x + 1`` but ``x/2``, ``x^2``)
+_SPACED = {"==", "!=", "<", ">", "<=", ">=", "+", "-", "*"}
 
 
 def _quote(name: str) -> str:
@@ -87,20 +102,49 @@ def _quote(name: str) -> str:
     return name if plain else "`" + name + "`"
 
 
+def _num_str(v: float) -> str:
+    """A number as R's ``deparse()`` writes it: up to 15 significant digits, in scientific notation when
+    that is shorter (``1e+05``, ``1e-04``, but ``120000`` and ``0.001``)."""
+    v = float(v)
+    if v == 0:
+        return "0"
+    fixed = f"{v:.15g}"
+    if "e" in fixed:  # Python switched to scientific: write it out in fixed notation
+        fixed = _fixed(v)
+    mant, exp = f"{v:.14e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    sci = f"{mant}e{exp[0]}{abs(int(exp)):02d}"
+    return sci if len(sci) < len(fixed) else fixed
+
+
+def _fixed(v: float) -> str:
+    """``v`` in fixed notation with 15 significant digits (no exponent)."""
+    from decimal import Decimal
+
+    d = Decimal(f"{v:.15g}")
+    return format(d, "f")
+
+
 def expr_to_str(e: Expr, parent: int = 0) -> str:
-    """Render an expression back to formula text (used for column names and messages)."""
+    """Render an expression as R's ``deparse()`` does, which is how R names model-matrix columns:
+    ``log(x + 1)``, ``I(x^2)``, ``poly(x, 2, raw = TRUE)``."""
     if isinstance(e, Name):
         return _quote(e.name)
     if isinstance(e, Num):
-        v = e.value
-        return str(int(v)) if float(v).is_integer() else repr(v)
+        return _num_str(e.value)
+    if isinstance(e, Str):
+        return '"' + e.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(e, Call):
-        return f"{e.func}({', '.join(expr_to_str(a) for a in e.args)})"
+        parts = [expr_to_str(a) for a in e.args] + [f"{_quote(k)} = {expr_to_str(v)}" for k, v in e.kwargs]
+        return f"{e.func}({', '.join(parts)})"
     if isinstance(e, UnaryOp):
         return f"{e.op}{expr_to_str(e.operand, 4)}"
     if isinstance(e, BinOp):
         p = _PRECEDENCE[e.op]
-        s = f"{expr_to_str(e.left, p)}{e.op}{expr_to_str(e.right, p + 1)}"
+        # R's ^ is right-associative: a^b^c is a^(b^c); the others are left-associative
+        lp, rp = (p + 1, p) if e.op == "^" else (p, p + 1)
+        op = f" {e.op} " if e.op in _SPACED else e.op
+        s = f"{expr_to_str(e.left, lp)}{op}{expr_to_str(e.right, rp)}"
         return f"({s})" if p < parent else s
     raise TypeError(f"not an expression: {e!r}")
 
@@ -141,11 +185,18 @@ class GroupTerm:
         Names of the grouping columns; more than one means their interaction (``a:b``).
     correlated
         ``False`` for ``||``: independent effects, no correlation parameters.
+    level_order
+        How the levels of an interaction of grouping columns are ordered: positions in ``factor``, the one
+        whose levels vary slowest first. ``None`` (the order written, as R's ``a:b``) except for the inner
+        terms of ``(1 | a/b)``: lme4 builds their factor as ``b:a``, whose levels run with the inner column
+        outermost (``(1, 0)``). bayesmixed labels the term ``a:b`` as written but orders its levels as lme4
+        does, so that level ``j`` is lme4's level ``j``. Not part of equality.
     """
 
     terms: tuple[Term, ...]
     factor: tuple[str, ...]
     correlated: bool = True
+    level_order: tuple[int, ...] | None = field(default=None, compare=False)
 
     @property
     def factor_label(self) -> str:

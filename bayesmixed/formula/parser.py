@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from ..errors import FormulaError
-from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Term, UnaryOp
+from .ast import BinOp, Call, Expr, Formula, GroupTerm, Name, Num, Response, Str, Term, UnaryOp
 
 __all__ = ["Token", "tokenize", "parse", "expand", "parse_formula"]
 
@@ -20,7 +20,7 @@ __all__ = ["Token", "tokenize", "parse", "expand", "parse_formula"]
 # --------------------------------------------------------------------------- stage 1: tokens
 @dataclass(frozen=True)
 class Token:
-    kind: str  # "name", "num", "op", "(", ")", ",", "end"
+    kind: str  # "name", "num", "str", "op", "(", ")", ",", "end"
     value: str
     pos: int
 
@@ -46,6 +46,18 @@ def tokenize(text: str) -> list[Token]:
         if ch.isspace():
             i += 1
             continue
+        if ch in "\"'":
+            j, buf = i + 1, []
+            while j < n and text[j] != ch:
+                if text[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(text[j])
+                j += 1
+            if j >= n:
+                raise FormulaError("unterminated string", text, i)
+            tokens.append(Token("str", "".join(buf), i))
+            i = j + 1
+            continue
         if ch == "`":
             j = text.find("`", i + 1)
             if j < 0:
@@ -64,6 +76,11 @@ def tokenize(text: str) -> list[Token]:
             j = i + 1
             while j < n and _is_name_char(text[j]):
                 j += 1
+            # a namespace prefix, as in splines::ns(x, 3), stays part of the name
+            if text.startswith("::", j) and j + 2 < n and _is_name_start(text[j + 2]):
+                j += 2
+                while j < n and _is_name_char(text[j]):
+                    j += 1
             tokens.append(Token("name", text[i:j], i))
             i = j
             continue
@@ -85,7 +102,8 @@ def tokenize(text: str) -> list[Token]:
 # --------------------------------------------------------------------------- stage 2: syntax tree
 @dataclass(frozen=True)
 class Node:
-    """Generic syntax node: ``kind`` is "name", "num", "call", "paren", "binop" or "unary"."""
+    """Generic syntax node: ``kind`` is "name", "num", "call", "paren", "binop", "unary" or "kwarg" (a named
+    argument of a call: ``value`` is the name, the one child the value)."""
 
     kind: str
     value: str
@@ -170,6 +188,8 @@ class _Parser:
         tok = self.next()
         if tok.kind == "num":
             return Node("num", tok.value, (), tok.pos)
+        if tok.kind == "str":
+            return Node("str", tok.value, (), tok.pos)
         if tok.kind == "name":
             if self.peek().kind == "(":
                 open_tok = self.next()
@@ -177,10 +197,17 @@ class _Parser:
                 if self.peek().kind != ")":
                     while True:
                         if self.peek().kind == "name" and self.tokens[self.i + 1].value == "=":
+                            key = self.next()
+                            self.next()
+                            if self.peek().kind in (")", ",", "end"):
+                                raise self.error(f"the argument {key.value} = of {tok.value}() has no value", key.pos)
+                            args.append(Node("kwarg", key.value, (self.expression(0),), key.pos))
+                        elif args and args[-1].kind == "kwarg":
                             raise self.error(
-                                f"keyword arguments are not supported in {tok.value}()", self.peek().pos
+                                f"in {tok.value}(), write the unnamed arguments before the named ones", self.peek().pos
                             )
-                        args.append(self.expression(0))
+                        else:
+                            args.append(self.expression(0))
                         if self.peek().kind == ",":
                             self.next()
                             continue
@@ -239,6 +266,8 @@ class _Expander:
             return Name(node.value)
         if node.kind == "num":
             return Num(float(node.value))
+        if node.kind == "str":
+            return Str(node.value)
         if node.kind == "paren":
             return self.value(node.children[0])
         if node.kind == "unary":
@@ -247,7 +276,14 @@ class _Expander:
                 return Num(-inner.value if node.value == "-" else inner.value)
             return UnaryOp(node.value, inner)
         if node.kind == "call":
-            return Call(node.value, tuple(self.value(a) for a in node.children))
+            args = tuple(self.value(a) for a in node.children if a.kind != "kwarg")
+            kwargs = []
+            for a in node.children:
+                if a.kind == "kwarg":
+                    if any(k == a.value for k, _ in kwargs):
+                        raise self.error(f"the argument {a.value} = is given twice in {node.value}()", a)
+                    kwargs.append((a.value, self.value(a.children[0])))
+            return Call(node.value, args, tuple(kwargs))
         if node.kind == "binop":
             if node.value in ("|", "||", "~", ":", "%in%"):
                 raise self.error(f"operator {node.value!r} cannot be used inside a function call", node)
@@ -298,6 +334,10 @@ class _Expander:
             if k == "call" and node.value in ("cbind", "trials"):
                 raise self.error(f"{node.value}() belongs on the left-hand side of '~'", node)
             acc.add(Term((self.value(node),)))
+        elif k == "binop" and node.value in ("==", "!=", "<", ">", "<=", ">="):
+            acc.add(Term((self.value(node),)))  # a logical variable, as R reads (x > 5)
+        elif k == "str":
+            raise self.error(f"the string {node.value!r} is not a term; strings are arguments, e.g. dummy(f, \"a\")", node)
         elif k == "binop" and node.value == "~":
             raise self.error("a formula can have only one '~'", node)
         else:
@@ -349,28 +389,34 @@ class _Expander:
         if acc.offsets:
             raise self.error("offset() cannot be a random effect", lhs)
         intercept = acc.intercept if acc.intercept is not None else True
-        terms = ([Term(())] if intercept else []) + _order(acc.terms)
+        order = _variable_order(self, [lhs])
+        terms = ([Term(())] if intercept else []) + _order([_sort_factors(t, order) for t in acc.terms])
         if not terms:
             raise self.error("this random-effect term has no coefficients (0 and nothing else)", lhs)
-        factors = self.grouping(rhs)
-        return [GroupTerm(tuple(terms), f, correlated) for f in factors]
+        return [
+            GroupTerm(tuple(terms), f, correlated, None if lo == tuple(range(len(f))) else lo)
+            for f, lo in self.grouping(rhs)
+        ]
 
-    def grouping(self, node: Node) -> list[tuple[str, ...]]:
+    def grouping(self, node: Node) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+        """Grouping columns of the terms a grouping expression stands for, each with the order of its levels
+        (positions of the columns, slowest-varying first) as lme4 builds them."""
         if node.kind == "name":
-            return [(node.value,)]
+            return [((node.value,), (0,))]
         if node.kind == "paren":
             return self.grouping(node.children[0])
         if node.kind == "binop" and node.value == ":":
-            out: list[tuple[str, ...]] = []
-            for a in self.grouping(node.children[0]):
-                for b in self.grouping(node.children[1]):
-                    out.append(a + b)
+            out = []
+            for a, ao in self.grouping(node.children[0]):
+                for b, bo in self.grouping(node.children[1]):
+                    out.append((a + b, ao + tuple(len(a) + i for i in bo)))
             return out
         if node.kind == "binop" and node.value == "/":
             left = self.grouping(node.children[0])
             right = self.grouping(node.children[1])
-            outer = left[-1]
-            return left + [outer + r for r in right]
+            outer, outer_order = left[-1]
+            # lme4 writes a/b as b:a: the inner column's levels vary slowest
+            return left + [(outer + r, tuple(len(outer) + i for i in ro) + outer_order) for r, ro in right]
         if node.kind == "binop" and node.value == "+":
             raise self.error(
                 "a random-effect term has one grouping factor; write (1 | a) + (1 | b) for crossed factors", node
@@ -418,8 +464,46 @@ def _order(ts: list[Term]) -> list[Term]:
     return sorted(ts, key=lambda t: len(t.factors))
 
 
+def _variable_order(ex: "_Expander", nodes: list[Node]) -> dict[Expr, int]:
+    """The variables of a formula in order of first appearance (R's ``terms()`` numbers them so), skipping
+    random-effect terms: R names and orders the variables of an interaction by this order, so that in
+    ``y ~ tos + trt:tos`` the interaction is ``tos:trt``."""
+    out: dict[Expr, int] = {}
+
+    def walk(node: Node) -> None:
+        k = node.kind
+        if k == "binop" and node.value in ("==", "!=", "<", ">", "<=", ">="):
+            out.setdefault(ex.value(node), len(out))  # (x > 5) is one (logical) variable
+        elif k in ("binop", "unary"):
+            if k == "binop" and node.value in ("|", "||"):
+                return
+            kids = node.children[:1] if node.value == "^" else node.children
+            for c in kids:
+                walk(c)
+        elif k == "paren":
+            inner = node.children[0]
+            if not (inner.kind == "binop" and inner.value in ("|", "||")):
+                walk(inner)
+        elif k == "name" or (k == "call" and node.value != "offset"):
+            v = ex.value(node)
+            out.setdefault(v, len(out))
+
+    for n in nodes:
+        walk(n)
+    return out
+
+
+def _sort_factors(t: Term, order: dict[Expr, int]) -> Term:
+    return Term(tuple(sorted(t.factors, key=lambda f: order.get(f, len(order)))))
+
+
 def expand(tree: Node, text: str) -> Formula:
-    """Turn a syntax tree into model terms."""
+    """Turn a syntax tree into model terms.
+
+    A bar at the top of the right-hand side without parentheses (``y ~ x + 1 | g``) is read as lme4 reads
+    it: ``|`` binds loosest, so the whole right-hand side is the random-effect term ``(x + 1 | g)`` and the
+    fixed part is the intercept alone.
+    """
     ex = _Expander(text)
     if tree.kind == "binop" and tree.value == "~":
         lhs_node, rhs_node = tree.children
@@ -429,13 +513,17 @@ def expand(tree: Node, text: str) -> Formula:
     else:
         raise FormulaError("a formula needs '~' between the response and the predictors, e.g. y ~ x", text, len(text))
     acc = _TermSet()
-    ex.terms(rhs_node, acc)
+    if rhs_node.kind == "binop" and rhs_node.value in ("|", "||"):
+        acc.groups.extend(ex.group(rhs_node))
+    else:
+        ex.terms(rhs_node, acc)
     intercept = acc.intercept if acc.intercept is not None else True
+    order = _variable_order(ex, [lhs_node, rhs_node])
     return Formula(
         text=text,
         response=response,
         intercept=intercept,
-        terms=tuple(_order(acc.terms)),
+        terms=tuple(_order([_sort_factors(t, order) for t in acc.terms])),
         offsets=tuple(acc.offsets),
         groups=tuple(acc.groups),
     )
