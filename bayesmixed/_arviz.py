@@ -9,6 +9,7 @@ DataTree and moves the statistics to ``arviz_stats``), this module is what chang
 
 from __future__ import annotations
 
+import logging
 import warnings
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -29,11 +30,17 @@ __all__ = [
 def _quiet() -> Iterator[None]:
     """ArviZ 0.x's own deprecation warnings (its calls into pandas and xarray): about ArviZ's code, not the
     user's, so they are not passed on (tests keep ArviZ's versions pinned and see them there)."""
-    with warnings.catch_warnings():
-        for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
-            warnings.filterwarnings("ignore", category=category, module="arviz")
-            warnings.filterwarnings("ignore", category=category, module="xarray")
-        yield
+    logger = logging.getLogger("arviz")  # its "Shape validation failed" notes for one chain: ours say it better
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            for category in (DeprecationWarning, FutureWarning, PendingDeprecationWarning):
+                warnings.filterwarnings("ignore", category=category, module="arviz")
+                warnings.filterwarnings("ignore", category=category, module="xarray")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def version() -> str:
@@ -62,7 +69,7 @@ def ess(idata, var_names: list[str], method: str = "bulk"):
 def convergence_stats(idata, var_names: list[str]):
     """``(rhat, ess_bulk, ess_tail)`` datasets of ``var_names``; constant entries (the diagonal of a correlation
     matrix) give NaN quietly."""
-    with warnings.catch_warnings():
+    with _quiet():
         warnings.simplefilter("ignore", RuntimeWarning)
         return rhat(idata, var_names), ess(idata, var_names, "bulk"), ess(idata, var_names, "tail")
 
@@ -71,7 +78,7 @@ def bfmi(idata) -> np.ndarray:
     """E-BFMI per chain from ``sample_stats.energy``."""
     import arviz as az
 
-    with warnings.catch_warnings():
+    with _quiet():
         warnings.simplefilter("ignore")
         return np.atleast_1d(np.asarray(az.bfmi(idata), dtype=float))
 
@@ -80,7 +87,7 @@ def psislw(log_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pareto-smoothed log importance weights (normalised) and Pareto k, along the last axis."""
     import arviz as az
 
-    with warnings.catch_warnings():
+    with _quiet():
         warnings.simplefilter("ignore")
         lw, k = az.psislw(np.array(log_weights, dtype=float, copy=True))
     return np.asarray(lw), np.asarray(k)
@@ -197,8 +204,29 @@ def from_netcdf(path):
     """Read an InferenceData from a netCDF file, every group loaded into memory (the file can then go)."""
     import arviz as az
 
-    with _quiet(), az.rc_context({"data.load": "eager"}):
-        return az.from_netcdf(str(path), engine="h5netcdf")
+    try:
+        with _quiet(), az.rc_context({"data.load": "eager"}):
+            return az.from_netcdf(str(path), engine="h5netcdf")
+    except Exception as err:
+        _release_half_open_files(err)
+        raise
+
+
+def _release_half_open_files(err: BaseException) -> None:
+    """h5netcdf leaves a half-made ``File`` in the frames of the error when a damaged file fails to open; its
+    ``__del__`` would print "Exception ignored in: File.close ... AttributeError" whenever the error is dropped.
+    Free it now, quietly (the caller reports the damaged file)."""
+    import gc
+    import sys
+    import traceback
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(err.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def to_netcdf(idata, path) -> None:
@@ -233,7 +261,7 @@ def copy(idata):
 def plot_trace(data, axes) -> None:
     import arviz as az
 
-    with warnings.catch_warnings():
+    with _quiet():
         warnings.simplefilter("ignore")
         az.plot_trace(data, axes=axes, compact=False, combined=False, show=False)
 
@@ -241,6 +269,6 @@ def plot_trace(data, axes) -> None:
 def plot_rank(data, axes) -> None:
     import arviz as az
 
-    with warnings.catch_warnings():
+    with _quiet():
         warnings.simplefilter("ignore")
         az.plot_rank(data, ax=axes, show=False)

@@ -311,6 +311,14 @@ def calibrate(
     """
     from .simulate import draw_from_design
 
+    from . import _validate as V
+
+    if not (hasattr(model, "spec") and hasattr(model, "design") and hasattr(model, "formula")):
+        raise BayesMixedError(
+            f"calibrate needs a bm.Model (its design, priors and parameterisation), got {type(model).__name__}: "
+            "bm.calibrate(bm.Model(formula, data), n_sims=...)"
+        )
+    seed = V.seed(seed)
     spec, design = model.spec, model.design
     for name, v, low in (("n_sims", n_sims, 1), ("L", L, 1), ("bins", bins, 2)):
         if not isinstance(v, (int, np.integer)) or v < low:

@@ -9,6 +9,7 @@ comparison with its reference estimates) and writes ``DIR/summary.txt``, ``DIR/p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -39,11 +40,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fit_command(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from . import datasets
     from .model import Model
-    from .modelfile import load_model_file, reference_table
+    from .errors import DataError
+    from .modelfile import load_model_file, read_csv, reference_table
 
     if args.model_file and args.formula:
         raise SystemExit("give either a model file or --formula/--data, not both")
@@ -58,7 +59,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         fit_opts.update(mf.fit)
         title = mf.name
     elif args.formula and args.data:
-        data = datasets.load(args.data) if args.data in datasets.names() else pd.read_csv(args.data)
+        data = datasets.load(args.data) if args.data in datasets.names() else read_csv(Path(args.data), DataError)
         model = Model(args.formula, data, family=args.family or "gaussian", link=args.link)
         title = Path(args.data).stem
     else:
@@ -129,6 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     except BayesMixedError as e:
         print(f"bayesmixed: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # e.g. an output folder that cannot be written
+        print(f"bayesmixed: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - a bug, not a mistake of the user's: say so, without a traceback
+        if os.environ.get("BAYESMIXED_DEBUG"):
+            raise
+        print(f"bayesmixed: internal error ({type(e).__name__}: {e}); please report it with the command you ran "
+              "(BAYESMIXED_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

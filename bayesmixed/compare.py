@@ -387,12 +387,13 @@ def _check_settings(settings: dict) -> None:
     """Refit settings are checked here, before any worker starts."""
     from .sampling import resolve_sampler
 
+    from . import _validate as V
+
     for name in ("draws", "tune", "chains"):
-        v = settings[name]
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if name == "tune" else 1):
-            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
-    if not 0 < settings["target_accept"] < 1:
-        raise BayesMixedError(f"target_accept must lie in (0, 1), got {settings['target_accept']}")
+        settings[name] = V.whole_number(name, settings[name], 0 if name == "tune" else 1)
+    settings["target_accept"] = V.probability("target_accept", settings["target_accept"])
+    if not isinstance(settings["sampler"], str):
+        raise BayesMixedError(f"sampler must be a name such as 'auto' or 'nutpie', got {settings['sampler']!r}")
     settings["sampler"] = resolve_sampler(settings["sampler"])
 
 
@@ -512,6 +513,11 @@ def kfold(
     """
     from scipy.special import logsumexp
 
+    from . import _validate as V
+
+    if not _is_fit(fit):
+        raise BayesMixedError(f"kfold needs a fitted model (model.fit(...)), got {type(fit).__name__}")
+    seed = V.seed(seed)
     unknown = sorted(set(fit_kwargs) - set(_REFIT_SETTINGS))
     if unknown:
         raise BayesMixedError(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import pooling as P
+from .errors import UnknownTermError
 from .summaries import draw_index, draws_of, interval
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,7 +100,7 @@ def _coefs(block, term: str | None) -> list[str]:
     if term is None:
         return list(block.coef_names)
     if term not in block.coef_names:
-        raise KeyError(f"term {block.label!r} has no varying coefficient {term!r}; it has {', '.join(block.coef_names)}")
+        raise UnknownTermError(f"term {block.label!r} has no varying coefficient {term!r}; it has {', '.join(block.coef_names)}")
     return [term]
 
 
@@ -396,7 +397,7 @@ def _x_choice(fit: Fit, blk, x: str | None) -> tuple[str, Any]:
         cat = categorical(x)
         if cat:
             return cat
-        raise KeyError(f"{x!r} is not a column of the model; choose one of {', '.join(n for n in names if n != 'Intercept')}")
+        raise UnknownTermError(f"{x!r} is not a column of the model; choose one of {', '.join(n for n in names if n != 'Intercept')}")
     for c in blk.coef_names:
         if c != "Intercept":
             return numeric(c)
@@ -777,7 +778,7 @@ def _scalar_posterior(fit: Fit, var_names: list[str] | None, max_params: int):
     if var_names is not None:
         missing = [v for v in var_names if v not in out]
         if missing:
-            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(out)}")
+            raise UnknownTermError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(out)}")
         out = {k: out[k] for k in var_names}
     elif len(out) > max_params:
         out = dict(list(out.items())[:max_params])

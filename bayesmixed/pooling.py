@@ -92,6 +92,7 @@ import pandas as pd
 from ._thresholds import THRESHOLDS
 from ._glm import _BOUNDED, _COUNTS, _clip_mean, _glm, _link, _response
 from .design import Design, GroupBlock
+from .errors import UnknownTermError
 from .summaries import draw_index, draws_of, interval
 
 __all__ = [
@@ -518,7 +519,7 @@ def shrinkage(
     coefs = list(blk.coef_names) if term is None else [term]
     for c in coefs:
         if c not in blk.coef_names:
-            raise KeyError(f"term {blk.label!r} has no varying coefficient {c!r}; it has {', '.join(blk.coef_names)}")
+            raise UnknownTermError(f"term {blk.label!r} has no varying coefficient {c!r}; it has {', '.join(blk.coef_names)}")
     npool = no_pooling(design, blk.label, family, link, idata)
     cpool = complete_pooling(design, blk.label, family, link, idata)
     theta = partial_pooling_draws(idata, design, blk.label)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _arviz
+from . import _validate as V
 from . import summaries as S
 from .design import Design
 from .errors import BayesMixedError
@@ -51,11 +52,13 @@ def sample(
     from .backends.pymc import build_model, centring_head
     from .sampling import choose_trajectory, resolve_sampler, run_nuts
 
-    for name, v in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if not isinstance(v, (int, np.integer)) or v < (0 if name == "tune" else 1):
-            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
-    if not 0 < target_accept < 1:
-        raise BayesMixedError(f"target_accept must lie in (0, 1), got {target_accept}")
+    draws, tune, chains = (V.whole_number("draws", draws, 1), V.whole_number("tune", tune, 0),
+                           V.whole_number("chains", chains, 1))
+    target_accept = V.probability("target_accept", target_accept)
+    seed, cores = V.seed(seed), V.cores(cores)
+    log_likelihood = V.flag_or_auto("log_likelihood", log_likelihood)
+    if not isinstance(sampler, str):
+        raise BayesMixedError(f"sampler must be a name such as 'auto' or 'nutpie', got {sampler!r}")
     sampler = resolve_sampler(sampler)
     choose_trajectory(trajectory, sampler)  # a bad name or "static" with another sampler, before compiling
     t0 = time.perf_counter()

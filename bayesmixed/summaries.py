@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .design import Design
+from .errors import UnknownTermError
 
 __all__ = [
     "population_vars",
@@ -364,7 +365,7 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
     if parm is not None:
         missing = [p for p in parm if p not in draws]
         if missing:
-            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
+            raise UnknownTermError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
         draws = {p: draws[p] for p in parm}
     rows = {}
     for name, x in draws.items():
