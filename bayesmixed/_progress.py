@@ -44,10 +44,11 @@ def _fmt(seconds: float) -> str:
 
 
 def poll_nutpie(sampler: Any, *, draws: int, tune: int, chains: int, stream: TextIO | None = None,
-                interval: float = INTERVAL) -> Any:
-    """Wait for a non-blocking nutpie sampler, writing a progress line every ``interval`` seconds; returns its
-    InferenceData. Ctrl-C cancels the sampler and raises ``KeyboardInterrupt``."""
+                interval: float | None = None) -> Any:
+    """Wait for a non-blocking nutpie sampler, writing a progress line every ``interval`` seconds (default
+    :data:`INTERVAL`); returns its InferenceData. Ctrl-C cancels the sampler and raises ``KeyboardInterrupt``."""
     stream = sys.stderr if stream is None else stream
+    interval = INTERVAL if interval is None else interval
     t0 = time.perf_counter()
     last = t0
     t_tuned = None
@@ -89,8 +90,12 @@ def _finished(sampler: Any) -> bool:
 
 def _count(sampler: Any) -> tuple[int, int]:
     """Kept draws per chain so far (the fewest over chains) and divergences among them, from a snapshot."""
+    import warnings
+
     try:
-        snap = sampler.inspect()
+        with warnings.catch_warnings():  # ArviZ warns about a trace with no draws yet (still tuning)
+            warnings.simplefilter("ignore")
+            snap = sampler.inspect()
     except Exception:  # noqa: BLE001 - a snapshot is a nicety; never let it break the fit
         return 0, 0
     post = getattr(snap, "posterior", None)

@@ -1,7 +1,7 @@
 """Numba kernels of the log-concave families' log densities in η, for adaptive quadrature over one term.
 
-Each kernel ``lp_d(y, eta, t) -> (lp, d1, d2)`` returns the η-dependent part of ``log p(y | η)`` (the rest, free of
-every parameter, is ``const(y, t)``, added once per row) and its first two derivatives in η; ``t`` is the number
+Each kernel ``lp_d(y, eta, t) -> (lp, d1, d2, d3)`` returns the η-dependent part of ``log p(y | η)`` (the rest,
+free of every parameter, is ``const(y, t)``, added once per row) and its first three derivatives in η; ``t`` is the number
 of trials (1 for Bernoulli, unused by Poisson). They serve the integrated log-likelihood of the model
 (:mod:`bayesmixed.backends.quadrature`), the choice of the number of nodes and the exact draws of the effects
 (:mod:`bayesmixed.quadrature`): one definition of each density.
@@ -37,7 +37,7 @@ def _mode_for(family: str, link: str):
             h = -1.0 / tau2
             for q in range(r0, r1):
                 i = lvl_rows[q]
-                _, d1, d2 = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+                _, d1, d2, _ = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
                 g += z[i] * d1
                 h += z[i] * z[i] * d2
             step = -g / h
@@ -48,7 +48,7 @@ def _mode_for(family: str, link: str):
         h = -1.0 / tau2
         for q in range(r0, r1):
             i = lvl_rows[q]
-            _, _, d2 = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+            _, _, d2, _ = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
             h += z[i] * z[i] * d2
         return b, h
 
@@ -62,7 +62,7 @@ def _kernels():
     @numba.njit(cache=True, inline="always")
     def poisson_log(y, eta, t):
         mu = math.exp(min(eta, 700.0))
-        return y * eta - mu, y - mu, -mu
+        return y * eta - mu, y - mu, -mu, -mu
 
     @numba.njit(cache=True, inline="always")
     def _softplus(x):
@@ -71,7 +71,8 @@ def _kernels():
     @numba.njit(cache=True, inline="always")
     def binomial_logit(y, eta, t):
         p = 1.0 / (1.0 + math.exp(-eta)) if eta >= 0 else math.exp(eta) / (1.0 + math.exp(eta))
-        return y * eta - t * _softplus(eta), y - t * p, -t * p * (1.0 - p)
+        v = p * (1.0 - p)
+        return y * eta - t * _softplus(eta), y - t * p, -t * v, -t * v * (1.0 - 2.0 * p)
 
     @numba.njit(cache=True, inline="always")
     def _log_ndtr_mills(x):
@@ -94,20 +95,35 @@ def _kernels():
         lp = (y * lp1 if y > 0 else 0.0) + ((t - y) * lp0 if t - y > 0 else 0.0)
         d1 = y * l1 - (t - y) * l0
         d2 = -y * l1 * (eta + l1) - (t - y) * l0 * (l0 - eta)
-        return lp, d1, d2
+        # the third derivative of log Phi(x) is lambda (x + lambda)(x + 2 lambda) - lambda
+        d3 = y * l1 * ((eta + l1) * (eta + 2.0 * l1) - 1.0) - (t - y) * l0 * ((l0 - eta) * (2.0 * l0 - eta) - 1.0)
+        return lp, d1, d2, d3
 
     @numba.njit(cache=True, inline="always")
     def binomial_cloglog(y, eta, t):
+        # log mu = q(eta) = log(1 - exp(-u)), u = exp(eta); with e = exp(-u), o = 1 - e: q1 = H(u) = u e / o,
+        # q2 = u H1(u), q3 = u H1 + u^2 H2, H1 = e (o - u) / o^2, H2 = e (2u - (u + 2) o) / o^3
         u = math.exp(min(eta, 700.0))
-        em1 = math.expm1(u) if u < 700.0 else math.inf
-        log_mu = math.log(-math.expm1(-u)) if u > 0 else -math.inf  # log(1 − e^(−u))
-        lp = (y * log_mu if y > 0 else 0.0) - (t - y) * u
-        if u < 700.0:
-            h = u / em1  # d/dη log μ
-            dh = u * (em1 - u * (em1 + 1.0)) / (em1 * em1)
+        en = math.exp(-u)
+        om = -math.expm1(-u)
+        if u < 1e-4:  # series: o - u and 2u - (u + 2) o cancel to leading order
+            om_u = -0.5 * u * u + u * u * u / 6.0
+            num2 = u * u * u / 6.0 - u * u * u * u / 12.0
         else:
-            h, dh = 0.0, 0.0
-        return lp, y * h - (t - y) * u, y * dh - (t - y) * u
+            om_u = om - u
+            num2 = 2.0 * u - (u + 2.0) * om
+        log_mu = math.log(om) if om > 0 else -math.inf
+        lp = (y * log_mu if y > 0 else 0.0) - (t - y) * u
+        if om > 0:
+            H = u * en / om
+            H1 = en * om_u / (om * om)
+            H2 = en * num2 / (om * om * om)
+        else:
+            H, H1, H2 = 1.0, -0.5, 1.0 / 6.0
+        d1 = y * H - (t - y) * u
+        d2 = y * u * H1 - (t - y) * u
+        d3 = y * (u * H1 + u * u * H2) - (t - y) * u
+        return lp, d1, d2, d3
 
     return {
         ("poisson", "log"): poisson_log,
@@ -133,7 +149,8 @@ def kernel(family: str, link: str):
 def loglik_kernel(family: str, link: str):
     """``f(eta_rest, tau, y, t, rconst, z, lvl_ptr, lvl_rows, x, logw) -> (Σ_j log ∫ exp f_j, ∂/∂η_rest, ∂/∂τ)``:
     adaptive Gauss–Hermite quadrature level by level (Newton's method to the mode, then the K nodes ``x`` with
-    log weights ``logw``), the derivatives taken with the nodes held in place."""
+    log weights ``logw``), with the exact derivatives of that rule (the nodes move with the mode and the
+    curvature)."""
     import numba
 
     lp_d = kernel(family, link)
@@ -172,7 +189,7 @@ def loglik_kernel(family: str, link: str):
                 acc = base[k] - 0.5 * bk * bk / tau2
                 for q in range(r0, r1):
                     i = lvl_rows[q]
-                    lp, d1, _ = lp_d(y[i], eta_rest[i] + z[i] * bk, t[i])
+                    lp, d1, _, _ = lp_d(y[i], eta_rest[i] + z[i] * bk, t[i])
                     acc += lp
                     D1[q - r0, k] = d1
                 T[k] = acc
@@ -182,12 +199,36 @@ def loglik_kernel(family: str, link: str):
                 T[k] = math.exp(T[k] - m)
                 ssum += T[k]
             total += math.log(sq2 * s) + m + math.log(ssum) + c
+            # the derivative with the nodes held in place ...
+            A = 0.0  # the rule's derivative in the mode: sum_k w_k f'(b_k)
+            B = 1.0 / s  # in the scale: 1/s + sum_k w_k f'(b_k) sqrt(2) x_k
             for k in range(K):
                 w = T[k] / ssum
                 bk = b + sq2 * s * x[k]
                 g_tau += w * (bk * bk / (tau2 * tau) - 1.0 / tau)
+                fp = -bk / tau2
                 for q in range(r0, r1):
                     g_eta[lvl_rows[q]] += w * D1[q - r0, k]
+                    fp += z[lvl_rows[q]] * D1[q - r0, k]
+                A += w * fp
+                B += w * fp * sq2 * x[k]
+            # ... plus the nodes' own motion: the mode (implicit in f'(b) = 0) and the scale (-f''(b))^(-1/2)
+            # move with eta and tau, a third derivative entering through f''
+            S3 = 0.0
+            for q in range(r0, r1):
+                i = lvl_rows[q]
+                d3 = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])[3]
+                S3 += z[i] * z[i] * z[i] * d3
+            c_s = 0.5 * (-h) ** -1.5
+            for q in range(r0, r1):
+                i = lvl_rows[q]
+                _, _, d2, d3 = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+                db = -z[i] * d2 / h
+                dh = z[i] * z[i] * d3 + S3 * db
+                g_eta[i] += A * db + B * c_s * dh
+            db = -(2.0 * b / (tau2 * tau)) / h
+            dh = 2.0 / (tau2 * tau) + S3 * db
+            g_tau += A * db + B * c_s * dh
         return total, g_eta, g_tau
 
     return loglik
@@ -210,7 +251,7 @@ def draw_kernel(family: str, link: str):
         g = -b / tau2
         for q in range(r0, r1):
             i = lvl_rows[q]
-            lp, d1, _ = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
+            lp, d1, _, _ = lp_d(y[i], eta_rest[i] + z[i] * b, t[i])
             f += lp
             g += z[i] * d1
         return f, g

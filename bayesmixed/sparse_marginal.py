@@ -273,6 +273,9 @@ def plan(design, p: int = 0, max_nnz: int = 50_000_000) -> SparsePlan | None:
     the model and the draws after sampling ask for the same plan)."""
     import weakref
 
+    if p not in (0, len(design.x_names)):
+        raise ValueError(f"the integrated fixed-effect block has all {len(design.x_names)} fixed-effect columns or "
+                         f"none, got p={p}")
     entry = _PLANS.get(id(design))
     if entry is None or entry[0]() is not design:
         entry = (weakref.ref(design, lambda _, key=id(design): _PLANS.pop(key, None)), {})

@@ -3,10 +3,9 @@
 
 :class:`QuadratureLoglik` maps the linear predictor without the term, ``η_rest`` (n,), and the term's SD ``τ`` to
 ``Σ_j log ∫ exp f_j`` and returns its derivatives in the same pass (a numba kernel per family, level by level:
-Newton's method to the mode, then K nodes around it). The derivatives are taken with the nodes held where the
-mode and curvature put them; they differ from the full derivative only by the derivative of the quadrature error,
-which is checked to be below :data:`~bayesmixed.quadrature.NODE_TOL` when K is chosen, and an inexact gradient
-never biases HMC: the Metropolis step uses the log density itself, the gradient only steers the trajectory.
+Newton's method to the mode, then K nodes around it). The derivatives are exact for the rule as evaluated: they
+include the motion of the nodes with the mode (implicit in ``f_j'(b̂_j) = 0``) and with the curvature
+``σ̂_j = (−f_j''(b̂_j))^(−1/2)``, through the family's third derivative.
 
 Like :mod:`bayesmixed.backends.sparse_op`, the Op runs in PyTensor's Python/C backend (``perform``), numba
 (registered, so nutpie calls the kernel directly and numba caches it) and JAX (a host callback).
