@@ -139,7 +139,7 @@ def make_spec(
 
     fam, link = get_family(family, link)
     check_estimable(design)
-    check_levels_vs_rows(design, fam.name)
+    check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
     check_response(fam, design.y, design.trials, design.response_label, design.rows, design.response_levels)
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.blocks]

@@ -88,7 +88,8 @@ DOC_CASES: tuple[Case, ...] = (
          bm.DataError,
          r"number of levels of each grouping factor must be < number of observations \(problems: 'g' of "
          r"\(1 \| g\) has 60 levels for 60 observations\)",
-         "Drop the term (its variation is the residual), or fit a family without a residual SD."),
+         "Drop the term (its variation is the residual), give `sigma` an informative prior (a known measurement "
+         "SD, as in eight schools), or fit a family without a residual SD."),
     Case("hostile-constant-gaussian-response", H, "A constant response in a Gaussian model", "demo().assign(y=3.0)",
          M, bm.DataError, r"the response 'y' is constant \(3 on all 12 rows\)", "Check the column."),
     Case("hostile-huge-predictor", H, "A predictor of magnitude 1e200", "demo().assign(x=demo().x * 1e200)", M,
@@ -352,6 +353,13 @@ def c_hundred_thousand_single_row_levels(tmp):
     n = 100_000
     df = pd.DataFrame({"y": np.random.default_rng(0).normal(size=n), "g": np.arange(n)})
     bm.Model("y ~ 1 + (1 | g)", df)
+
+
+@case("data", "One row per level with a prior on sigma (eight schools: a known measurement SD) is accepted")
+def c_one_row_per_level_with_sigma_prior(tmp):
+    df = pd.DataFrame({"y": np.linspace(0, 1, 8), "g": np.arange(8)})
+    m = bm.Model("y ~ 1 + (1 | g)", df, priors={"sigma": bm.Prior("gamma", alpha=400.0, beta=400.0 / 0.5)})
+    assert m.design.blocks[0].n_levels == 8
 
 
 @case("data", "One row per level is fine for a Poisson model (no residual SD to confuse)")

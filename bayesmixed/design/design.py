@@ -301,11 +301,12 @@ def check_names(x_names: tuple[str, ...], blocks) -> None:
             taken[name] = f"the term {b.term}"
 
 
-def check_levels_vs_rows(design: Design, family: str) -> None:
+def check_levels_vs_rows(design: Design, family: str, sigma_prior: bool = False) -> None:
     """Gaussian models only: lme4's ``check.nobs.vs.nlev`` (every grouping factor must have fewer levels than
     there are observations: with one row per level, the residual SD and the SD of the group effects cannot be
-    told apart, and the posterior is a ridge that NUTS crawls along), and a response that varies (a constant
-    one sends the residual SD to 0, where the density is unbounded)."""
+    told apart, and the posterior is a ridge that NUTS crawls along), unless the user's own prior on ``sigma``
+    tells them apart (a known measurement SD, as in the eight-schools model: ``sigma_prior=True``); and a
+    response that varies (a constant one sends the residual SD to 0, where the density is unbounded)."""
     if family != "gaussian":
         return
     y = np.asarray(design.y, dtype=float)
@@ -315,13 +316,13 @@ def check_levels_vs_rows(design: Design, family: str) -> None:
             "model of it has a residual SD of 0 and no posterior; check the column (is it the right one?)"
         )
     for b in design.blocks:
-        if b.n_levels >= design.n:
+        if b.n_levels >= design.n and not sigma_prior:
             raise DataError(
                 f"number of levels of each grouping factor must be < number of observations (problems: "
                 f"{b.term.factor_label!r} of {b.term} has {b.n_levels} levels for {design.n} observations): with at "
                 "most one row per level, the residual SD and the SD of the group effects cannot be told apart in "
-                "a Gaussian model; drop the term (its variation is the residual), or fit a family without a "
-                "residual SD"
+                "a Gaussian model; drop the term (its variation is the residual), give sigma an informative prior "
+                "(a known measurement SD, as in the eight-schools model), or fit a family without a residual SD"
             )
 
 
