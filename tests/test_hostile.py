@@ -438,6 +438,19 @@ def c_kfold_client_number(tmp):
     _fit().kfold(k=2, client=42, draws=10, tune=10, chains=1)
 
 
+@case("usage", "kfold(client=...) without Dask installed", "error", r"pip install 'bayesmixed\[dask\]'")
+def c_kfold_client_without_dask(tmp):
+    saved = sys.modules.get("distributed")
+    sys.modules["distributed"] = None  # what an install without the dask extra looks like to an import
+    try:
+        _fit().kfold(k=2, client="tcp://127.0.0.1:8786", draws=10, tune=10, chains=1)
+    finally:
+        if saved is None:
+            sys.modules.pop("distributed", None)
+        else:
+            sys.modules["distributed"] = saved
+
+
 @case("usage", "kfold(k=1)", "error", r"k must be a whole number from 2 to the number of rows \(12\), got 1")
 def c_kfold_one_fold(tmp):
     _fit().kfold(k=1)
