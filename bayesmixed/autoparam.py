@@ -27,7 +27,7 @@ below 1 the centred form has a funnel and the non-centred one removes it.
 
 A level that holds a single level of a term nested in it (a location with one brood) is never strong: its
 effect and the nested one's are told apart only by the prior. A term is centred when, for every coefficient, at least half of its levels are strong (the same majority
-rule as :func:`bayesmixed.pooling.recommend`), and it has at least :data:`MIN_LEVELS` levels (fewer give no
+rule as :func:`bayesmixed.pooling.recommend`), and it has at least ``MIN_LEVELS`` levels (fewer give no
 usable τ̂). Everything else stays non-centred, the safe default: a wrongly non-centred strong term mixes
 slowly, a wrongly centred weak one diverges.
 """

@@ -509,7 +509,7 @@ def _term_state(ev: Evidence, blk) -> dict[str, Any]:
 def check_funnels(ev: Evidence) -> list[Finding]:
     """A funnel in a sampled term: a centred term with divergences at small SDs or weakly informed levels, or
     stuck (poor mixing with a low E-BFMI or weak levels) → non-centre it; a non-centred term with divergences at
-    small SDs, or mixing poorly though its levels are strong (:attr:`Thresholds.strong_share`) → centre it, or
+    small SDs, or mixing poorly though its levels are strong (``Thresholds.strong_share``) → centre it, or
     raise ``target_accept``. Terms integrated out (marginal, quadrature) have no funnel and get no advice."""
     lim = ev.limits
     param = dict(ev.spec.parameterization)
@@ -593,7 +593,7 @@ def check_r_hat(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
 
 
 def check_ess(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
-    """Bulk and tail effective sample sizes below :attr:`Thresholds.ess_per_chain` per chain."""
+    """Bulk and tail effective sample sizes below ``Thresholds.ess_per_chain`` per chain."""
     conv, need, out = ev.conv, ev.ess_needed, []
     for col, what in (("ess_bulk", "bulk (means, medians)"), ("ess_tail", "tail (intervals)")):
         low = conv.index[conv[col] < need].tolist()
@@ -695,7 +695,7 @@ def diagnose(
     :func:`check_e_bfmi`, :func:`check_tree_depth`, :func:`check_contraction`, :func:`check_pooling_table`) over
     one :class:`Evidence`.
 
-    The limits default to :data:`bayesmixed.policy.THRESHOLDS`, which the ``auto`` parameterisation reads
+    The limits default to ``bayesmixed.policy.THRESHOLDS``, which the ``auto`` parameterisation reads
     too (the share of strong levels that centres a term), so its advice and ``auto`` cannot disagree; terms that
     ``auto`` integrated out (marginal, quadrature) get no parameterisation advice.
 

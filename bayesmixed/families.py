@@ -87,7 +87,7 @@ def _rows(mask: np.ndarray, rows) -> str:
 def check_response(
     fam: Family, y: np.ndarray, trials: np.ndarray | None, label: str, rows, levels: tuple | None = None
 ) -> None:
-    """Raise a :class:`DataError` when the response does not fit the family.
+    """Raise a :class:`~bayesmixed.errors.DataError` when the response does not fit the family.
 
     The message names the response, what is wrong, the offending rows (index labels of the user's data) and
     the fix.

@@ -79,7 +79,7 @@ class Fit:
     # ------------------------------------------------------------------ saving
     def save(self, path: str | os.PathLike) -> Path:
         """Write this fit to one file (a zip of a JSON manifest, the InferenceData as netCDF and the design
-        arrays), atomically; read it back with :func:`bayesmixed.load`.
+        arrays), atomically; read it back with :func:`bayesmixed.load <bayesmixed.fit.load_fit>`.
 
         Parameters
         ----------

@@ -19,8 +19,8 @@ Vocabulary
     or ``False`` none (population level); a formula such as ``"~ (1 | Subject)"`` only the terms of those
     grouping factors. :func:`conditional_effects` leaves them out by default, as brms does.
 ``newdata``
-    ``None``: the rows the model was fitted to (their raw predictors, :attr:`Design.frame
-    <bayesmixed.design.Design.frame>`); ``"grid"``: one typical row (:func:`datagrid`); a dict: a grid with
+    ``None``: the rows the model was fitted to (their raw predictors,
+    ``Design.frame``); ``"grid"``: one typical row (:func:`datagrid`); a dict: a grid with
     those values (``{"Days": [0, 5, 9]}``); or a data frame.
 ``by``
     ``False``: one estimate per row of ``newdata``; ``True``: their average; a column name or a list of
@@ -444,7 +444,7 @@ class Estimates:
         ``sd``, ``lower``, ``upper`` (equal-tailed ``prob`` interval).
     draws
         ``(S, len(table))``: column ``i`` holds the posterior draws summarised in row ``i``; the same
-        posterior draws (:attr:`draw_idx`) in every column (read-only).
+        posterior draws (``draw_idx``) in every column (read-only).
     what
         ``"predictions"``, ``"comparisons"``, ``"slopes"``, ``"conditional_effects"``, ``"emmeans"`` or
         ``"contrasts"``.
@@ -544,7 +544,7 @@ class ConditionalEffects:
 
 @dataclass(frozen=True)
 class EMMeans:
-    """Estimated marginal means (:attr:`emmeans`) and their pairwise contrasts (:attr:`contrasts`, or None)."""
+    """Estimated marginal means (``emmeans``) and their pairwise contrasts (``contrasts``, or None)."""
 
     emmeans: Estimates
     contrasts: Estimates | None = None

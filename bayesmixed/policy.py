@@ -5,7 +5,7 @@
 - **Gaussian, identity link.** Every term is integrated out exactly when that is cheap: one term of at most
   two coefficients per level level by level (:mod:`bayesmixed.marginal`, any number of levels), several terms
   through one sparse Cholesky factor of ``ΛᵀMΛ + σ²I`` per gradient (:mod:`bayesmixed.sparse_marginal`) when its
-  factorisation needs at most :data:`SPARSE_MAX_FLOPS` operations (nested terms never fill in; crossed terms fill
+  factorisation needs at most ``SPARSE_MAX_FLOPS`` operations (nested terms never fill in; crossed terms fill
   the block of the smaller one). Otherwise (large crossed designs such as InstEval) the term with the most
   coefficients among those of at most two per level is integrated out given the others, which are sampled.
 - **Other terms** are centred or non-centred from the pilot's information ratios (:mod:`bayesmixed.autoparam`).
@@ -28,7 +28,7 @@ __all__ = ["Thresholds", "THRESHOLDS", "SPARSE_MAX_FLOPS", "GaussianChoice", "ga
 
 
 SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
-QUADRATURE_CHEAP_ROWS = 2_000  # a GLMM of at most this many rows integrates a strongly informed term out too
+QUADRATURE_CHEAP_ROWS = 500  # a GLMM of at most this many rows integrates a strongly informed term out too
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ def gaussian_choice(design, priors: dict) -> GaussianChoice:
         return GaussianChoice(None, "no term of at most two coefficients per level to integrate out, and the "
                                     "joint factorisation is too costly")
     big = max(closed, key=lambda b: b.n_levels * b.k)
-    cost = "too costly" if pl is None else f"{pl.flops:.3g} operations"
+    cost = (f"more than {SPARSE_MAX_FLOPS:.3g} operations" if pl is None
+            else f"{pl.flops:.3g} operations (more than {SPARSE_MAX_FLOPS:.3g})")
     return GaussianChoice("partial", f"integrating every term out jointly needs a sparse factorisation of {cost} "
                                      f"per gradient; this term's {big.n_levels * big.k} coefficients are integrated "
                                      "out exactly given the other terms, which are sampled", big.label)
@@ -111,7 +112,7 @@ def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str],
     coefficient per level, not in ``taken``): an observation-level effect first (the usual device for
     overdispersion: as many effects as rows, each informed by one response); else the one with the most levels
     among those whose levels are weakly informed (the pilot would sample them non-centred); failing that, the
-    one with the most levels if the quadrature is cheap (:data:`QUADRATURE_CHEAP_ROWS` rows at most).
+    one with the most levels if the quadrature is cheap (``QUADRATURE_CHEAP_ROWS`` rows at most).
 
     Weak terms are what makes a GLMM hard to sample (a funnel in the centred form, a ridge between the SD and
     the standardised effects in the non-centred one), so they are worth integrating out at any size; a term

@@ -66,7 +66,7 @@ class NewRows:
         Offset, or ``None``.
     codes
         Per random-effect term (in ``design.blocks`` order): level code of each row; codes
-        ``>= n_levels`` index the unseen levels of :attr:`new_levels`. Empty when groups are excluded.
+        ``>= n_levels`` index the unseen levels of ``new_levels``. Empty when groups are excluded.
     Z
         Per term: ``m × k`` expression columns.
     new_levels

@@ -83,7 +83,7 @@ class Prior:
     Parameters
     ----------
     dist
-        One of :data:`DISTRIBUTIONS` (``normal``, ``student_t``, ``half_normal``, ``half_student_t``,
+        One of ``DISTRIBUTIONS`` (``normal``, ``student_t``, ``half_normal``, ``half_student_t``,
         ``exponential``, ``gamma``, ``lkj``, ``decov``, ...).
     relative
         For random-effect SD priors of Gaussian models only: the prior is on the SD relative to the residual
@@ -214,7 +214,7 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
 
 
 def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) -> dict[str, Prior]:
-    """Defaults overridden by the user's priors; unknown names raise a :class:`PriorError`.
+    """Defaults overridden by the user's priors; unknown names raise a :class:`~bayesmixed.errors.PriorError`.
 
     Group-wide names (``"beta"``, ``"sd_Subject"``, ``"sd"``, ``"corr"``) apply to every matching parameter;
     specific names (``"beta[Days]"``, ``"sd_Subject[Days]"``) win over them. ``Prior("decov")`` given for a
@@ -315,7 +315,7 @@ def _covered(name: str, priors: dict[str, Prior]) -> list[str]:
 
 def _split_vectors(user: dict[str, Prior], priors: dict[str, Prior]) -> dict[str, Prior]:
     """Vector-valued priors (``Prior("normal", mu=[0, 1], sigma=1)`` for ``"beta"``) as one scalar prior per
-    covered parameter, in model order; a length that does not match raises a :class:`PriorError`."""
+    covered parameter, in model order; a length that does not match raises a :class:`~bayesmixed.errors.PriorError`."""
     out: dict[str, Prior] = {}
     for name, p in user.items():
         lengths = {len(v) for _, v in p.params if isinstance(v, tuple)}

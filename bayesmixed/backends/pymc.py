@@ -1,11 +1,11 @@
 """ModelSpec + Design → ``pm.Model``: the only place (with ``sampling``) that knows PyMC.
 
 Parameterisation of a random-effect term with ``k`` coefficients and ``J`` levels
---------------------------------------------------------------------------------
+------------------------------------------------------------------------------------
 marginalised (Gaussian identity-link models; what ``"auto"`` picks for them when q is moderate)
     ``b`` is integrated out exactly (Woodbury identity, :mod:`bayesmixed.marginal`); NUTS explores only
     (β, θ, σ) and ``r_<t>`` is drawn afterwards from its exact conditional Gaussian. In a partly marginal
-    model one term (k ≤ 2) is integrated out given the others (:func:`_partial_marginal_loglik`), which are
+    model one term (k ≤ 2) is integrated out given the others (``_partial_marginal_loglik``), which are
     sampled in one of the forms below.
 non-centred
     ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
@@ -14,7 +14,7 @@ centred
     ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly; of the centred
     terms with an intercept, the one with the most rows per level samples its level means ``m_j = β₀ + r_j``
     instead (hierarchical centring of the intercept), and a centred term nested in it centres its level means
-    on that term's (:func:`_centring_chain`).
+    on that term's (``_centring_chain``).
 
 The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
 no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
@@ -78,7 +78,7 @@ def _stack(priors: list[Prior]) -> Prior:
 
 
 def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
-    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`Prior`."""
+    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`~bayesmixed.priors.Prior`."""
     kw = p.kwargs
     table = {
         "normal": (pm.Normal, {"mu": kw.get("mu"), "sigma": kw.get("sigma")}),
@@ -312,7 +312,7 @@ def _centring_chain(spec: ModelSpec, design: Design) -> list[tuple[GroupBlock, n
 
 def centring_head(spec: ModelSpec, design: Design) -> tuple[GroupBlock, GroupBlock, np.ndarray] | None:
     """``(A, C, parent)`` when the head ``A`` of the centring chain is integrated out of its child's prior
-    (:func:`_centring_chain`, both terms intercept-only): ``m_C ~ N(β₀ 1, τ_C² I + τ_A² P Pᵀ)``, block by block
+    (``_centring_chain``, both terms intercept-only): ``m_C ~ N(β₀ 1, τ_C² I + τ_A² P Pᵀ)``, block by block
     over A's levels (P: which level of A each level of C sits in). ``m_A`` is then not sampled but drawn
     afterwards from its conditional (:func:`bayesmixed.marginal.draw_centring_head`); None otherwise."""
     chain = _centring_chain(spec, design)
@@ -366,7 +366,7 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
 
     ``intercept`` (a centred term only): the fixed intercept, which the term then carries in its level means,
     ``m_j ~ Normal(β₀, G)`` with ``r_j = m_j − β₀``, and the caller leaves it out of ``X β``; or a vector, one
-    location per level (the level means of the term this one is nested in, :func:`_centring_chain`). Hierarchical
+    location per level (the level means of the term this one is nested in, ``_centring_chain``). Hierarchical
     centring (Gelfand, Sahu & Carlin 1995): when the levels' data are strong, the data inform ``β₀ + r_j``,
     and sampling ``r_j`` and ``β₀`` separately leaves a ridge along which ``β₀`` rises as every ``r_j`` falls
     (R-hat above 1.02 for the intercept of simulated binomial and inverse-Gaussian models with 2 × 500 draws);
