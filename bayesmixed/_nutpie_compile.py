@@ -21,7 +21,7 @@ The cache lives in ``$BAYESMIXED_CACHE_DIR`` or ``bayesmixed/`` under PyTensor's
 ``BAYESMIXED_COMPILE_CACHE=0`` turns it off (every process then compiles its callbacks), and
 ``clear_disk_cache()`` (or ``bayesmixed.sampling.clear_compile_cache(disk=True)``) empties it.
 
-Nothing in the cache is executed or unpickled unless this user's bayesmixed wrote it (:mod:`bayesmixed._privatecache`):
+Nothing in the cache is executed or unpickled unless this user's bayesmixed wrote it (``bayesmixed._privatecache``):
 the directory is the user's own (``0700``), a record is JSON signed with an HMAC under a per-user key, and it
 carries the SHA-256 of numba's cache files for its callbacks (numba unpickles those), which are checked before
 numba reads them. The callbacks' source is generated again from the record's numbers, never read from it. A

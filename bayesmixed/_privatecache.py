@@ -1,6 +1,6 @@
 """A cache directory that only its owner can write, and records in it that only its owner could have made.
 
-What the compile cache (:mod:`bayesmixed._nutpie_compile`) reads from disk passes through here:
+What the compile cache (``bayesmixed._nutpie_compile``) reads from disk passes through here:
 
 - the directory must be a directory of the current user; it is created ``0700`` (``0700`` is restored on one of
   ours that is wider); one that belongs to someone else is not used at all (one warning, then every process

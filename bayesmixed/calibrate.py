@@ -3,7 +3,7 @@
 For a model and its priors: draw parameters from the prior, simulate a data set from them (same predictors,
 grouping and trials as the model's data, ``bayesmixed.simulate.draw_from_design``), refit, and record the
 rank of each true parameter among ``L`` posterior draws. If the sampler and the model code are right, each
-rank is uniform on ``0, …, L``. The refits run on this machine (:mod:`bayesmixed._refits`: in this process
+rank is uniform on ``0, …, L``. The refits run on this machine (``bayesmixed._refits``: in this process
 or in worker processes that never import ``__main__``) or on a user's Dask cluster when given.
 
 Uniformity is tested per parameter with a chi-square test on ``bins`` equal bins of the ranks (``L + 1``

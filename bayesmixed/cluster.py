@@ -2,7 +2,7 @@
 leave-one-group-out, calibration) when the user passes ``client=``.
 
 Dask is optional (``pip install bayesmixed[dask]``): without ``client=`` the refits run on this machine
-(:mod:`bayesmixed._refits`). A task list runs on the user's ``distributed.Client`` or on a scheduler address
+(``bayesmixed._refits``). A task list runs on the user's ``distributed.Client`` or on a scheduler address
 (``"tcp://host:8786"``) for a real cluster, whose workers need bayesmixed and its dependencies installed.
 Results come back in task order; the first task that fails cancels the others and raises a
 :class:`~bayesmixed.errors.BayesMixedError` that names the task, with the worker's exception chained.

@@ -2,7 +2,7 @@
 
 Every estimate is a :class:`~bayesmixed.elpd.ELPD` (bayesmixed's frozen result type; :func:`to_arviz` gives
 ArviZ's ``ELPDData``), and :func:`compare` ranks any of them (ArviZ's comparison table, through
-:mod:`bayesmixed._arviz`).
+``bayesmixed._arviz``).
 
 PSIS-LOO and WAIC
     :func:`loo` and :func:`waic` run ArviZ on the pointwise log-likelihood stored in ``fit.idata``
@@ -17,7 +17,7 @@ Leave-one-group-out (PSIS)
 Exact k-fold
     :func:`kfold` splits the rows (or the levels of ``by``) into ``k`` folds, refits the model without each
     fold and scores the held-out rows. Refits run on this machine, in this process or in worker processes
-    that never import ``__main__`` (:mod:`bayesmixed._refits`), or on a Dask cluster given as ``client=``.
+    that never import ``__main__`` (``bayesmixed._refits``), or on a Dask cluster given as ``client=``.
 
 How refits get their data
 -------------------------
@@ -490,7 +490,7 @@ def kfold(
     client
         ``None`` (default): the refits run on this machine, in this process or in worker processes that never
         import your ``__main__`` (so a script needs no ``if __name__ == "__main__":`` guard, and notebooks and
-        the REPL work too; see :mod:`bayesmixed._refits`). A ``distributed.Client`` or a scheduler address:
+        the REPL work too; see ``bayesmixed._refits``). A ``distributed.Client`` or a scheduler address:
         run on that Dask cluster (``pip install bayesmixed[dask]``; its workers need bayesmixed installed),
         one core per refit.
     n_workers
