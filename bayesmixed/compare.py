@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import _arviz
+from . import naming as N
 from .design import Design, GroupBlock
 from .elpd import ELPD
 from ._warnings import warn_user
@@ -85,7 +86,7 @@ def _pop_posterior(fit):
     keep = {}
     for name in population_vars(fit.idata):
         v = post[name]
-        if name.startswith("corr_"):
+        if name.startswith(N.CORR_PREFIX):
             iu, ju = np.triu_indices(v.shape[-1], 1)
             d1, d2 = v.dims[-2:]
             v = v.isel({d1: xr.DataArray(iu, dims="pair"), d2: xr.DataArray(ju, dims="pair")}).drop_vars([d1, d2])

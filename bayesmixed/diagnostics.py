@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import special
 
 from . import _arviz
+from . import naming as N
 from .design import Design
 from .priors import Prior
 from .summaries import convergence as _population_convergence
@@ -290,15 +291,15 @@ def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Pr
     for b in design.blocks:
         decov = priors.get(b.label)
         for a, c in enumerate(b.coef_names):
-            p = decov if decov is not None else priors[f"sd_{b.label}[{c}]"]
-            out.append((f"sd_{b.label}[{c}]", p, b.k, a, ("sd", b.label, a)))
+            p = decov if decov is not None else priors[N.sd_coef(b.label, c)]
+            out.append((N.sd_coef(b.label, c), p, b.k, a, ("sd", b.label, a)))
         if b.correlated:
-            p = priors.get(f"corr_{b.label}")
+            p = priors.get(N.corr(b.label))
             if p is None:
                 p = Prior("lkj", eta=float(decov.kwargs["regularization"])) if decov is not None else Prior("lkj")
             for i in range(b.k):
                 for j in range(i + 1, b.k):
-                    name = f"corr_{b.label}[{b.coef_names[i]},{b.coef_names[j]}]"
+                    name = f"{N.corr(b.label)}[{b.coef_names[i]},{b.coef_names[j]}]"
                     out.append((name, p, b.k, 0, ("corr", b.label, i, j)))
     return out
 
@@ -315,13 +316,13 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
     :func:`diagnose` flags a parameter when either form is small.
     """
     rng = np.random.default_rng(seed)
-    sigma_prior = priors.get("sigma")
+    sigma_prior = priors.get(N.SIGMA)
     rows = []
     for name, p, k, a, addr in theta_priors(design, priors):
         if addr[0] == "sd":
-            post = draws_of(idata, f"sd_{addr[1]}")[:, addr[2]]
+            post = draws_of(idata, N.sd(addr[1]))[:, addr[2]]
         else:
-            post = draws_of(idata, f"corr_{addr[1]}")[:, addr[2], addr[3]]
+            post = draws_of(idata, N.corr(addr[1]))[:, addr[2], addr[3]]
         _, var = prior_moments(p, k, sigma_prior)
         draws = sample_prior(p, n_prior, rng, k, a)
         if p.relative and sigma_prior is not None:
@@ -359,7 +360,7 @@ def _stat(idata, *names: str):
 def _convergence_table(idata, design: Design) -> pd.DataFrame:
     pop = _population_convergence(idata)
     rows = []
-    names = [f"r_{b.label}" for b in design.blocks if f"r_{b.label}" in idata.posterior]
+    names = [N.r(b.label) for b in design.blocks if N.r(b.label) in idata.posterior]
     if names:
         rhat, bulk, tail = _arviz.convergence_stats(idata, names)
         for n in names:
@@ -373,7 +374,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame:
     rows = []
     for b in design.blocks:
-        sd = draws_of(idata, f"sd_{b.label}")
+        sd = draws_of(idata, N.sd(b.label))
         for a, c in enumerate(b.coef_names):
             x = sd[:, a]
             if div.any():
@@ -382,7 +383,7 @@ def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame
                 med_div = float(np.median(x[div]))
             else:
                 med_pct = med_div = np.nan
-            rows.append(dict(parameter=f"sd_{b.label}[{c}]", group=b.label, coef=c, n_divergent=int(div.sum()),
+            rows.append(dict(parameter=N.sd_coef(b.label, c), group=b.label, coef=c, n_divergent=int(div.sum()),
                              median_percentile=med_pct, divergent_median=med_div, posterior_median=float(np.median(x))))
     cols = ["parameter", "group", "coef", "n_divergent", "median_percentile", "divergent_median", "posterior_median"]
     return pd.DataFrame(rows, columns=cols).set_index("parameter")
@@ -527,7 +528,7 @@ def check_funnels(ev: Evidence) -> list[Finding]:
                 + ": a funnel between the SD and the effects" + ("" if ev.n_div else " (the sampler is stuck above its neck)"),
                 f"go non-centred for this term: Model(..., parameterization={_fmt_dict(fix['parameterization'])}); "
                 "non-centring samples standardised effects, which removes the funnel",
-                tuple(sds) + (f"r_{label}",), fix,
+                tuple(sds) + (N.r(label),), fix,
             ))
         elif t["current"] == "noncentered" and (
                 t["at_small"] or (bool(t["rows"]) and t["ess"] < ev.ess_needed and t["frac"] is not None
@@ -648,7 +649,7 @@ def check_contraction(ev: Evidence, contr: pd.DataFrame) -> list[Finding]:
     out = []
     for name in contr.index[low_c < ev.limits.contraction_min]:
         c = float(low_c[name])
-        if name.startswith("corr_"):
+        if name.startswith(N.CORR_PREFIX):
             label = name[5:].split("[")[0]
             step = (f"the data say little about this correlation: report it as prior-driven, or drop it with the "
                     f"uncorrelated form (... || {ev.design.block(label).factor})")

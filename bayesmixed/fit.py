@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from . import summaries as S
 from .design import Design
 from .spec import ModelSpec
@@ -359,7 +360,7 @@ class Summary:
 
     def _header(self) -> list[str]:
         f, d, info = self.fit, self.fit.design, self.fit.sampler_info
-        kind = "linear" if f.spec.family == "gaussian" and f.spec.link == "identity" else "generalized linear"
+        kind = "linear" if f.spec.family_obj.linear_gaussian else "generalized linear"
         lines = [
             f"Bayesian {kind} mixed model: family {f.spec.family} ({f.spec.link} link), sampled with "
             f"{info.get('sampler', '?')} "
@@ -416,7 +417,7 @@ class Summary:
         fx = self.fixed.copy()
         diag = self.diagnostics
         for col in ("r_hat", "ess_bulk", "ess_tail"):
-            values = [diag.loc[f"beta[{t}]", col] for t in fx.index]
+            values = [diag.loc[N.beta_coef(t), col] for t in fx.index]
             fx[col] = values if col == "r_hat" else [int(v) if np.isfinite(v) else v for v in values]
         return fx
 

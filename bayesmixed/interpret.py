@@ -56,7 +56,8 @@ from .design.evaluate import _CATEGORICAL_FUNCS, _levels_of, expr_columns, is_ca
 from .errors import BayesMixedError, DataError
 from .formula.ast import Call, Name
 from .predict import encode_terms, predictive_draws
-from .summaries import _inverse_link, draw_index, interval
+from .families import get_family, get_link
+from .summaries import draw_index, interval
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -1026,7 +1027,7 @@ def emmeans(
         raise BayesMixedError("emmeans of category probabilities is not available; use conditional_effects()")
     codes, keys = _groups(grid, by + specs)
     link = _aggregate(len(grid), len(idx), lambda rows: eta[:, rows], codes)  # equal weights over the other cells
-    val = _inverse_link(fit.spec.link, link) if scale == "response" else link
+    val = get_link(fit.spec.link).inverse(link) if scale == "response" else link
     keys = keys.reset_index(drop=True)
     emm = Estimates(_summarise(keys, val, prob), _frozen(val), "emmeans", scale, prob, idx,
                     x=specs[0], color=by[0] if by else (specs[1] if len(specs) > 1 else None),
@@ -1224,7 +1225,7 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
         raise DataError(f"update: unknown argument(s) {unknown}; it takes family, link, priors, parameterization, "
                         f"missing, contrasts, weights, rank_deficient and fit()'s {', '.join(FIT_DEFAULTS)}")
     family = model_kw.get("family", spec.family)
-    link = model_kw.get("link", spec.link if family == spec.family else None)
+    link = model_kw.get("link", spec.link if get_family(family).name == spec.family else None)  # aliases too
     defaults = default_priors(design, spec.family, spec.link)
     mine = {name: p for name, p in spec.priors if defaults.get(name) != p}
     param = model_kw.get("parameterization")
@@ -1264,6 +1265,4 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
 
 
 def _default_link(family: str) -> str:
-    from .families import get_family
-
-    return get_family(family)[1]
+    return get_family(family).link.name

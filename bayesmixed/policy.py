@@ -94,7 +94,7 @@ def quadrature_refusal(block, fam, link: str) -> str | None:
         return f"term {block.label!r} has {block.k} coefficients per level (quadrature integrates one)"
     if block.n_levels < 2:
         return f"term {block.label!r} has one level"
-    if fam.name == "gaussian" and link == "identity":
+    if fam.linear_gaussian:
         return "a Gaussian identity-link model integrates its terms out exactly instead"
     if not has_kernel(fam.name, link):
         return (f"family {fam.name!r} with link {link!r} has a log density that is not concave in the linear "
@@ -149,9 +149,10 @@ def quadrature_nodes(design, fam, link: str, block) -> int:
 def _fixed_eta(design, family: str, link: str) -> np.ndarray:
     """The complete-pooling fit's linear predictor (offset included)."""
     from ._glm import _glm, _response
+    from .families import get_family
 
     y, pw = _response(design)
-    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, family, link, None, design.offset).eta
+    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, get_family(family, link), None, design.offset).eta
 
 
 def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=()) -> tuple[dict, dict, set]:
@@ -187,7 +188,7 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
     from .autoparam import choose as pilot_choice
 
     labels = [b.label for b in design.blocks]
-    if fam.name == "gaussian" and link == "identity" and labels:
+    if fam.linear_gaussian and labels:
         g = gaussian_choice(design, priors)
         if g.kind == "marginal":
             return Decision({lab: "marginal" for lab in labels}, {lab: g.reason for lab in labels})

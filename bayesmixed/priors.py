@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import naming as N
 from .errors import PriorError
 
 __all__ = ["Prior", "DISTRIBUTIONS", "default_priors", "resolve_priors"]
@@ -180,7 +181,10 @@ def _sd(x: np.ndarray) -> float:
 
 def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     """The default prior of every parameter of a model (see the module docstring for the rules)."""
-    identity = link == "identity" and family in ("gaussian", "student_t")
+    from .families import as_family
+
+    fam = as_family(family, link)
+    identity = fam.identity_scale
     y = design.y
     s_y = _sd(y) if identity else 1.0
     m_y = float(np.mean(y)) if identity else 0.0
@@ -191,25 +195,14 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     for j, name in enumerate(names):
         if name == "Intercept":
             continue
-        out[f"beta[{name}]"] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
-    if family in ("gaussian", "student_t"):
-        out["sigma"] = Prior("exponential", lam=1.0 / s_y)
-    if family == "student_t":
-        out["nu"] = Prior("gamma", alpha=2.0, beta=0.1)
-    if family == "negative_binomial":
-        out["alpha"] = Prior("exponential", lam=1.0)
-    if family == "gamma":
-        out["alpha"] = Prior("gamma", alpha=0.01, beta=0.01)
-    if family == "inverse_gaussian":
-        out["lam"] = Prior("gamma", alpha=0.01, beta=0.01)
-    if family == "beta":
-        out["phi"] = Prior("gamma", alpha=0.01, beta=0.01)
+        out[N.beta_coef(name)] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
+    out.update({k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in fam.default_aux_priors(s_y).items()})
     for b in design.blocks:
         for j, c in enumerate(b.coef_names):
             s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])
-            out[f"sd_{b.label}[{c}]"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
+            out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
         if b.correlated:
-            out[f"corr_{b.label}"] = Prior("lkj", eta=1.0)
+            out[N.corr(b.label)] = Prior("lkj", eta=1.0)
     return out
 
 
@@ -220,6 +213,10 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
     specific names (``"beta[Days]"``, ``"sd_Subject[Days]"``) win over them. ``Prior("decov")`` given for a
     term name replaces that term's SD and correlation priors.
     """
+    from .families import as_family
+
+    fam = as_family(family, link)
+    positive_aux = {p.name for p in fam.aux if p.positive}
     priors = default_priors(design, family, link)
     if user is not None and not isinstance(user, dict):
         raise PriorError(
@@ -230,7 +227,7 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
         return priors
     user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
     labels = [b.label for b in design.blocks]
-    known = set(priors) | {"beta", "sd", "corr"} | {f"sd_{b}" for b in labels} | {f"corr_{b}" for b in labels} | set(labels)
+    known = set(priors) | {N.BETA, "sd", "corr"} | {N.sd(b) for b in labels} | {N.corr(b) for b in labels} | set(labels)
 
     def check(name: str, p: Prior) -> None:
         if name == "Intercept" or name.startswith("beta"):
@@ -247,12 +244,12 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
             raise PriorError(
                 f"a prior given for the term {name!r} itself must be Prior('decov', ...); for its SDs use 'sd_{name}'"
             )
-        elif name in ("sigma", "nu", "alpha", "phi", "lam") and p.dist not in _POSITIVE:
+        elif name in positive_aux and p.dist not in _POSITIVE:
             raise PriorError(f"prior for {name!r} must be positive-valued ({', '.join(sorted(_POSITIVE))}), got {p.dist!r}")
         if p.relative and not (name.startswith("sd") or p.dist == "decov"):
             raise PriorError(f"relative=True only applies to random-effect SD priors, not {name!r}")
-        if p.relative and family != "gaussian":
-            raise PriorError(f"relative=True (SD relative to sigma) needs family='gaussian', not {family!r}")
+        if p.relative and not fam.relative_sd_priors:
+            raise PriorError(f"relative=True (SD relative to sigma) needs family='gaussian', not {fam.name!r}")
 
     for name, p in user.items():
         if name not in known:

@@ -77,7 +77,7 @@ def level_loglik(family: str, link: str, design, block, eta_rest: np.ndarray, ta
     """``Σ_j log ∫ exp f_j`` by K-point adaptive quadrature (the model's integrated log-likelihood)."""
     y, t = _response(design)
     lv = levels_of(block)
-    rconst = QK.const(family, y, None if design.trials is None else t)
+    rconst = QK.const(y, None if design.trials is None else t)
     x, logw = gh_rule(K)
     f = QK.loglik_kernel(family, link)
     return float(f(np.ascontiguousarray(eta_rest, dtype=float), float(tau), y, t, rconst, lv.z, lv.ptr, lv.rows,

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _arviz
 from . import _validate as V
+from . import naming as N
 from . import summaries as S
 from .design import Design
 from .errors import BayesMixedError
@@ -177,44 +178,39 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
 
     post = idata.posterior
     new = {}
-    if "beta" in draws:  # fixed effects integrated out and drawn with the random effects
-        new["beta"] = xr.DataArray(
-            draws["beta"],
-            dims=("chain", "draw", "coef"),
-            coords={"chain": post["chain"].values, "draw": post["draw"].values, "coef": list(design.x_names)},
+    if N.BETA in draws:  # fixed effects integrated out and drawn with the random effects
+        new[N.BETA] = xr.DataArray(
+            draws[N.BETA],
+            dims=("chain", "draw", N.COEF),
+            coords={"chain": post["chain"].values, "draw": post["draw"].values, N.COEF: list(design.x_names)},
         )
     for b in design.blocks:
-        if f"r_{b.label}" not in draws:  # sampled (the other terms of a partly marginal model)
+        if N.r(b.label) not in draws:  # sampled (the other terms of a partly marginal model)
             continue
-        new[f"r_{b.label}"] = xr.DataArray(
-            draws[f"r_{b.label}"],
-            dims=("chain", "draw", b.label, f"{b.label}_coef"),
+        new[N.r(b.label)] = xr.DataArray(
+            draws[N.r(b.label)],
+            dims=("chain", "draw", b.label, N.coef_dim(b.label)),
             coords={
                 "chain": post["chain"].values,
                 "draw": post["draw"].values,
                 b.label: list(b.levels),
-                f"{b.label}_coef": list(b.coef_names),
+                N.coef_dim(b.label): list(b.coef_names),
             },
         )
     idata.posterior = post.assign(new)
 
 
 def _public(idata, design: Design):
-    """Drop internal variables (names starting with ``_``), the unconstrained values some samplers store
-    (``sigma_log__``: PyMC's ``<name>_<transform>__``) and the coordinates only those used (``_b_dim_0``), and
-    make ``observed_data`` hold the response."""
-    import xarray as xr
-
+    """Drop internal variables (``N.is_internal``: names starting with ``_``), the unconstrained values some
+    samplers store (``sigma_log__``: PyMC's ``<name>_<transform>__``) and the coordinates only those used
+    (``_b_dim_0``), and make ``observed_data`` hold the response."""
     post = idata.posterior
-    internal = [v for v in post.data_vars if v.startswith("_") or v.endswith("__")]
+    internal = [v for v in post.data_vars if N.is_internal(v) or v.endswith("__")]
     if internal:
         post = post.drop_vars(internal)
     used = {d for v in post.data_vars for d in post[v].dims} | {"chain", "draw"}
     unused = [c for c in post.coords if not set(post[c].dims) <= used]
     idata.posterior = post.drop_vars(unused) if unused else post
     _arviz.drop_groups(idata, ("constant_data", "observed_data"))
-    obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
-    if design.trials is not None:
-        obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-    _arviz.set_group(idata, "observed_data", xr.Dataset(obs))
+    _arviz.set_group(idata, "observed_data", S.observed_data(design))
     return idata

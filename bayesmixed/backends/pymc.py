@@ -539,26 +539,10 @@ def _quadrature_term_loglik(spec: ModelSpec, design: Design, priors: dict[str, P
     y = np.asarray(design.y, dtype=float)
     t = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
     x, logw = gh_rule(spec.quadrature_nodes)
-    data = [_data("_y", y), _data("_trials", t), _data("_qconst", QK.const(spec.family, y, design.trials)),
+    data = [_data("_y", y), _data("_trials", t), _data("_qconst", QK.const(y, design.trials)),
             _data(f"_qz_{label}", lv.z), _data(f"_qptr_{label}", lv.ptr), _data(f"_qrows_{label}", lv.rows),
             _data("_qnodes", x), _data("_qlogw", logw)]
     return quadrature_loglik(spec.family, spec.link, eta, sd[0], data)
-
-
-def _inverse_link(link: str, eta):
-    if link == "identity":
-        return eta
-    if link == "log":
-        return pt.exp(eta)
-    if link == "logit":
-        return pm.math.invlogit(eta)
-    if link == "probit":
-        return 0.5 + 0.5 * pt.erf(eta / np.sqrt(2.0))
-    if link == "cloglog":
-        return 1.0 - pt.exp(-pt.exp(eta))
-    if link == "inverse":
-        return 1.0 / eta
-    raise ValueError(f"unknown link {link!r}")
 
 
 def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -> pm.Model:
@@ -577,11 +561,11 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
 
 def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.Model:
     priors = spec.prior_dict()
-    fam = spec.family
+    fam = spec.family_obj
     with pm.Model(coords=coords_of(design)) as model:
         sigma = None
-        if fam in ("gaussian", "student_t"):
-            sigma = prior_dist(priors["sigma"], "sigma")
+        if fam.scale_param is not None:  # first: relative SD priors and the marginal likelihood use it
+            sigma = prior_dist(priors[fam.scale_param], fam.scale_param)
         if spec.marginal:
             fixed_prior = gaussian_fixed_prior(priors, design) if integrate_fixed else None
             gamma = None if fixed_prior is not None else _fixed(priors, design)[1]
@@ -642,42 +626,14 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         if quad is not None:  # one term integrated out by adaptive quadrature (log-concave family, checked in spec)
             pm.Potential("_quadrature_loglik", _quadrature_term_loglik(spec, design, priors, sigma, eta, quad))
             return model
-        mu = _inverse_link(spec.link, eta)
         # Bernoulli/binomial responses as integers; Poisson and negative-binomial counts stay float64: PyMC's
         # compiled log-density of an int64 count wraps values of 2^31 and more to int32 (a count of
         # 16 901 925 657 becomes negative and its log-likelihood -inf, found by simulation-based calibration).
-        counts = fam in ("bernoulli", "binomial")
-        y = _data("_y", design.y.astype("int64") if counts else design.y.astype("float64", copy=False))
-        if fam == "gaussian":
-            pm.Normal("y", mu=mu, sigma=sigma, observed=y, dims="obs")
-        elif fam == "student_t":
-            nu = prior_dist(priors["nu"], "nu")
-            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=y, dims="obs")
-        elif fam == "bernoulli":
-            if spec.link == "logit":
-                pm.Bernoulli("y", logit_p=eta, observed=y, dims="obs")
-            else:
-                pm.Bernoulli("y", p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
-        elif fam == "binomial":
-            n_trials = _data("_trials", design.trials.astype("int64"))
-            if spec.link == "logit":
-                pm.Binomial("y", n=n_trials, logit_p=eta, observed=y, dims="obs")
-            else:
-                pm.Binomial("y", n=n_trials, p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
-        elif fam == "poisson":
-            pm.Poisson("y", mu=mu, observed=y, dims="obs")
-        elif fam == "negative_binomial":
-            alpha = prior_dist(priors["alpha"], "alpha")
-            pm.NegativeBinomial("y", mu=mu, alpha=alpha, observed=y, dims="obs")
-        elif fam == "gamma":
-            alpha = prior_dist(priors["alpha"], "alpha")
-            pm.Gamma("y", alpha=alpha, beta=alpha / mu, observed=y, dims="obs")
-        elif fam == "inverse_gaussian":
-            lam = prior_dist(priors["lam"], "lam")
-            pm.Wald("y", mu=mu, lam=lam, observed=y, dims="obs")
-        elif fam == "beta":
-            phi = prior_dist(priors["phi"], "phi")
-            pm.Beta("y", alpha=mu * phi, beta=(1.0 - mu) * phi, observed=y, dims="obs")
-        else:  # pragma: no cover - families are validated in spec
-            raise ValueError(fam)
+        y = _data("_y", design.y.astype("int64") if fam.integer_observed else design.y.astype("float64", copy=False))
+        n_trials = _data("_trials", design.trials.astype("int64")) if fam.needs_trials else None
+        aux = {fam.scale_param: sigma} if sigma is not None else {}
+        for p in fam.aux:
+            if p.name not in aux:
+                aux[p.name] = prior_dist(priors[p.name], p.name)
+        fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
     return model

@@ -460,7 +460,7 @@ def _constant(e: Expr, arg: str, call: Call) -> Any:
         return e.value
     if isinstance(e, Name) and e.name in ("TRUE", "T", "FALSE", "F"):
         return e.name in ("TRUE", "T")
-    if isinstance(e, Name) and e.name == "NULL":
+    if isinstance(e, Name) and e.name in ("NULL",):
         return None
     if isinstance(e, UnaryOp) and isinstance(e.operand, Num):
         return -e.operand.value if e.op == "-" else e.operand.value
