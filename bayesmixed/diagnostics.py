@@ -34,7 +34,6 @@ prior-to-posterior contraction
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import _arviz
 from . import naming as N
 from .design import Design
 from .priors import Prior
@@ -348,7 +348,7 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
 
 # ---------------------------------------------------------------------------------------- sampler
 def _stat(idata, *names: str):
-    ss = idata.sample_stats if "sample_stats" in idata.groups() else None
+    ss = idata.sample_stats if "sample_stats" in _arviz.groups(idata) else None
     if ss is None:
         return None
     for n in names:
@@ -358,17 +358,11 @@ def _stat(idata, *names: str):
 
 
 def _convergence_table(idata, design: Design) -> pd.DataFrame:
-    import arviz as az
-
     pop = _population_convergence(idata)
     rows = []
     names = [N.r(b.label) for b in design.blocks if N.r(b.label) in idata.posterior]
     if names:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            rhat = az.rhat(idata, var_names=names)
-            bulk = az.ess(idata, var_names=names, method="bulk")
-            tail = az.ess(idata, var_names=names, method="tail")
+        rhat, bulk, tail = _arviz.convergence_stats(idata, names)
         for n in names:
             rows.append(dict(parameter=f"{n} (worst level)", r_hat=float(np.nanmax(rhat[n].values)),
                              ess_bulk=float(np.nanmin(bulk[n].values)), ess_tail=float(np.nanmin(tail[n].values))))
@@ -449,8 +443,6 @@ class Evidence:
 def gather_evidence(idata, design: Design, spec, limits) -> Evidence:
     """The tables and figures the checks read. The pooling table (for the parameterisation advice) is computed
     here; a failure there is kept as text (``pool_error``) and reported as a note, never hidden."""
-    import arviz as az
-
     from .errors import BayesMixedError
     from .pooling import pooling as _pooling
 
@@ -464,9 +456,7 @@ def gather_evidence(idata, design: Design, spec, limits) -> Evidence:
             pool_error = f"{type(err).__name__}: {err}"
     ebfmi: tuple[float, ...] = ()
     if _stat(idata, "energy") is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ebfmi = tuple(float(v) for v in np.atleast_1d(az.bfmi(idata)))
+        ebfmi = tuple(float(v) for v in _arviz.bfmi(idata))
     dv = _stat(idata, "diverging")
     div = np.zeros(chains * draws, dtype=bool) if dv is None else dv.reshape(-1).astype(bool)
     sat = np.nan

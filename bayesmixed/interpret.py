@@ -1035,7 +1035,9 @@ def emmeans(
     if not pairwise:
         return EMMeans(emm)
     rows, cols = [], []
-    groups = keys.groupby(by, sort=False).groups.values() if by else [keys.index]
+    # one key a scalar, not a one-element list (pandas 3 deprecates .groups keyed by 1-tuples); only the
+    # members are used
+    groups = keys.groupby(by[0] if len(by) == 1 else by, sort=False).groups.values() if by else [keys.index]
     for members in groups:
         members = list(members)
         for a_i, a in enumerate(members):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _arviz
 from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
@@ -57,6 +58,4 @@ def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
         dims=("chain", "draw", N.OBS),
         coords={"chain": post["chain"].values, "draw": post["draw"].values, N.OBS: np.arange(design.n)},
     )
-    if "log_likelihood" in idata.groups():
-        delattr(idata, "log_likelihood")
-    idata.add_groups({"log_likelihood": xr.Dataset({N.RESPONSE: da})})
+    _arviz.set_group(idata, "log_likelihood", xr.Dataset({N.RESPONSE: da}))

@@ -474,8 +474,9 @@ def posterior_predictive(fit, seed: int | None = None):
     ``az.plot_ppc`` and ``fit.plot.ppc()`` compare with ``observed_data``). ``observed_data`` is added when
     missing. The input is not modified.
     """
-    import arviz as az
     import xarray as xr
+
+    from . import _arviz
 
     design = fit.design
     post = fit.idata.posterior
@@ -485,8 +486,8 @@ def posterior_predictive(fit, seed: int | None = None):
         {N.RESPONSE: xr.DataArray(y_rep.reshape(post.sizes["chain"], post.sizes["draw"], design.n),
                                   dims=("chain", "draw", N.OBS), coords=coords)}
     )
-    groups = {g: getattr(fit.idata, g) for g in fit.idata.groups() if g != "posterior_predictive"}
+    groups = {g: getattr(fit.idata, g) for g in _arviz.groups(fit.idata) if g != "posterior_predictive"}
     groups["posterior_predictive"] = pp
     if "observed_data" not in groups:
         groups["observed_data"] = observed_data(design)
-    return az.InferenceData(**groups)
+    return _arviz.inference_data(**groups)

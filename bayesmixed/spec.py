@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .design import Design, check_estimable
+from .design import Design, check_estimable, check_levels_vs_rows
 from .errors import BayesMixedError
 from .families import Family, get_family
 from .priors import Prior, resolve_priors
@@ -141,6 +141,7 @@ def make_spec(
     fam = get_family(family, link)
     link = fam.link.name
     check_estimable(design)
+    check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
     fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels)
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.blocks]

@@ -5,13 +5,13 @@ Intervals are equal-tailed posterior quantiles (``prob=0.95`` gives the 2.5% and
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import naming as N
 from .design import Design
+from .errors import UnknownTermError
 from .families import as_family
 
 __all__ = [
@@ -81,15 +81,21 @@ def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(d, index=pd.Index(design.x_names, name="term"))
 
 
-def ranef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+def ranef(idata, design: Design, prob: float = 0.95, wide: bool = False) -> dict[str, pd.DataFrame]:
     """Random effects (deviations from the fixed effects), one frame per term.
 
-    Each frame has index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``.
+    Long (default): index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``. Wide
+    (``wide=True``, as lme4's ``ranef``): the posterior means, one row per level (index named by the term
+    label) and one column per coefficient: the layout of ``simulate(..., return_effects=True)``.
     """
     out = {}
     for b in design.blocks:
         r = draws_of(idata, N.r(b.label))  # (S, J, k)
-        out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
+        if wide:
+            out[b.label] = pd.DataFrame(r.mean(axis=0), index=pd.Index(list(b.levels), name=b.label),
+                                        columns=list(b.coef_names))
+        else:
+            out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
     return out
 
 
@@ -331,7 +337,7 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
     if parm is not None:
         missing = [p for p in parm if p not in draws]
         if missing:
-            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
+            raise UnknownTermError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
         draws = {p: draws[p] for p in parm}
     rows = {}
     for name, x in draws.items():
@@ -342,14 +348,10 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
 
 def convergence(idata) -> pd.DataFrame:
     """R-hat, bulk and tail ESS of every population-level scalar (correlation matrices: upper triangle)."""
-    import arviz as az
+    from . import _arviz
 
     names = population_vars(idata)
-    with warnings.catch_warnings():  # constant diagonals of correlation matrices give 0/0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(idata, var_names=names)
-        bulk = az.ess(idata, var_names=names, method="bulk")
-        tail = az.ess(idata, var_names=names, method="tail")
+    rhat, bulk, tail = _arviz.convergence_stats(idata, names)  # correlation diagonals: NaN, quietly
     rows = []
     for n in names:
         r, b_, t = rhat[n].values, bulk[n].values, tail[n].values

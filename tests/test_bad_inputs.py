@@ -144,7 +144,7 @@ CASES: tuple[Case, ...] = (
          "Leave the term out instead of subtracting it."),
     # ------------------------------------------------------------------ data
     Case("data-not-a-dataframe", D, "The data are not a DataFrame", "demo()",
-         'bm.Model("y ~ x", df.to_numpy())', bm.DataError, r"data must be a pandas DataFrame .* got ndarray",
+         'bm.Model("y ~ x", df.to_numpy())', bm.DataError, r"data must be a pandas DataFrame .* got numpy\.ndarray",
          "Pass a pandas DataFrame (or a dict of columns)."),
     Case("data-empty", D, "The data frame has no rows", "demo()",
          'bm.Model("y ~ x + (1 | g)", df.iloc[:0])', bm.DataError, r"the data frame is empty \(0 rows\)",
@@ -352,6 +352,11 @@ def test_case_ids_are_unique_and_many():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_bad_input(case: Case, monkeypatch):
+    assert_refused(case, monkeypatch)
+
+
+def assert_refused(case: Case, monkeypatch) -> None:
+    """The case raises its error class with its message, compiles nothing, and leaves the data unchanged."""
     import pymc as pm
 
     import bayesmixed.backends.pymc as backend
@@ -384,8 +389,16 @@ def _message(case: Case) -> str:
     raise AssertionError(f"{case.id} raised nothing")
 
 
+def all_cases() -> tuple[Case, ...]:
+    """This catalogue and the hostile inputs of ``tests/test_hostile.py`` refused before compiling."""
+    from test_hostile import DOC_CASES
+
+    return CASES + DOC_CASES
+
+
 def render() -> str:
     """The catalogue page, with the messages the code produces now."""
+    cases = all_cases()
     out = [
         "# Bad inputs: what you see and how to fix it",
         "",
@@ -398,8 +411,10 @@ def render() -> str:
         "",
         (
             "This page is generated from the table in `tests/test_bad_inputs.py` (run `python tests/test_bad_inputs.py` "
-            "to regenerate it); the test suite checks that each message below is exactly what the code produces. "
-            f"It lists {len(CASES)} cases. The examples use this small data set:"
+            "to regenerate it) and the hostile inputs of `tests/test_hostile.py`; the test suite checks that each "
+            "message below is exactly what the code produces. Errors about the sampler's arguments (Fitting "
+            "arguments) are raised by `model.fit(...)`, also before anything is compiled. "
+            f"It lists {len(cases)} cases. The examples use this small data set:"
         ),
         "",
         "```python",
@@ -407,10 +422,10 @@ def render() -> str:
         "```",
         "",
     ]
-    sections = list(dict.fromkeys(c.section for c in CASES))
+    sections = list(dict.fromkeys(c.section for c in cases))
     for s in sections:
         out += [f"## {s}", ""]
-        for c in (c for c in CASES if c.section == s):
+        for c in (c for c in cases if c.section == s):
             out += [
                 f"### `{c.id}`: {c.title}",
                 "",
@@ -432,11 +447,11 @@ def render() -> str:
 def test_catalogue_page_is_current():
     assert DOC.exists(), "run python tests/test_bad_inputs.py to write docs/bad_inputs.md"
     text = DOC.read_text()
-    for c in CASES:
+    for c in all_cases():
         assert f"### `{c.id}`:" in text, c.id
     assert text == render(), "docs/bad_inputs.md is stale: run python tests/test_bad_inputs.py"
 
 
 if __name__ == "__main__":
     DOC.write_text(render())
-    print(f"wrote {DOC} ({len(CASES)} cases)", file=sys.stderr)
+    print(f"wrote {DOC} ({len(all_cases())} cases)", file=sys.stderr)

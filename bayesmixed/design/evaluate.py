@@ -406,6 +406,9 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
             return (x - center) / scale
         close = difflib.get_close_matches(e.func, _ALL_FUNCS, n=1)
         hint = f" Did you mean {close[0]}()?" if close else ""
+        if e.func == "Q":  # patsy's quoting of odd column names
+            hint = (" To use a column whose name has spaces or symbols, quote it with backticks: `my x` "
+                    "(patsy's Q(\"my x\") is not needed).")
         raise DataError(f"unknown function {e.func}() in {where}.{hint} Available: {', '.join(_ALL_FUNCS)}.")
     raise DataError(f"cannot evaluate {where}")
 

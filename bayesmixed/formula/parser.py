@@ -553,4 +553,10 @@ def parse_formula(text: str) -> Formula:
     >>> [t.label for t in f.terms], [str(g) for g in f.groups]
     (['Days'], ['(1 + Days | Subject)'])
     """
-    return expand(parse(text), text)
+    try:
+        return expand(parse(text), text)
+    except RecursionError:
+        raise FormulaError(
+            f"the formula is too long or too deeply nested to read ({len(text)} characters); write fewer terms, "
+            "e.g. build a combined column in the data frame", text[:80], 0
+        ) from None
