@@ -273,7 +273,9 @@ def _draw_one_term(b, ZtZ: np.ndarray, zr_of, sigma, sd, corr, rng, width: int =
 
 
 def _term_draws(post, b, S: int):
-    sd = post[f"sd_{b.label}"].values.reshape(S, b.k)
+    from .summaries import block_sd
+
+    sd = block_sd(post, b)
     corr = post[f"corr_{b.label}"].values.reshape(S, b.k, b.k) if f"corr_{b.label}" in post else None
     return sd, corr
 

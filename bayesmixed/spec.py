@@ -138,6 +138,13 @@ def make_spec(
     from .policy import choose, quadrature_nodes, quadrature_refusal
 
     fam, link = get_family(family, link)
+    ac = design.autocor
+    if ac is not None and not (fam.name == "gaussian" and link == "identity"):
+        raise BayesMixedError(
+            f"{ac.text}: residual correlation structures are for Gaussian models with the identity link (got "
+            f"family {fam.name!r}, link {link!r}); for correlated non-Gaussian responses use a random effect of "
+            "the group instead, e.g. (1 | g)"
+        )
     check_estimable(design)
     check_response(fam, design.y, design.trials, design.response_label, design.rows, design.response_levels)
     resolved = resolve_priors(design, fam.name, link, priors)
@@ -160,6 +167,11 @@ def make_spec(
                 "'quadrature' integrates one term out and is given per term: "
                 f"parameterization={{{labels[0] if labels else 'g'!r}: 'quadrature'}} (the others 'centered' or "
                 "'noncentered')"
+            )
+        if choice == "marginal" and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization='marginal' is not available with {ac.text}: the AR(1) residuals are evaluated "
+                "given the random effects, which are sampled; use 'auto', 'noncentered' or 'centered'"
             )
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
@@ -198,6 +210,11 @@ def make_spec(
                 )
             nodes = quadrature_nodes(design, fam, link, blk[quad[0]])
         marg = [lab for lab, v in param.items() if v == "marginal"]
+        if marg and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization marks {', '.join(map(repr, marg))} 'marginal', which is not available with "
+                f"{ac.text}: the AR(1) residuals are evaluated given the random effects; use 'centered' or 'noncentered'"
+            )
         if marg and len(marg) < len(labels):
             blk = {b.label: b for b in design.blocks}
             if not can_marginalise or len(marg) > 1 or not closed_form_term(blk[marg[0]]):

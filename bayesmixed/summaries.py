@@ -49,6 +49,24 @@ def draws_of(idata, name: str) -> np.ndarray:
     return a.reshape((-1,) + a.shape[2:])
 
 
+def block_sd(idata, b, idx: np.ndarray | None = None) -> np.ndarray:
+    """Draws ``(S, k)`` of the SD of each coefficient of a term, for every kind of block: a random-effect term's
+    ``sd_<t>``; a smooth's one ``sd_<t>`` repeated over its k columns; a GP's ``sqrt(S(√λ_j))`` from
+    ``sdgp_<t>`` and ``lscale_<t>``. ``idata`` may be an InferenceData or its posterior."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    if b.kind == "gp":
+        from .design.smooth import gp_spectral_sd
+
+        out = gp_spectral_sd(post[f"sdgp_{b.label}"].values.reshape(S), post[f"lscale_{b.label}"].values.reshape(S),
+                             np.asarray(b.spectral))
+    elif b.kind == "smooth":
+        out = np.repeat(post[f"sd_{b.label}"].values.reshape(S, 1), b.k, axis=1)
+    else:
+        out = post[f"sd_{b.label}"].values.reshape(S, b.k)
+    return out if idx is None else out[idx]
+
+
 def interval(x: np.ndarray, prob: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed interval of probability ``prob``."""
     if not 0 < prob < 1:
