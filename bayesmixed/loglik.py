@@ -13,7 +13,7 @@ from scipy import special, stats
 
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
-from .summaries import _inverse_link, draws_of, linear_predictor
+from .summaries import _inverse_link, draws_of, linear_predictor, residual_sd
 
 if TYPE_CHECKING:
     from .spec import ModelSpec
@@ -28,6 +28,11 @@ def pointwise_loglik(idata, design: Design, family: str, link: str, chunk: int =
     S = C * D
     y = np.asarray(design.y)
     aux = {n: draws_of(idata, n) for n in ("sigma", "nu", "alpha", "phi", "lam") if n in post}
+    if "sigma" in aux:
+        aux["sigma"] = residual_sd(idata)  # given the random effects (compound symmetry: its intercept)
+    ar = design.autocor is not None and design.autocor.kind == "ar"
+    if ar:
+        return _ar1_loglik(idata, design, aux["sigma"], chunk).reshape(C, D, design.n)
     if family == "gaussian" and link == "identity" and use_kernels(S * design.n):
         # one fused pass per term and one for the density, in place, over all draws at once
         out = linear_predictor(idata, design, np.arange(S))
@@ -39,6 +44,29 @@ def pointwise_loglik(idata, design: Design, family: str, link: str, chunk: int =
         a = {k: v[idx][:, None] for k, v in aux.items()}
         out[idx[0] : idx[-1] + 1] = _logpdf(family, link, y, eta, a, design.trials)
     return out.reshape(C, D, design.n)
+
+
+def _ar1_loglik(idata, design: Design, sigma: np.ndarray, chunk: int) -> np.ndarray:
+    """``(S, n)``: log density of each residual given the previous one of its series (AR(1), Gaussian identity
+    link; :mod:`bayesmixed.design.autocor`); the terms add up to the exact joint log density."""
+    post = idata.posterior
+    S = len(sigma)
+    phi = post["ar"].values.reshape(S)
+    ac = design.autocor
+    has = ac.prev >= 0
+    prev = np.where(has, ac.prev, 0)
+    lag = np.maximum(ac.lag, 1.0)
+    y = np.asarray(design.y, dtype=float)
+    out = np.empty((S, design.n))
+    for start in range(0, S, chunk):
+        idx = np.arange(start, min(start + chunk, S))
+        e = y - linear_predictor(idata, design, idx)
+        pl = np.where(has, phi[idx, None] ** lag, 0.0)
+        m = pl * e[:, prev]
+        sd = sigma[idx, None] * np.sqrt(1.0 - pl**2)
+        z = (e - m) / sd
+        out[idx] = -0.5 * z * z - np.log(sd) - 0.5 * np.log(2 * np.pi)
+    return out
 
 
 def _logpdf(family: str, link: str, y, eta, a, trials) -> np.ndarray:

@@ -41,9 +41,11 @@ AUX_OF = {
 
 def aux_draws(idata, family: str, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``)."""
+    from .summaries import residual_sd
+
     out = {}
     for name in AUX_OF.get(family, ()):
-        a = draws_of(idata, name)
+        a = residual_sd(idata) if name == "sigma" else draws_of(idata, name)
         out[name] = (a if idx is None else a[idx])[:, None]
     return out
 

@@ -49,6 +49,17 @@ def draws_of(idata, name: str) -> np.ndarray:
     return a.reshape((-1,) + a.shape[2:])
 
 
+def residual_sd(idata) -> np.ndarray:
+    """Draws ``(S,)`` of the residual SD given the random effects: ``sigma``, or with compound symmetry
+    (``cosy``, carried by a random intercept) ``sigma · √(1 − cosy)``."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    sigma = post["sigma"].values.reshape(S)
+    if "cosy" in post:
+        sigma = sigma * np.sqrt(1.0 - post["cosy"].values.reshape(S))
+    return sigma
+
+
 def block_sd(idata, b, idx: np.ndarray | None = None) -> np.ndarray:
     """Draws ``(S, k)`` of the SD of each coefficient of a term, for every kind of block: a random-effect term's
     ``sd_<t>``; a smooth's one ``sd_<t>`` repeated over its k columns; a GP's ``sqrt(S(√λ_j))`` from
@@ -136,7 +147,9 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
     """Variance components: one row per SD and correlation, plus the residual SD (Gaussian/Student-t).
 
     Columns ``group``, ``term``, ``kind`` (``"sd"``, ``"var"`` or ``"cor"``), ``mean``, ``median``, ``lower``,
-    ``upper``. A correlation's ``term`` is ``"a,b"``. ``kind="var"`` gives variances instead of SDs (the
+    ``upper``. A correlation's ``term`` is ``"a,b"``. A smooth term has one SD row (``group`` its label, e.g.
+    ``s(x)``), a GP its ``sdgp`` and ``lscale`` (kind ``"lscale"``), compound symmetry its correlation
+    (``cosy``), AR(1) residuals their lag-one correlation (group ``Residual``, term ``ar[1]``). ``kind="var"`` gives variances instead of SDs (the
     summaries of the variance draws: the posterior mean of a variance is not the square of the SD's), and
     ``kind="both"`` both, each SD row followed by its variance row, as lme4's ``VarCorr`` prints them.
     """
@@ -159,6 +172,16 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
             one(group, term, "var", x**2)
 
     for b in design.blocks:
+        if b.kind == "smooth":  # one SD for the term's penalised columns
+            add(b.label, "", "sd", draws_of(idata, f"sd_{b.label}"))
+            continue
+        if b.kind == "gp":
+            add(b.label, "sdgp", "sd", draws_of(idata, f"sdgp_{b.label}"))
+            one(b.label, "lscale", "lscale", draws_of(idata, f"lscale_{b.label}"))
+            continue
+        if b.kind == "cosy":
+            one(b.label, "cosy", "cor", draws_of(idata, "cosy"))
+            continue
         sd = draws_of(idata, f"sd_{b.label}")
         for j, c in enumerate(b.coef_names):
             add(b.label, c, "sd", sd[:, j])
@@ -170,6 +193,8 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
                     add(b.label, f"{b.coef_names[i]},{b.coef_names[j]}", "cor", c[:, i, j])
     if "sigma" in idata.posterior:
         add("Residual", "", "sd", draws_of(idata, "sigma"))
+    if "ar" in idata.posterior:
+        one("Residual", "ar[1]", "cor", draws_of(idata, "ar")[:, 0])
     return pd.DataFrame(rows, columns=["group", "term", "kind", "mean", "median", "lower", "upper"])
 
 

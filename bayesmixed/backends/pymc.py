@@ -220,9 +220,9 @@ def _special_covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
         return alpha * pt.sqrt(np.sqrt(2.0 * np.pi) * rho) * pt.exp(-0.25 * (rho * w) ** 2)
     res = _RESIDUAL.get()
     model = pm.modelcontext(None)
-    if "sd_cosy" in model.named_vars:
-        return pt.atleast_1d(model["sd_cosy"])
-    return pt.atleast_1d(pm.Deterministic("sd_cosy", pt.atleast_1d(res["tau"]), dims="cosy_coef")[0])
+    if f"sd_{lab}" in model.named_vars:
+        return pt.atleast_1d(model[f"sd_{lab}"])
+    return pt.atleast_1d(pm.Deterministic(f"sd_{lab}", pt.atleast_1d(res["tau"]), dims=f"{lab}_coef")[0])
 
 
 # SD priors and the symmetric distributions on ℝ whose density is half theirs at ±τ (p(τ) = p_sd(|τ|) / 2)

@@ -270,7 +270,7 @@ def block_terms(formula: Formula, smooth_labels: tuple[str, ...] = ()) -> list[t
     out += [(lab, _smooth_group(lab)) for lab in smooth_labels]
     spec = autocor_spec(formula.autocor)
     if spec is not None and spec.kind == "cosy":
-        out.append(("cosy", _cosy_group(spec)))
+        out.append((f"cosy({spec.gr})", _cosy_group(spec)))
     return out
 
 
@@ -656,7 +656,7 @@ def build_design(
             if len(lv) < 2:
                 raise DataError(f"{autocor.text}: the groups {ac_spec.gr!r} have only one level, so there is no "
                                 "within-group correlation to estimate apart from the residual variance")
-            blocks.append(GroupBlock("cosy", g, ("Intercept",), _frozen(np.ones((len(d), 1))), _frozen(codes), lv,
+            blocks.append(GroupBlock(f"cosy({ac_spec.gr})", g, ("Intercept",), _frozen(np.ones((len(d), 1))), _frozen(codes), lv,
                                      "cosy"))
     if contrasts:
         categorical = [k for k, v in state.items() if v[0] == "levels"]
