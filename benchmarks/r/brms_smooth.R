@@ -25,7 +25,7 @@ ctl <- list(adapt_delta = 0.95)
 mgrid <- data.frame(times = seq(2.4, 57.6, length.out = 12))
 f1 <- brm(accel ~ s(times), data = mcycle, chains = 2, iter = 2000, seed = 1, refresh = 0, control = ctl)
 f2 <- brm(Reaction ~ s(Days) + (1 | Subject), data = sleep, chains = 2, iter = 2000, seed = 1, refresh = 0, control = ctl)
-f3 <- brm(accel ~ gp(times, k = 20), data = mcycle, chains = 2, iter = 2000, seed = 1, refresh = 0, control = ctl)
+f3 <- brm(accel ~ gp(times, k = 20, c = 5/4), data = mcycle, chains = 2, iter = 2000, seed = 1, refresh = 0, control = ctl)
 ref <- list(
   mcycle = c(summ(f1, c("sds_stimes_1", "sigma", "b_Intercept", "bs_stimes_1"), mgrid), list(grid = mgrid$times)),
   sleepstudy = c(summ(f2, c("sds_sDays_1", "sd_Subject__Intercept", "sigma"), data.frame(Days = 0:9)), list(grid = 0:9)),
