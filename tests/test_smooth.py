@@ -117,8 +117,8 @@ def test_design_names_and_blocks():
     assert kinds == {"s(x):fa": ("smooth", 3, ("1",)), "s(x):fb": ("smooth", 3, ("1",)),
                      "s(x):fc": ("smooth", 3, ("1",)), "gp(z)": ("gp", 7, ("1",))}
     t2 = build_design("y ~ t2(x, z)", df.assign(y=df["x"]))
-    assert t2.x_names == ("Intercept", "t2(x,z)_1", "t2(x,z)_2", "t2(x,z)_3")
-    assert [(b.label, b.k) for b in t2.blocks] == [("t2(x,z)_1", 9), ("t2(x,z)_2", 6), ("t2(x,z)_3", 6)]
+    assert t2.x_names == ("Intercept", "t2(x:z)_1", "t2(x:z)_2", "t2(x:z)_3")
+    assert [(b.label, b.k) for b in t2.blocks] == [("t2(x:z)_1", 9), ("t2(x:z)_2", 6), ("t2(x:z)_3", 6)]
     by_a = d.blocks[0]
     assert np.all(by_a.Z[np.asarray(df["f"]) != "a"] == 0)  # a by-level's columns vanish on the other levels
     priors = resolve_priors(d, "gaussian", "identity", None)
@@ -163,7 +163,7 @@ def test_gp_basis_approximates_the_kernel():
     part = build_smooth(parse_smooth(_call("gp(x, k = 60, c = 3)")), pd.DataFrame({"x": x}), st, True)
     (_, Phi, kind, slambda), = part.blocks
     assert kind == "gp" and Phi.shape == (80, 60)
-    xs = (x - x.mean()) / (x.max() - x.min())  # brms: centred, largest distance 1
+    xs = (x - x.mean()) / (x.max() - x.min())  # brms: largest distance 1, centred (x has no ties)
     for alpha, rho in [(1.0, 0.15), (2.5, 0.3)]:
         sd = gp_spectral_sd(alpha, rho, np.asarray(slambda))
         K = (Phi * sd**2) @ Phi.T
@@ -230,8 +230,9 @@ def test_mcycle_agrees_with_gamm4_and_brms():
 
 @pytest.mark.slow
 def test_sleepstudy_smooth_with_random_intercept():
-    """Reaction ~ s(Days) + (1 | Subject): the subjects' SD and the residual SD inside the 90 % intervals of
-    gamm4's; gamm4's curve (a straight line: its smooth SD is 0.004) inside the 95 % band."""
+    """Reaction ~ s(Days) + (1 | Subject): gamm4's subjects' SD and residual SD inside the 90 % intervals;
+    gamm4's curve (a straight line: its smooth SD is 0.004) inside the 95 % band; brms's posterior mean of the
+    smooth's SD inside the 90 % interval."""
     d = bm.datasets.load("sleepstudy")
     fit = bm.Model("Reaction ~ s(Days) + (1 | Subject)", d).fit(draws=500, tune=500, chains=2, seed=1)
     ref = FITS["sleepstudy"]
@@ -240,8 +241,13 @@ def test_sleepstudy_smooth_with_random_intercept():
         assert np.quantile(x, 0.05) < value < np.quantile(x, 0.95), name
     p = fit.predict(pd.DataFrame({"Days": ref["grid"]}), groups="exclude")
     assert np.all((p["lower"] < ref["curve"]["fit"]) & (ref["curve"]["fit"] < p["upper"]))
-    sd = _draws(fit, "sd_s(Days)")
-    assert np.median(sd) < 0.3 * np.median(_draws(fit, "sd_Subject"))  # little wiggle: nearly linear
+    line = np.polyval(np.polyfit(ref["grid"], p["mean"], 1), ref["grid"])
+    assert np.abs(p["mean"] - line).max() < 3.0  # ms: the posterior mean curve is nearly straight too
+    brms = DATA / "brms.json"
+    if brms.exists():  # brms's posterior of the smooth's SD (mean 29.6): the data barely inform it; ours alike
+        b = json.loads(brms.read_text())["sleepstudy"]["pars"]
+        sd = _draws(fit, "sd_s(Days)")
+        assert np.quantile(sd, 0.05) < b["sds_sDays_1"]["mean"] < np.quantile(sd, 0.95)
 
 
 @pytest.mark.slow
@@ -282,7 +288,7 @@ def test_by_factor_and_t2_sample_and_round_trip(tmp_path):
             draws=300, tune=400, chains=2, seed=2)
     p = fit.predict(df)
     assert np.sqrt(np.mean((p["mean"] - truth) ** 2)) < 0.08
-    assert set(fit.varcorr()["group"]) >= {"s(x):fa", "s(x):fb", "t2(z,x)_1", "Residual"}
+    assert set(fit.varcorr()["group"]) >= {"s(x):fa", "s(x):fb", "t2(z:x)_1", "Residual"}
     fit.save(tmp_path / "by.bmfit")
     new = df.head(5)
     assert np.allclose(bm.load(tmp_path / "by.bmfit").predict(new).to_numpy(), fit.predict(new).to_numpy())

@@ -34,8 +34,9 @@ fixed and random columns) is kept as plain numbers in the design's transform sta
 save/load reproduce the fitted columns.
 
 ``gp(x, k = 20, c = 5/4)`` is brms's Hilbert-space approximate GP (Riutort-Mayol et al. 2023) with the
-squared-exponential kernel: ``x`` is centred, and scaled (``scale = TRUE``, brms's default) so that the largest
-distance between two data points is 1; ``L = c · max|x|``; the basis ``φ_j(x) = L^{-1/2} sin(√λ_j (x + L))``,
+squared-exponential kernel, set up as brms 2.18 does: ``x`` scaled (``scale = TRUE``, brms's default) so that the
+largest distance between two data points is 1, centred on the mean of its distinct values, ``L = c · max(1,
+range of x)``; the basis ``φ_j(x) = L^{-1/2} sin(√λ_j (x + L))``,
 ``√λ_j = jπ / (2L)``, j = 1 … k, enters as a block of one level whose coefficient j has SD
 ``sqrt(S(√λ_j))``, ``S(ω) = α² √(2π) ρ exp(−ρ²ω²/2)``; ``α`` is ``sdgp_gp(x)`` and ``ρ`` ``lscale_gp(x)``.
 """
@@ -85,10 +86,9 @@ class SmoothTerm:
 
     @property
     def label(self) -> str:
-        """mgcv's label: ``s(x)``, ``t2(x,z)``, ``gp(x)`` (brms writes ``gp(x)`` too)."""
-        if self.func == "t2":
-            return f"t2({','.join(self.variables)})"
-        return f"{self.func}({','.join(self.variables)})"
+        """The term's label: mgcv's ``s(x)``, ``gp(x)`` (brms writes ``gp(x)`` too), and ``t2(x:z)`` for mgcv's
+        ``t2(x,z)`` (a comma cannot be part of a posterior variable's name: nutpie splits names on it)."""
+        return f"{self.func}({':'.join(self.variables)})"
 
 
 def _const(e: Expr, arg: str, where: str) -> Any:
@@ -482,17 +482,19 @@ def _construct(term: SmoothTerm, xs: list[np.ndarray], by, where: str) -> dict:
 
 
 def _construct_gp(term: SmoothTerm, x: np.ndarray, where: str) -> dict:
-    """brms's approximate GP: centre (and scale) ``x``, ``L = c · max|x|``, ``√λ_j = jπ / (2L)``."""
+    """brms 2.18's approximate GP (``.data_gp``): scale ``x`` so that the largest distance between two points is
+    1, centre it on the mean of its distinct values, ``L = c · max(1, range)``, ``√λ_j = jπ / (2L)``."""
     k = term.k[0] if term.k else 20
-    shift = float(np.mean(x))
-    xc = x - shift
-    rng = float(np.max(xc) - np.min(xc))
-    if rng <= 0:
+    u = np.unique(x)
+    dmax = float(u[-1] - u[0])
+    if dmax <= 0:
         raise DataError(f"{where}: the variable {term.variables[0]!r} is constant, so it has no Gaussian process")
-    scale = rng if term.scale else 1.0  # brms: the largest distance between two points becomes 1
-    L = term.c * float(np.max(np.abs(xc / scale)))
+    scale = dmax if term.scale else 1.0
+    shift = float(np.mean(u / scale)) * scale
+    us = (u - shift) / scale
+    L = term.c * max(1.0, float(us[-1] - us[0]))
     slambda = np.arange(1, k + 1) * np.pi / (2.0 * L)
-    return {"shift": shift, "scale": scale, "L": L, "slambda": slambda.tolist(), "dmin": _min_gap(xc / scale)}
+    return {"shift": shift, "scale": scale, "L": L, "slambda": slambda.tolist(), "dmin": _min_gap(u / scale)}
 
 
 def _min_gap(x: np.ndarray) -> float:
