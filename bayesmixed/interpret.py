@@ -319,7 +319,7 @@ class _Context:
         terms = self.terms
         groups = "sample_new" if self.allow_new_levels else "include"
         if terms != ():
-            kept = design.blocks if terms is None else [b for b in design.blocks if b.label in terms]
+            kept = [b for b in design.blocks if not b.is_smooth and (terms is None or b.label in terms)]
             missing = {c for b in kept for c in b.term.factor if c not in data.columns}
             if missing and not (self.grid or self.allow_new_levels):
                 raise DataError(

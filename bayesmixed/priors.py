@@ -233,23 +233,25 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
 
 
 def lscale_prior(design, b) -> Prior:
-    """brms's default prior of a GP's length-scale: the inverse gamma with 1 % of its mass below the smallest
-    and 1 % above the largest distance between two (scaled) data points (brms's ``tune_inv_gamma``)."""
+    """brms's default prior of a GP's length-scale (``def_lscale_prior``): the inverse gamma with 1 % of its
+    mass below the smallest distance between two distinct (scaled) data points, floored at 1 % of the largest,
+    and 1 % above the largest (1 after brms's scaling)."""
     import json
 
     from scipy import optimize, stats
 
     st = next(json.loads(v[1]) for _, v in design.encoding.state
               if v[0] == "smooth" and json.loads(v[1]).get("slambda") == list(b.spectral))
-    lo, hi = max(st["dmin"], 1e-3), 1.0
+    hi = float(st["dmax"])
+    lo = max(st["dmin"], 0.01 * hi)
 
-    def eqs(log_ab):
-        a, bb = np.exp(log_ab)
-        return [stats.invgamma.cdf(lo, a, scale=bb) - 0.01, stats.invgamma.sf(hi, a, scale=bb) - 0.01]
+    # IG(a, b) is b times IG(a, 1): the shape fixes the ratio of the 99 % and 1 % quantiles, the scale the rest
+    def log_ratio(log_a):
+        a = np.exp(log_a)
+        return np.log(stats.invgamma.isf(0.01, a) / stats.invgamma.ppf(0.01, a)) - np.log(hi / lo)
 
-    sol = optimize.fsolve(eqs, np.log([5.0, 5.0 * (lo + hi) / 2]), full_output=True)
-    a, bb = np.exp(sol[0])
-    return Prior("inverse_gamma", alpha=float(a), beta=float(bb))
+    a = float(np.exp(optimize.brentq(log_ratio, np.log(1e-2), np.log(1e4))))
+    return Prior("inverse_gamma", alpha=a, beta=float(lo / stats.invgamma.ppf(0.01, a)))
 
 
 def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) -> dict[str, Prior]:

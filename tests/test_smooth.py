@@ -172,14 +172,20 @@ def test_gp_basis_approximates_the_kernel():
 
 
 def test_gp_lscale_prior_is_tuned_like_brms():
-    """The default length-scale prior puts 1 % of its mass below the smallest and 1 % above the largest
-    distance between the scaled data points (brms's inverse-gamma tuning)."""
+    """The default length-scale prior puts 1 % of its mass below the smallest (at least 1 % of the largest) and
+    1 % above the largest distance between the scaled data points (brms's inverse-gamma tuning)."""
     x = np.array([0.0, 1.0, 2.5, 4.0, 7.0, 10.0])
     d = build_design("y ~ gp(x)", pd.DataFrame({"x": x, "y": x**2}))
     p = resolve_priors(d, "gaussian", "identity", None)["lscale_gp(x)"]
     a, b = p.kwargs["alpha"], p.kwargs["beta"]
     assert stats.invgamma.cdf(0.1, a, scale=b) == pytest.approx(0.01, abs=1e-6)  # smallest gap 1 of range 10
     assert stats.invgamma.sf(1.0, a, scale=b) == pytest.approx(0.01, abs=1e-6)
+    # mcycle: the smallest gap is below 1 % of the range, so the floor applies; brms 2.18 chose the same prior
+    mc = build_design("accel ~ gp(times, k = 20)", bm.datasets.load("mcycle"))
+    p = resolve_priors(mc, "gaussian", "identity", None)["lscale_gp(times)"]
+    brms = json.loads((DATA / "brms.json").read_text())["mcycle_gp"]["lscale_prior"][-1]
+    assert brms == "inv_gamma(1.494197, 0.056607)"
+    assert (p.kwargs["alpha"], p.kwargs["beta"]) == (pytest.approx(1.494197, abs=2e-6), pytest.approx(0.056607, abs=2e-6))
 
 
 def test_user_prior_on_the_smooth_sd():

@@ -494,7 +494,8 @@ def _construct_gp(term: SmoothTerm, x: np.ndarray, where: str) -> dict:
     us = (u - shift) / scale
     L = term.c * max(1.0, float(us[-1] - us[0]))
     slambda = np.arange(1, k + 1) * np.pi / (2.0 * L)
-    return {"shift": shift, "scale": scale, "L": L, "slambda": slambda.tolist(), "dmin": _min_gap(u / scale)}
+    return {"shift": shift, "scale": scale, "L": L, "slambda": slambda.tolist(), "dmin": _min_gap(u / scale),
+            "dmax": dmax / scale}
 
 
 def _min_gap(x: np.ndarray) -> float:
