@@ -298,3 +298,19 @@ def test_by_factor_and_t2_sample_and_round_trip(tmp_path):
     fit.save(tmp_path / "by.bmfit")
     new = df.head(5)
     assert np.allclose(bm.load(tmp_path / "by.bmfit").predict(new).to_numpy(), fit.predict(new).to_numpy())
+
+
+@pytest.mark.parametrize("param", ["marginal", "noncentered", "centered"])
+def test_every_parameterization_builds(param):
+    """A smooth and a GP block build in each parameterisation, with a finite log density at the initial point
+    and the same posterior names."""
+    from bayesmixed.backends.pymc import build_model
+
+    d = bm.datasets.load("mcycle")
+    m = bm.Model("accel ~ s(times, k = 6) + gp(times, k = 6)", d, parameterization=param)
+    model = build_model(m.spec, m.design)
+    names = set(model.named_vars)
+    assert {"sd_s(times)", "sdgp_gp(times)", "lscale_gp(times)", "sigma"} <= names
+    if param != "marginal":
+        assert {"r_s(times)", "r_gp(times)"} <= names
+    assert np.isfinite(model.compile_logp()(model.initial_point()))

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..formula.ast import Call, Expr, Name, Num, expr_to_str
+from .evaluate import bind_args, not_whole
 
 __all__ = ["Autocor", "autocor_spec", "build_autocor", "autocor_columns"]
 
@@ -87,15 +88,7 @@ def autocor_spec(calls: tuple[Call, ...]) -> AutocorSpec | None:
     call = calls[0]
     where = expr_to_str(call)
     params = ("time", "gr", "p", "cov") if call.func == "ar" else ("time", "gr")
-    if len(call.args) > len(params):
-        raise DataError(f"{where}: {call.func}() takes the arguments {', '.join(params)}")
-    bound = dict(zip(params, call.args))
-    for key, v in call.kwargs:
-        if key not in params:
-            raise DataError(f"{where}: {call.func}() has no argument {key!r}; it takes {', '.join(params)}")
-        if key in bound:
-            raise DataError(f"{where}: the argument {key} is given twice")
-        bound[key] = v
+    bound = bind_args(call, call.func, params, where)
     time = _name(bound["time"], "time", where) if "time" in bound else None
     gr = _name(bound["gr"], "gr", where) if "gr" in bound else None
     p = 1
@@ -133,7 +126,7 @@ def build_autocor(spec: AutocorSpec, data: pd.DataFrame) -> Autocor:
                 f"series), got dtype {s.dtype}; number the observations, e.g. data.groupby(g).cumcount() + 1"
             )
         t = s.to_numpy(dtype=float)
-        frac = np.abs(t - np.round(t)) > 1e-8 * np.maximum(1.0, np.abs(t))
+        frac = not_whole(t)
         if frac.any():
             i = int(np.argmax(frac))
             raise DataError(

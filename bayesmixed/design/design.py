@@ -30,6 +30,7 @@ from .evaluate import (
     is_categorical_series,
     is_logical,
     level_str,
+    not_whole,
     prefit_state,
 )
 from .autocor import Autocor, autocor_columns, autocor_spec, build_autocor
@@ -447,7 +448,7 @@ def _proportion_trials(y: np.ndarray, w: np.ndarray, label: str, rows: pd.Index)
             "cbind(successes, failures) ~ ... or successes | trials(n) ~ ... without weights="
         )
     succ = y * w
-    frac = np.abs(succ - np.round(succ)) > 1e-8 * np.maximum(1.0, np.abs(succ))
+    frac = not_whole(succ)
     if frac.any():
         i = int(np.argmax(frac))
         raise DataError(

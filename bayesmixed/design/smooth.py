@@ -50,7 +50,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..formula.ast import Call, Expr, Name, Num, Str, expr_to_str
+from ..formula.ast import BinOp, Call, Expr, Name, Num, expr_to_str
+from .evaluate import _constant
 
 __all__ = [
     "SMOOTH_FUNCS",
@@ -91,16 +92,15 @@ class SmoothTerm:
         return f"{self.func}({':'.join(self.variables)})"
 
 
-def _const(e: Expr, arg: str, where: str) -> Any:
-    if isinstance(e, Num):
-        return e.value
-    if isinstance(e, Str):
-        return e.value
-    if isinstance(e, Name) and e.name in ("TRUE", "T", "FALSE", "F"):
-        return e.name in ("TRUE", "T")
-    if isinstance(e, Call) and e.func == "c" and not e.kwargs and all(isinstance(a, Num) for a in e.args):
-        return [a.value for a in e.args]
-    raise DataError(f"{where}: the argument {arg} must be a number or a string, not {expr_to_str(e)}")
+def _fold(e: Expr) -> Expr:
+    """Constant arithmetic in an argument (brms writes ``c = 5/4``) as one number."""
+    if isinstance(e, BinOp):
+        a, b = _fold(e.left), _fold(e.right)
+        if isinstance(a, Num) and isinstance(b, Num) and e.op in "+-*/^":
+            ops = {"+": a.value + b.value, "-": a.value - b.value, "*": a.value * b.value,
+                   "/": a.value / b.value if b.value else float("nan"), "^": a.value**b.value}
+            return Num(ops[e.op])
+    return e
 
 
 def parse_smooth(call: Call) -> SmoothTerm:
@@ -121,7 +121,7 @@ def parse_smooth(call: Call) -> SmoothTerm:
         variables.append(a.name)
     if not variables:
         raise DataError(f"{where}: {func}() needs a variable, e.g. {func}(x)")
-    kw = {key: _const(v, key, where) for key, v in call.kwargs if key != "by"}
+    kw = {key: _constant(_fold(v), key, call) for key, v in call.kwargs if key != "by"}
     by = None
     for key, v in call.kwargs:
         if key == "by":
