@@ -1,6 +1,7 @@
 """The GLM engine behind the no-pooling and complete-pooling reference fits and the pilot of
-:mod:`bayesmixed.autoparam`: links, variance functions, deviances, and least squares / IRLS maximum likelihood
-with shared coefficients and per-level coefficients (eliminated level by level, no ``n × (J·k)`` matrix).
+:mod:`bayesmixed.autoparam`: least squares / IRLS maximum likelihood with shared coefficients and per-level
+coefficients (eliminated level by level, no ``n × (J·k)`` matrix). Links, variance functions, deviances and
+starting values are the family's (:class:`bayesmixed.families.Family`).
 
 NumPy and SciPy only; no posterior, no PyMC. Moved out of :mod:`bayesmixed.pooling` so that the pilot
 (:mod:`bayesmixed.autoparam`, imported by :mod:`bayesmixed.spec`) does not import the posterior summaries.
@@ -11,83 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from .design import Design
+from .families import Family
 
-__all__ = ["_BOUNDED", "_COUNTS", "_link", "_variance", "_deviance", "_clip_mean", "_block_wls", "_GLMResult", "_glm",
-           "_response"]
-
-_BOUNDED = ("bernoulli", "binomial")
-_COUNTS = ("poisson", "negative_binomial")
-
-
-# ----------------------------------------------------------------------------------------------- links
-def _link(link: str):
-    """``(g, g⁻¹, dμ/dη)`` of a link."""
-    if link == "identity":
-        return (lambda m: m), (lambda e: e), (lambda e: np.ones_like(e))
-    if link == "log":
-        return np.log, (lambda e: np.exp(np.minimum(e, 700.0))), (lambda e: np.exp(np.minimum(e, 700.0)))
-    if link == "logit":
-        return special.logit, special.expit, (lambda e: special.expit(e) * special.expit(-e))
-    if link == "probit":
-        return special.ndtri, special.ndtr, (lambda e: np.exp(-0.5 * e**2) / np.sqrt(2 * np.pi))
-    if link == "cloglog":
-        return (
-            (lambda m: np.log(-np.log1p(-m))),
-            (lambda e: -np.expm1(-np.exp(np.minimum(e, 700.0)))),
-            (lambda e: np.exp(np.minimum(e, 700.0) - np.exp(np.minimum(e, 700.0)))),
-        )
-    if link == "inverse":
-        return (lambda m: 1.0 / m), (lambda e: 1.0 / e), (lambda e: -1.0 / e**2)
-    raise ValueError(f"unknown link {link!r}")
-
-
-def _variance(family: str, mu: np.ndarray, alpha: float | None) -> np.ndarray:
-    """Variance function V(μ) (per unit prior weight)."""
-    if family in ("gaussian", "student_t"):
-        return np.ones_like(mu)
-    if family in _BOUNDED or family == "beta":
-        return mu * (1 - mu)
-    if family == "poisson":
-        return mu
-    if family == "negative_binomial":
-        return mu + mu**2 / (alpha if alpha else np.inf)
-    if family == "gamma":
-        return mu**2
-    if family == "inverse_gaussian":
-        return mu**3
-    raise ValueError(f"unknown family {family!r}")
-
-
-def _deviance(family: str, y: np.ndarray, mu: np.ndarray, w: np.ndarray, alpha: float | None) -> float:
-    """(Quasi-)deviance, the objective IRLS decreases."""
-    if family in ("gaussian", "student_t"):
-        d = (y - mu) ** 2
-    elif family in _BOUNDED or family == "beta":
-        d = 2 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
-    elif family == "poisson":
-        d = 2 * (special.xlogy(y, y / mu) - (y - mu))
-    elif family == "negative_binomial":
-        a = alpha if alpha else 1e12
-        d = 2 * (special.xlogy(y, y / mu) - (y + a) * np.log((y + a) / (mu + a)))
-    elif family == "gamma":
-        d = 2 * (-np.log(y / mu) + (y - mu) / mu)
-    elif family == "inverse_gaussian":
-        d = (y - mu) ** 2 / (y * mu**2)
-    else:
-        raise ValueError(f"unknown family {family!r}")
-    return float(np.sum(w * d))
-
-
-def _clip_mean(family: str, link: str, mu: np.ndarray) -> np.ndarray:
-    if family in _BOUNDED or family == "beta":
-        return np.clip(mu, 1e-12, 1 - 1e-12)
-    if family in _COUNTS or family in ("gamma", "inverse_gaussian") or link in ("log", "inverse"):
-        return np.maximum(mu, 1e-12)
-    return mu
-
+__all__ = ["_block_wls", "_GLMResult", "_glm", "_response"]
 
 # ------------------------------------------------------------------------------- weighted least squares
 def _block_wls(
@@ -150,13 +79,13 @@ def _glm(
     Z: np.ndarray | None,
     codes: np.ndarray | None,
     J: int,
-    family: str,
-    link: str,
-    alpha: float | None = None,
+    fam: Family,
+    aux: dict[str, float] | None = None,
     offset: np.ndarray | None = None,
     max_iter: int = 100,
 ) -> _GLMResult:
-    """Least squares (Gaussian identity) or IRLS maximum likelihood with shared ``β`` and per-level ``b``."""
+    """Least squares (identity-link location-scale families) or IRLS maximum likelihood with shared ``β`` and
+    per-level ``b``; ``aux``: the values of the family's :attr:`~bayesmixed.families.Family.irls_aux`."""
     off = np.zeros(len(y)) if offset is None else offset
 
     def predictor(beta, b):
@@ -165,38 +94,35 @@ def _glm(
             eta = eta + np.einsum("nk,nk->n", Z, b[codes])
         return eta
 
-    if family in ("gaussian", "student_t") and link == "identity":
+    if fam.identity_scale:
         beta, b, rank = _block_wls(Xf, Z, codes, J, pw, y - off)
         return _GLMResult(beta, b, rank, predictor(beta, b), True)
-    g, ginv, dmu = _link(link)
-    if family in _BOUNDED:
-        mu = (pw * y + 0.5) / (pw + 1.0)
-    elif family in _COUNTS:
-        mu = y + 0.1
-    elif link == "log" or link == "inverse":
-        mu = np.where(y > 0, y, max(float(np.mean(y[y > 0])) if np.any(y > 0) else 1.0, 1e-3))
-    else:
-        mu = y.astype(float)
-    eta = g(_clip_mean(family, link, mu))
+    aux = aux or {}
+    g, ginv, dmu = fam.link.forward, fam.link.inverse, fam.link.dmu_deta
+
+    def deviance(eta_: np.ndarray) -> float:
+        return float(np.sum(pw * fam.unit_deviance(y, fam.clip_mean(ginv(eta_)), aux)))
+
+    eta = g(fam.clip_mean(fam.irls_start(y, pw)))
     dev_old = np.inf
     beta = np.zeros(Xf.shape[1])
     b = np.zeros((J, 0 if Z is None else Z.shape[1]))
     rank = np.zeros(J, dtype=int)
     converged = False
     for _ in range(max_iter):
-        mu = _clip_mean(family, link, ginv(eta))
+        mu = fam.clip_mean(ginv(eta))
         d = dmu(eta)
         d = np.where(np.abs(d) < 1e-12, np.where(d < 0, -1e-12, 1e-12), d)
-        W = pw * d**2 / np.maximum(_variance(family, mu, alpha), 1e-300)
+        W = pw * d**2 / np.maximum(fam.variance_function(mu, aux), 1e-300)
         z = eta - off + (y - mu) / d
         beta_new, b_new, rank = _block_wls(Xf, Z, codes, J, W, z)
         eta_new = predictor(beta_new, b_new)
-        dev = _deviance(family, y, _clip_mean(family, link, ginv(eta_new)), pw, alpha)
+        dev = deviance(eta_new)
         halvings = 0
         while (not np.isfinite(dev) or dev > dev_old + 1e-10 * abs(dev_old)) and halvings < 20 and np.isfinite(dev_old):
             beta_new, b_new = (beta + beta_new) / 2, (b + b_new) / 2
             eta_new = predictor(beta_new, b_new)
-            dev = _deviance(family, y, _clip_mean(family, link, ginv(eta_new)), pw, alpha)
+            dev = deviance(eta_new)
             halvings += 1
         beta, b, eta = beta_new, b_new, eta_new
         if np.isfinite(dev_old) and abs(dev - dev_old) < 1e-9 * (abs(dev) + 0.1):

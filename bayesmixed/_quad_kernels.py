@@ -303,12 +303,11 @@ def draw_kernel(family: str, link: str):
     return draw
 
 
-def const(family: str, y: np.ndarray, t: np.ndarray | None) -> np.ndarray:
-    """The parameter-free part of ``log p(y | η)`` per row (log-factorials, binomial coefficients)."""
+def const(y: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+    """The parameter-free part of ``log p(y | η)`` per row: ``log C(t, y)`` with trials, ``−log y!`` without
+    (Poisson counts; exactly 0 for 0/1 responses)."""
     y = np.asarray(y, dtype=float)
-    if family == "poisson":
-        return -special.gammaln(y + 1.0)
     if t is None:
-        return np.zeros_like(y)
+        return 0.0 - special.gammaln(y + 1.0)
     t = np.asarray(t, dtype=float)
     return special.gammaln(t + 1.0) - special.gammaln(y + 1.0) - special.gammaln(t - y + 1.0)

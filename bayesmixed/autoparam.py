@@ -27,7 +27,7 @@ below 1 the centred form has a funnel and the non-centred one removes it.
 
 A level that holds a single level of a term nested in it (a location with one brood) is never strong: its
 effect and the nested one's are told apart only by the prior. A term is centred when, for every coefficient, at least half of its levels are strong (the same majority
-rule as :func:`bayesmixed.pooling.recommend`), and it has at least :data:`MIN_LEVELS` levels (fewer give no
+rule as :func:`bayesmixed.pooling.recommend`), and it has at least ``MIN_LEVELS`` levels (fewer give no
 usable τ̂). Everything else stays non-centred, the safe default: a wrongly non-centred strong term mixes
 slowly, a wrongly centred weak one diverges.
 """
@@ -40,8 +40,9 @@ import numpy as np
 from scipy import sparse
 
 from .design import Design
-from ._glm import _clip_mean, _glm, _link, _response
+from ._glm import _glm, _response
 from ._thresholds import THRESHOLDS
+from .families import Family, as_family
 from .pooling import STRONG_RATIO
 
 __all__ = ["TermPilot", "pilot", "choose", "MIN_LEVELS"]
@@ -81,43 +82,6 @@ class TermPilot:
     nested_share: float | None = None
 
 
-def _dispersion(family: str, y: np.ndarray, pw: np.ndarray, mu: np.ndarray, p: int) -> float:
-    """Moment estimate of the family's dispersion parameter from residuals ``y − μ`` (group means removed)."""
-    n = len(y)
-    dof = max(n - p, 1)
-    if family in ("gaussian", "student_t"):
-        return float(np.sum(pw * (y - mu) ** 2) / dof)  # σ²
-    if family == "negative_binomial":  # Var = μ + μ²/α  →  1/α
-        inv_alpha = np.sum((y - mu) ** 2 - mu) / max(np.sum(mu**2), 1e-300)
-        return float(np.clip(inv_alpha, 1e-6, 1e6))
-    if family == "gamma":  # Var = μ²/α  →  1/α
-        return float(np.clip(np.sum(((y - mu) / mu) ** 2) / dof, 1e-6, 1e6))
-    if family == "inverse_gaussian":  # Var = μ³/λ  →  1/λ
-        return float(np.clip(np.sum((y - mu) ** 2 / mu**3) / dof, 1e-12, 1e6))
-    if family == "beta":  # Var = μ(1−μ)/(1+φ)  →  1/(1+φ)
-        return float(np.clip(np.sum((y - mu) ** 2 / (mu * (1 - mu))) / dof, 1e-6, 1.0))
-    return 1.0  # bernoulli, binomial, poisson: no dispersion
-
-
-def _obs_variance(family: str, mu: np.ndarray, pw: np.ndarray, disp: float) -> np.ndarray:
-    """Var(y_i | μ_i) on the scale of :func:`bayesmixed._glm._response` (proportions for binomial)."""
-    if family in ("gaussian", "student_t"):
-        return np.full_like(mu, disp) / pw
-    if family in ("bernoulli", "binomial"):
-        return mu * (1 - mu) / np.maximum(pw, 1.0)
-    if family == "poisson":
-        return mu
-    if family == "negative_binomial":
-        return mu + disp * mu**2
-    if family == "gamma":
-        return disp * mu**2
-    if family == "inverse_gaussian":
-        return disp * mu**3
-    if family == "beta":
-        return disp * mu * (1 - mu)
-    raise ValueError(f"unknown family {family!r}")
-
-
 def _level_means(e: np.ndarray, W: np.ndarray, z: np.ndarray, codes: np.ndarray, J: int):
     """Per-level information ``I_j = Σ W z²`` and weighted mean residual ``ē_j = Σ W z e / I_j``."""
     info = np.bincount(codes, W * z * z, minlength=J)
@@ -126,14 +90,15 @@ def _level_means(e: np.ndarray, W: np.ndarray, z: np.ndarray, codes: np.ndarray,
     return info, ebar
 
 
-def pilot(design: Design, family: str, link: str) -> list[TermPilot]:
+def pilot(design: Design, family: str | Family, link: str | None = None) -> list[TermPilot]:
     """Pilot information ratios of every random-effect term (see the module docstring)."""
+    fam = as_family(family, link)
     y, pw = _response(design)
     X = np.asarray(design.X, dtype=float)
-    res = _glm(y, pw, X, None, None, 0, family, link, None, design.offset)
-    _, ginv, dmu = _link(link)
-    mu = _clip_mean(family, link, ginv(res.eta))
-    d = dmu(res.eta)
+    res = _glm(y, pw, X, None, None, 0, fam, None, design.offset)
+    ginv = fam.link.inverse
+    mu = fam.clip_mean(ginv(res.eta))
+    d = fam.link.dmu_deta(res.eta)
     d = np.where(np.abs(d) < 1e-12, np.where(d < 0, -1e-12, 1e-12), d)
     e = (y - mu) / d  # working residuals on the link scale
     if design.trials is not None:
@@ -141,7 +106,7 @@ def pilot(design: Design, family: str, link: str) -> list[TermPilot]:
 
     # dispersion from the residuals left after removing the level means of every term with repeated levels
     def weights(disp: float) -> np.ndarray:
-        W = d**2 / np.maximum(_obs_variance(family, mu, pw, disp), 1e-300)
+        W = d**2 / np.maximum(fam.pilot_variance(mu, pw, disp), 1e-300)
         return np.where(np.isfinite(W) & (pw > 0), W, 0.0)
 
     W0 = weights(1.0)
@@ -152,8 +117,8 @@ def pilot(design: Design, family: str, link: str) -> list[TermPilot]:
             _, ebar = _level_means(e - (fitted_link - res.eta), W0, np.ones(design.n), b.codes, b.n_levels)
             fitted_link = fitted_link + ebar[b.codes]
             used += b.n_levels
-    mu_g = _clip_mean(family, link, ginv(fitted_link))
-    disp = _dispersion(family, y, pw, mu_g, used)
+    mu_g = fam.clip_mean(ginv(fitted_link))
+    disp = fam.dispersion_moment(y, pw, mu_g, used)
     W = weights(disp)
 
     # backfitting over (term, coefficient): each one's level means are taken from the residuals left by the
@@ -259,11 +224,11 @@ def _nested_strength(design: Design, bi: int, stats) -> tuple[str | None, float 
     return p.label, float(np.mean(info * (t2_c + t2_a) > STRONG_RATIO)) if len(info) else 0.0
 
 
-def choose(design: Design, family: str, link: str) -> tuple[dict[str, str], dict[str, str]]:
+def choose(design: Design, family: str | Family, link: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """``(parameterization by term, reason by term)`` from :func:`pilot`; non-centred where the pilot fails."""
     try:
         terms = pilot(design, family, link)
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as err:  # pragma: no cover - defensive
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError, NotImplementedError) as err:  # pragma: no cover
         return ({b.label: "noncentered" for b in design.blocks},
                 {b.label: f"pilot fit failed ({err}); non-centred, the safe default" for b in design.blocks})
     return {t.label: t.choice for t in terms}, {t.label: t.reason for t in terms}

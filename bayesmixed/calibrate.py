@@ -1,7 +1,7 @@
 """Simulation-based calibration (Talts, Betancourt, Simpson, Vehtari and Gelman 2018).
 
 For a model and its priors: draw parameters from the prior, simulate a data set from them (same predictors,
-grouping and trials as the model's data, :func:`bayesmixed.simulate.draw_from_design`), refit, and record the
+grouping and trials as the model's data, ``bayesmixed.simulate.draw_from_design``), refit, and record the
 rank of each true parameter among ``L`` posterior draws. If the sampler and the model code are right, each
 rank is uniform on ``0, …, L``. The refits run on Dask (:mod:`bayesmixed.cluster`): a ``LocalCluster`` by
 default, a user's cluster when given.
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .design import Design
 from .errors import BayesMixedError
 
@@ -37,26 +38,23 @@ _SETTINGS = ("draws", "tune", "chains", "sampler", "target_accept")
 
 def _population_names(spec, design: Design) -> list[str]:
     """Public population-level variables of the model, in a stable order."""
-    from .families import get_family
-
-    names = ["beta"] if design.X.shape[1] else []
+    names = [N.BETA] if design.X.shape[1] else []
     for b in design.blocks:
-        names.append(f"sd_{b.label}")
+        names.append(N.sd(b.label))
         if b.correlated and b.k > 1:
-            names.append(f"corr_{b.label}")
-    fam, _ = get_family(spec.family, spec.link)
-    names.extend(fam.aux)
+            names.append(N.corr(b.label))
+    names.extend(spec.family_obj.aux_names)
     return names
 
 
 def _flatten(name: str, values: np.ndarray, design: Design) -> dict[str, np.ndarray]:
     """Scalar parameters of one variable: ``values`` has the draws on axis 0."""
-    if name == "beta":
-        return {f"beta[{c}]": values[:, i] for i, c in enumerate(design.x_names)}
-    if name.startswith("sd_") or name.startswith("corr_"):
+    if name == N.BETA:
+        return {N.beta_coef(c): values[:, i] for i, c in enumerate(design.x_names)}
+    if name.startswith(N.SD_PREFIX) or name.startswith(N.CORR_PREFIX):
         label = name.split("_", 1)[1]
         b = next(bl for bl in design.blocks if bl.label == label)
-        if name.startswith("sd_"):
+        if name.startswith(N.SD_PREFIX):
             return {f"{name}[{c}]": values[:, i] for i, c in enumerate(b.coef_names)}
         return {
             f"{name}[{b.coef_names[i]},{b.coef_names[j]}]": values[:, i, j]
@@ -79,16 +77,13 @@ def prior_draws(spec, design: Design, n: int, seed: int | None = None) -> dict[s
 
 def _params_of(draws: dict[str, np.ndarray], s: int, spec, design: Design) -> dict[str, Any]:
     """The arguments of :func:`draw_from_design` for simulation ``s``."""
-    from .families import get_family
-
-    fam, _ = get_family(spec.family, spec.link)
-    beta = draws["beta"][s] if "beta" in draws else np.zeros(0)
+    beta = draws[N.BETA][s] if N.BETA in draws else np.zeros(0)
     sd, corr = {}, {}
     for b in design.blocks:
-        sd[b.label] = np.atleast_1d(draws[f"sd_{b.label}"][s])
-        c = draws.get(f"corr_{b.label}")
+        sd[b.label] = np.atleast_1d(draws[N.sd(b.label)][s])
+        c = draws.get(N.corr(b.label))
         corr[b.label] = np.eye(b.k) if c is None else c[s]
-    aux = {name: float(draws[name][s]) for name in fam.aux}
+    aux = {name: float(draws[name][s]) for name in spec.family_obj.aux_names}
     return dict(beta=beta, sd=sd, corr=corr, aux=aux)
 
 

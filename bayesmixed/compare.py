@@ -38,6 +38,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .design import Design, GroupBlock
 from .errors import BayesMixedError
 
@@ -80,7 +81,7 @@ def _pop_idata(fit, log_lik):
     keep = {}
     for name in population_vars(fit.idata):
         v = post[name]
-        if name.startswith("corr_"):
+        if name.startswith(N.CORR_PREFIX):
             iu, ju = np.triu_indices(v.shape[-1], 1)
             d1, d2 = v.dims[-2:]
             v = v.isel({d1: xr.DataArray(iu, dims="pair"), d2: xr.DataArray(ju, dims="pair")}).drop_vars([d1, d2])
@@ -573,7 +574,7 @@ def kfold_elpd(
     by: str | None = None,
     lppd_i: np.ndarray | None = None,
 ):
-    """Assemble the :class:`KFoldELPDData` of pointwise held-out values (one per row, or per level of ``by``).
+    """Assemble the ``KFoldELPDData`` of pointwise held-out values (one per row, or per level of ``by``).
 
     The pointwise values have the dims of PSIS-LOO's: ``obs`` (positions) for rows, the term label (level
     labels) for levels, so that they line up with ``loo(..., pointwise=True)``. ``fold`` is indexed by the

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import naming as N
 from .design import Design
 from .priors import Prior
 from .summaries import convergence as _population_convergence
@@ -297,15 +298,15 @@ def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Pr
             continue
         decov = priors.get(b.label)
         for a, c in enumerate(b.coef_names):
-            p = decov if decov is not None else priors[f"sd_{b.label}[{c}]"]
-            out.append((f"sd_{b.label}[{c}]", p, b.k, a, ("sd", b.label, a)))
+            p = decov if decov is not None else priors[N.sd_coef(b.label, c)]
+            out.append((N.sd_coef(b.label, c), p, b.k, a, ("sd", b.label, a)))
         if b.correlated:
-            p = priors.get(f"corr_{b.label}")
+            p = priors.get(N.corr(b.label))
             if p is None:
                 p = Prior("lkj", eta=float(decov.kwargs["regularization"])) if decov is not None else Prior("lkj")
             for i in range(b.k):
                 for j in range(i + 1, b.k):
-                    name = f"corr_{b.label}[{b.coef_names[i]},{b.coef_names[j]}]"
+                    name = f"{N.corr(b.label)}[{b.coef_names[i]},{b.coef_names[j]}]"
                     out.append((name, p, b.k, 0, ("corr", b.label, i, j)))
     return out
 
@@ -322,15 +323,15 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
     :func:`diagnose` flags a parameter when either form is small.
     """
     rng = np.random.default_rng(seed)
-    sigma_prior = priors.get("sigma")
+    sigma_prior = priors.get(N.SIGMA)
     rows = []
     for name, p, k, a, addr in theta_priors(design, priors):
         if addr[0] == "var":
             post = draws_of(idata, addr[1])
         elif addr[0] == "sd":
-            post = draws_of(idata, f"sd_{addr[1]}")[:, addr[2]]
+            post = draws_of(idata, N.sd(addr[1]))[:, addr[2]]
         else:
-            post = draws_of(idata, f"corr_{addr[1]}")[:, addr[2], addr[3]]
+            post = draws_of(idata, N.corr(addr[1]))[:, addr[2], addr[3]]
         _, var = prior_moments(p, k, sigma_prior)
         draws = sample_prior(p, n_prior, rng, k, a)
         if p.relative and sigma_prior is not None:
@@ -370,7 +371,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 
     pop = _population_convergence(idata)
     rows = []
-    names = [f"r_{b.label}" for b in design.blocks if f"r_{b.label}" in idata.posterior]
+    names = [N.r(b.label) for b in design.blocks if N.r(b.label) in idata.posterior]
     if names:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -390,7 +391,7 @@ def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame
     for b in design.blocks:
         if b.kind != "group":  # smooth, GP and compound-symmetry blocks: not a hierarchy of levels
             continue
-        sd = draws_of(idata, f"sd_{b.label}")
+        sd = draws_of(idata, N.sd(b.label))
         for a, c in enumerate(b.coef_names):
             x = sd[:, a]
             if div.any():
@@ -399,7 +400,7 @@ def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame
                 med_div = float(np.median(x[div]))
             else:
                 med_pct = med_div = np.nan
-            rows.append(dict(parameter=f"sd_{b.label}[{c}]", group=b.label, coef=c, n_divergent=int(div.sum()),
+            rows.append(dict(parameter=N.sd_coef(b.label, c), group=b.label, coef=c, n_divergent=int(div.sum()),
                              median_percentile=med_pct, divergent_median=med_div, posterior_median=float(np.median(x))))
     cols = ["parameter", "group", "coef", "n_divergent", "median_percentile", "divergent_median", "posterior_median"]
     return pd.DataFrame(rows, columns=cols).set_index("parameter")
@@ -530,7 +531,7 @@ def _term_state(ev: Evidence, blk) -> dict[str, Any]:
 def check_funnels(ev: Evidence) -> list[Finding]:
     """A funnel in a sampled term: a centred term with divergences at small SDs or weakly informed levels, or
     stuck (poor mixing with a low E-BFMI or weak levels) → non-centre it; a non-centred term with divergences at
-    small SDs, or mixing poorly though its levels are strong (:attr:`Thresholds.strong_share`) → centre it, or
+    small SDs, or mixing poorly though its levels are strong (``Thresholds.strong_share``) → centre it, or
     raise ``target_accept``. Terms integrated out (marginal, quadrature) have no funnel and get no advice."""
     lim = ev.limits
     param = dict(ev.spec.parameterization)
@@ -550,7 +551,7 @@ def check_funnels(ev: Evidence) -> list[Finding]:
                 + ": a funnel between the SD and the effects" + ("" if ev.n_div else " (the sampler is stuck above its neck)"),
                 f"go non-centred for this term: Model(..., parameterization={_fmt_dict(fix['parameterization'])}); "
                 "non-centring samples standardised effects, which removes the funnel",
-                tuple(sds) + (f"r_{label}",), fix,
+                tuple(sds) + (N.r(label),), fix,
             ))
         elif t["current"] == "noncentered" and (
                 t["at_small"] or (bool(t["rows"]) and t["ess"] < ev.ess_needed and t["frac"] is not None
@@ -616,7 +617,7 @@ def check_r_hat(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
 
 
 def check_ess(ev: Evidence, funnels: list[Finding]) -> list[Finding]:
-    """Bulk and tail effective sample sizes below :attr:`Thresholds.ess_per_chain` per chain."""
+    """Bulk and tail effective sample sizes below ``Thresholds.ess_per_chain`` per chain."""
     conv, need, out = ev.conv, ev.ess_needed, []
     for col, what in (("ess_bulk", "bulk (means, medians)"), ("ess_tail", "tail (intervals)")):
         low = conv.index[conv[col] < need].tolist()
@@ -671,7 +672,7 @@ def check_contraction(ev: Evidence, contr: pd.DataFrame) -> list[Finding]:
     out = []
     for name in contr.index[low_c < ev.limits.contraction_min]:
         c = float(low_c[name])
-        if name.startswith("corr_"):
+        if name.startswith(N.CORR_PREFIX):
             label = name[5:].split("[")[0]
             step = (f"the data say little about this correlation: report it as prior-driven, or drop it with the "
                     f"uncorrelated form (... || {ev.design.block(label).factor})")
@@ -718,7 +719,7 @@ def diagnose(
     :func:`check_e_bfmi`, :func:`check_tree_depth`, :func:`check_contraction`, :func:`check_pooling_table`) over
     one :class:`Evidence`.
 
-    The limits default to :data:`bayesmixed.policy.THRESHOLDS`, which the ``auto`` parameterisation reads
+    The limits default to ``bayesmixed.policy.THRESHOLDS``, which the ``auto`` parameterisation reads
     too (the share of strong levels that centres a term), so its advice and ``auto`` cannot disagree; terms that
     ``auto`` integrated out (marginal, quadrature) get no parameterisation advice.
 

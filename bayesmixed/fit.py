@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import naming as N
 from . import summaries as S
 from .design import Design
 from .spec import ModelSpec
@@ -78,7 +79,7 @@ class Fit:
     # ------------------------------------------------------------------ saving
     def save(self, path: str | os.PathLike) -> Path:
         """Write this fit to one file (a zip of a JSON manifest, the InferenceData as netCDF and the design
-        arrays), atomically; read it back with :func:`bayesmixed.load`.
+        arrays), atomically; read it back with :func:`bayesmixed.load <bayesmixed.fit.load_fit>`.
 
         Parameters
         ----------
@@ -353,7 +354,7 @@ class Summary:
 
     def _header(self) -> list[str]:
         f, d, info = self.fit, self.fit.design, self.fit.sampler_info
-        kind = "linear" if f.spec.family == "gaussian" and f.spec.link == "identity" else "generalized linear"
+        kind = "linear" if f.spec.family_obj.linear_gaussian else "generalized linear"
         lines = [
             f"Bayesian {kind} mixed model: family {f.spec.family} ({f.spec.link} link), sampled with "
             f"{info.get('sampler', '?')} "
@@ -403,7 +404,7 @@ class Summary:
         lines.append(f"Fixed effects ({pct} intervals):")
         fx = self.fixed.copy()
         diag = self.diagnostics
-        fx["Rhat"] = [diag.loc[f"beta[{t}]", "r_hat"] for t in fx.index]
+        fx["Rhat"] = [diag.loc[N.beta_coef(t), "r_hat"] for t in fx.index]
         fx["Bulk_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_bulk"]) for t in fx.index]
         fx["Tail_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_tail"]) for t in fx.index]
         fx = fx.rename(columns={"mean": "Estimate", "sd": "Est.Error", "lower": f"l-{pct}", "upper": f"u-{pct}"})

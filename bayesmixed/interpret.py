@@ -19,8 +19,8 @@ Vocabulary
     or ``False`` none (population level); a formula such as ``"~ (1 | Subject)"`` only the terms of those
     grouping factors. :func:`conditional_effects` leaves them out by default, as brms does.
 ``newdata``
-    ``None``: the rows the model was fitted to (their raw predictors, :attr:`Design.frame
-    <bayesmixed.design.Design.frame>`); ``"grid"``: one typical row (:func:`datagrid`); a dict: a grid with
+    ``None``: the rows the model was fitted to (their raw predictors,
+    ``Design.frame``); ``"grid"``: one typical row (:func:`datagrid`); a dict: a grid with
     those values (``{"Days": [0, 5, 9]}``); or a data frame.
 ``by``
     ``False``: one estimate per row of ``newdata``; ``True``: their average; a column name or a list of
@@ -56,7 +56,8 @@ from .design.evaluate import _CATEGORICAL_FUNCS, _levels_of, expr_columns, is_ca
 from .errors import BayesMixedError, DataError
 from .formula.ast import Call, Name
 from .predict import encode_terms, predictive_draws
-from .summaries import _inverse_link, draw_index, interval
+from .families import get_family, get_link
+from .summaries import draw_index, interval
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -446,7 +447,7 @@ class Estimates:
         ``sd``, ``lower``, ``upper`` (equal-tailed ``prob`` interval).
     draws
         ``(S, len(table))``: column ``i`` holds the posterior draws summarised in row ``i``; the same
-        posterior draws (:attr:`draw_idx`) in every column (read-only).
+        posterior draws (``draw_idx``) in every column (read-only).
     what
         ``"predictions"``, ``"comparisons"``, ``"slopes"``, ``"conditional_effects"``, ``"emmeans"`` or
         ``"contrasts"``.
@@ -546,7 +547,7 @@ class ConditionalEffects:
 
 @dataclass(frozen=True)
 class EMMeans:
-    """Estimated marginal means (:attr:`emmeans`) and their pairwise contrasts (:attr:`contrasts`, or None)."""
+    """Estimated marginal means (``emmeans``) and their pairwise contrasts (``contrasts``, or None)."""
 
     emmeans: Estimates
     contrasts: Estimates | None = None
@@ -1031,7 +1032,7 @@ def emmeans(
         raise BayesMixedError("emmeans of category probabilities is not available; use conditional_effects()")
     codes, keys = _groups(grid, by + specs)
     link = _aggregate(len(grid), len(idx), lambda rows: eta[:, rows], codes)  # equal weights over the other cells
-    val = _inverse_link(fit.spec.link, link) if scale == "response" else link
+    val = get_link(fit.spec.link).inverse(link) if scale == "response" else link
     keys = keys.reset_index(drop=True)
     emm = Estimates(_summarise(keys, val, prob), _frozen(val), "emmeans", scale, prob, idx,
                     x=specs[0], color=by[0] if by else (specs[1] if len(specs) > 1 else None),
@@ -1227,7 +1228,7 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
         raise DataError(f"update: unknown argument(s) {unknown}; it takes family, link, priors, parameterization, "
                         f"missing, contrasts, weights, rank_deficient and fit()'s {', '.join(FIT_DEFAULTS)}")
     family = model_kw.get("family", spec.family)
-    link = model_kw.get("link", spec.link if family == spec.family else None)
+    link = model_kw.get("link", spec.link if get_family(family).name == spec.family else None)  # aliases too
     defaults = default_priors(design, spec.family, spec.link)
     mine = {name: p for name, p in spec.priors if defaults.get(name) != p}
     param = model_kw.get("parameterization")
@@ -1267,6 +1268,4 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
 
 
 def _default_link(family: str) -> str:
-    from .families import get_family
-
-    return get_family(family)[1]
+    return get_family(family).link.name

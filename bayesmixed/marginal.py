@@ -39,7 +39,7 @@ MAX_CLOSED_K = 2  # a term of at most this many coefficients has its per-level k
 
 
 def closed_form_term(b) -> bool:
-    """Whether a term can be integrated out level by level in closed form (k ≤ :data:`MAX_CLOSED_K`): alone in
+    """Whether a term can be integrated out level by level in closed form (k ≤ ``MAX_CLOSED_K``): alone in
     a model, at any number of levels (cost per gradient O(levels), no q × q matrix), or as the one marginalised
     term of a model whose other terms are sampled (:func:`draw_marginal_term`)."""
     return b.k <= MAX_CLOSED_K
@@ -284,7 +284,7 @@ def draw_marginal_term(idata, design: Design, label: str, seed: int | None = Non
     """Draw the effects of the one marginalised term of a partly marginal model (the other terms and β were
     sampled) from their exact conditional Gaussian, one draw per posterior draw: given β and the other terms'
     effects, ``r = y − Xβ − offset − Σ_other Z r`` and the term alone remain, and its levels are independent
-    (:func:`_draw_one_term`). Returns ``{"r_<label>": array (chain, draw, levels, k)}``."""
+    (``_draw_one_term``). Returns ``{"r_<label>": array (chain, draw, levels, k)}``."""
     from .summaries import linear_predictor
 
     post = idata.posterior

@@ -60,7 +60,7 @@ class Model:
     rank_deficient
         ``"drop"`` (default, as lme4): fixed-effect columns that are linear combinations of others are dropped
         with a warning naming them (R's pivoted QR picks which, as lme4 does, e.g. ``temperature.L`` in
-        ``angle ~ recipe + temp + temperature``); ``"raise"``: a :class:`~bayesmixed.DataError` instead.
+        ``angle ~ recipe + temp + temperature``); ``"raise"``: a :class:`~bayesmixed.errors.DataError` instead.
 
     Examples
     --------

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .errors import ModelFileError
 
 __all__ = ["ModelFile", "load_model_file", "reference_table"]
@@ -136,7 +137,7 @@ def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.Da
 
     rows = []
     names = list(fit.design.x_names)
-    beta = draws_of(fit.idata, "beta") if "beta" in fit.idata.posterior else None
+    beta = draws_of(fit.idata, N.BETA) if N.BETA in fit.idata.posterior else None
     for term, value in reference.get("fixef", {}).items():
         if term not in names:
             raise ModelFileError(f"reference fixef {term!r} is not a coefficient of the model ({', '.join(names)})")
@@ -145,14 +146,14 @@ def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.Da
     for vc in reference.get("varcorr", []):
         g, term, kind, value = vc["group"], vc.get("term", ""), vc.get("kind", "sd"), vc["value"]
         if g == "Residual":
-            x = draws_of(fit.idata, "sigma")
+            x = draws_of(fit.idata, N.SIGMA)
         else:
             b = fit.design.block(g)
             if kind == "sd":
-                x = draws_of(fit.idata, f"sd_{b.label}")[:, b.coef_names.index(term)]
+                x = draws_of(fit.idata, N.sd(b.label))[:, b.coef_names.index(term)]
             else:
                 a, c = term.split(",")
-                x = draws_of(fit.idata, f"corr_{b.label}")[:, b.coef_names.index(a), b.coef_names.index(c)]
+                x = draws_of(fit.idata, N.corr(b.label))[:, b.coef_names.index(a), b.coef_names.index(c)]
         label = f"{kind}({g}{':' + term if term else ''})"
         rows.append(_row(label, kind, value, x, prob, bool(vc.get("boundary", False))))
     return pd.DataFrame(rows)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import naming as N
 from . import pooling as P
+from .families import get_link
 from .summaries import draw_index, draws_of, interval
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,7 +117,7 @@ def caterpillar(fit: Fit, group: str, term: str | None = None, prob: float = 0.9
     """
     blk = fit.design.block(group)
     coefs = _coefs(blk, term)
-    r = draws_of(fit.idata, f"r_{blk.label}")
+    r = draws_of(fit.idata, N.r(blk.label))
     J = blk.n_levels
     height = float(np.clip(0.14 * J + 1.3, 2.6, 16))
     fig, axes = _figure(3.4 * len(coefs) + 0.6, height, 1, len(coefs))
@@ -244,11 +246,11 @@ def shrinkage2d(fit: Fit, group: str, coefs: tuple[str, str] | None = None, leve
     npool = P.no_pooling(d, blk.label, fam, link, fit.idata)
     cpool = P.complete_pooling(d, blk.label, fam, link, fit.idata)
     theta = P.partial_pooling_draws(fit.idata, d, blk.label)
-    r = draws_of(fit.idata, f"r_{blk.label}")
+    r = draws_of(fit.idata, N.r(blk.label))
     pop = (theta - r).mean(axis=0)
     pp = theta.mean(axis=0)
-    sd = draws_of(fit.idata, f"sd_{blk.label}")
-    cname = f"corr_{blk.label}"
+    sd = draws_of(fit.idata, N.sd(blk.label))
+    cname = N.corr(blk.label)
     rho = float(draws_of(fit.idata, cname)[:, ia, ib].mean()) if cname in fit.idata.posterior else 0.0
     sa, sb = float(sd[:, ia].mean()), float(sd[:, ib].mean())
     G = np.array([[sa**2, rho * sa * sb], [rho * sa * sb, sb**2]])
@@ -502,9 +504,7 @@ def _variable_profile(fit: Fit, blk, v: str, Xm: np.ndarray, Zm: np.ndarray, gri
 
 def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
     """``g⁻¹(η)``."""
-    from ._glm import _link
-
-    return _link(link)[1](eta)
+    return get_link(link).inverse(eta)
 
 
 def _success_label(fit: Fit) -> str:
@@ -550,8 +550,8 @@ def effects(
     J = blk.n_levels
     facets = J <= 24 if facets is None else facets
     idx = draw_index(fit.idata, max_draws)
-    beta = draws_of(fit.idata, "beta")[idx] if "beta" in fit.idata.posterior else np.zeros((len(idx), 0))
-    r = draws_of(fit.idata, f"r_{blk.label}")[idx]
+    beta = draws_of(fit.idata, N.BETA)[idx] if N.BETA in fit.idata.posterior else np.zeros((len(idx), 0))
+    r = draws_of(fit.idata, N.r(blk.label))[idx]
     link = fit.spec.link
     yobs, ylabel = _observed(fit)
     off = float(np.mean(d.offset)) if d.offset is not None else 0.0
@@ -687,7 +687,7 @@ def replicates(fit: Fit, n_draws: int = 100, seed: int = 0) -> np.ndarray:
     idx = draw_index(fit.idata, n_draws, seed)
     if S * d.n <= 2e7 or not hasattr(predict, "predictive_draws"):
         pp = predict.posterior_predictive(fit, seed=seed)
-        return np.asarray(pp.posterior_predictive["y"].values).reshape(S, d.n)[idx]
+        return np.asarray(pp.posterior_predictive[N.RESPONSE].values).reshape(S, d.n)[idx]
     return predict.predictive_draws(fit, predict._from_design(d, "include"), "include", "response", seed, idx)
 
 
@@ -706,7 +706,7 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
     blk = d.block(group) if group is not None else (d.blocks[0] if d.blocks else None)
     fig, axes = _figure(10.0 if blk is not None else 5.2, 3.8, 1, 2 if blk is not None else 1)
     ax = axes[0, 0]
-    integer = fit.spec.family in ("bernoulli", "binomial", "poisson", "negative_binomial")
+    integer = fit.spec.family_obj.discrete
     if integer and len(np.unique(y)) <= 40 and y.max() <= 60:
         vals = np.arange(0, int(max(y.max(), np.quantile(yrep, 0.99))) + 1)
         obs_f = np.array([(y == v).mean() for v in vals])

@@ -5,7 +5,7 @@
 - **Gaussian, identity link.** Every term is integrated out exactly when that is cheap: one term of at most
   two coefficients per level level by level (:mod:`bayesmixed.marginal`, any number of levels), several terms
   through one sparse Cholesky factor of ``ΛᵀMΛ + σ²I`` per gradient (:mod:`bayesmixed.sparse_marginal`) when its
-  factorisation needs at most :data:`SPARSE_MAX_FLOPS` operations (nested terms never fill in; crossed terms fill
+  factorisation needs at most ``SPARSE_MAX_FLOPS`` operations (nested terms never fill in; crossed terms fill
   the block of the smaller one). Otherwise (large crossed designs such as InstEval) the term with the most
   coefficients among those of at most two per level is integrated out given the others, which are sampled.
 - **Other terms** are centred or non-centred from the pilot's information ratios (:mod:`bayesmixed.autoparam`).
@@ -31,7 +31,7 @@ __all__ = ["Thresholds", "THRESHOLDS", "SPARSE_MAX_FLOPS", "GaussianChoice", "ga
 
 
 SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
-QUADRATURE_CHEAP_ROWS = 2_000  # a GLMM of at most this many rows integrates a strongly informed term out too
+QUADRATURE_CHEAP_ROWS = 500  # a GLMM of at most this many rows integrates a strongly informed term out too
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def gaussian_choice(design, priors: dict) -> GaussianChoice:
         return GaussianChoice(None, "no term of at most two coefficients per level to integrate out, and the "
                                     "joint factorisation is too costly")
     big = max(closed, key=lambda b: b.n_levels * b.k)
-    cost = "too costly" if pl is None else f"{pl.flops:.3g} operations"
+    cost = (f"more than {SPARSE_MAX_FLOPS:.3g} operations" if pl is None
+            else f"{pl.flops:.3g} operations (more than {SPARSE_MAX_FLOPS:.3g})")
     return GaussianChoice("partial", f"integrating every term out jointly needs a sparse factorisation of {cost} "
                                      f"per gradient; this term's {big.n_levels * big.k} coefficients are integrated "
                                      "out exactly given the other terms, which are sampled", big.label)
@@ -96,7 +97,7 @@ def quadrature_refusal(block, fam, link: str) -> str | None:
         return f"term {block.label!r} has {block.k} coefficients per level (quadrature integrates one)"
     if block.n_levels < 2:
         return f"term {block.label!r} has one level"
-    if fam.name == "gaussian" and link == "identity":
+    if fam.linear_gaussian:
         return "a Gaussian identity-link model integrates its terms out exactly instead"
     if not has_kernel(fam.name, link):
         return (f"family {fam.name!r} with link {link!r} has a log density that is not concave in the linear "
@@ -114,7 +115,7 @@ def quadrature_candidate(design, fam, link: str, sampled_choice: dict[str, str],
     coefficient per level, not in ``taken``): an observation-level effect first (the usual device for
     overdispersion: as many effects as rows, each informed by one response); else the one with the most levels
     among those whose levels are weakly informed (the pilot would sample them non-centred); failing that, the
-    one with the most levels if the quadrature is cheap (:data:`QUADRATURE_CHEAP_ROWS` rows at most).
+    one with the most levels if the quadrature is cheap (``QUADRATURE_CHEAP_ROWS`` rows at most).
 
     Weak terms are what makes a GLMM hard to sample (a funnel in the centred form, a ridge between the SD and
     the standardised effects in the non-centred one), so they are worth integrating out at any size; a term
@@ -151,9 +152,10 @@ def quadrature_nodes(design, fam, link: str, block) -> int:
 def _fixed_eta(design, family: str, link: str) -> np.ndarray:
     """The complete-pooling fit's linear predictor (offset included)."""
     from ._glm import _glm, _response
+    from .families import get_family
 
     y, pw = _response(design)
-    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, family, link, None, design.offset).eta
+    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, get_family(family, link), None, design.offset).eta
 
 
 def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=()) -> tuple[dict, dict, set]:
@@ -190,13 +192,13 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
 
     labels = [b.label for b in design.blocks]
     ar = design.autocor is not None and design.autocor.kind == "ar"
-    if fam.name == "gaussian" and link == "identity" and labels and not ar:
+    if fam.linear_gaussian and labels and not ar:
         g = gaussian_choice(design, priors)
         if g.kind == "marginal":
             return Decision({lab: "marginal" for lab in labels}, {lab: g.reason for lab in labels})
     else:
         g = None
-    if ar and fam.name == "gaussian":
+    if ar:  # Gaussian identity link (checked in make_spec)
         g = GaussianChoice(None, "AR(1) residuals: the likelihood is evaluated given the random effects")
     param, why = pilot_choice(design, fam.name, link)
     # an observation-level effect is integrated out first; nested pairs of the rest may form centring chains;

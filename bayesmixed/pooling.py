@@ -86,10 +86,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import naming as N
+from ._glm import _glm, _response
 from ._thresholds import THRESHOLDS
-from ._glm import _BOUNDED, _COUNTS, _clip_mean, _glm, _link, _response
 from .design import Design, GroupBlock
-from .summaries import draw_index, draws_of, interval
+from .families import Family, as_family
+from .summaries import aux_draws, draw_index, draws_of, interval
 
 __all__ = [
     "LevelFits",
@@ -109,6 +111,7 @@ __all__ = [
 
 #: A level is "strong" (its data dominate the between-level prior) when ``info_ratio`` exceeds this.
 STRONG_RATIO = THRESHOLDS.strong_ratio
+
 
 # ------------------------------------------------------------------------------------ the reference fits
 def level_predictors(design: Design, block: GroupBlock) -> dict[str, list[tuple[int, np.ndarray]]]:
@@ -145,10 +148,11 @@ def level_predictors(design: Design, block: GroupBlock) -> dict[str, list[tuple[
     return out
 
 
-def _aux_mean(idata, family: str) -> float | None:
-    if family == "negative_binomial" and idata is not None and "alpha" in idata.posterior:
-        return float(idata.posterior["alpha"].mean())
-    return None
+def _aux_means(idata, fam: Family) -> dict[str, float]:
+    """Posterior means of the auxiliaries that enter the family's variance function (reference fits)."""
+    if idata is None:
+        return {}
+    return {n: float(idata.posterior[n].mean()) for n in fam.irls_aux if n in idata.posterior}
 
 
 def complete_fit(design: Design, label: str, family: str, link: str, idata=None) -> pd.Series:
@@ -163,7 +167,8 @@ def complete_fit(design: Design, label: str, family: str, link: str, idata=None)
     Xc = np.column_stack([design.X] + [blk.Z[:, a] for a in extra]) if extra else np.asarray(design.X)
     cols = names + [blk.coef_names[a] for a in extra]
     y, pw = _response(design)
-    res = _glm(y, pw, Xc, None, None, 0, family, link, _aux_mean(idata, family), design.offset)
+    fam = as_family(family, link)
+    res = _glm(y, pw, Xc, None, None, 0, fam, _aux_means(idata, fam), design.offset)
     return pd.Series(res.beta, index=pd.Index(cols, name="coef"))
 
 
@@ -207,29 +212,11 @@ class LevelFits:
     converged: bool
 
 
-def _boundary_levels(design: Design, blk: GroupBlock, family: str) -> dict[int, str]:
+def _boundary_levels(design: Design, blk: GroupBlock, fam: Family) -> dict[int, str]:
     """Levels whose ML estimate is infinite before any fitting (all successes/failures, all-zero counts)."""
     if "Intercept" not in blk.coef_names:
         return {}
-    J = blk.n_levels
-    codes = blk.codes
-    out: dict[int, str] = {}
-    if family in _BOUNDED:
-        t = np.ones(design.n) if design.trials is None else np.asarray(design.trials, dtype=float)
-        succ = np.bincount(codes, design.y, minlength=J)
-        tot = np.bincount(codes, t, minlength=J)
-        for j in range(J):
-            if tot[j] == 0:
-                out[j] = "no trials: no information"
-            elif succ[j] == 0:
-                out[j] = "all failures: ML estimate is -inf (separation)"
-            elif succ[j] == tot[j]:
-                out[j] = "all successes: ML estimate is +inf (separation)"
-    elif family in _COUNTS:
-        s = np.bincount(codes, design.y, minlength=J)
-        for j in np.flatnonzero(s == 0):
-            out[int(j)] = "all counts zero: ML estimate is -inf"
-    return out
+    return fam.boundary_levels(design.y, design.trials, blk.codes, blk.n_levels)
 
 
 def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -> LevelFits:
@@ -248,14 +235,14 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
     keep = [m for m, n in enumerate(design.x_names) if n not in drop]
     Xf = np.asarray(design.X)[:, keep]
     y, pw = _response(design)
+    fam = as_family(family, link)
     notes = [""] * J
-    boundary = _boundary_levels(design, blk, family)
+    boundary = _boundary_levels(design, blk, fam)
     rows = np.ones(design.n, dtype=bool)
     if boundary:
         rows = ~np.isin(blk.codes, list(boundary))
     off = None if design.offset is None else np.asarray(design.offset)[rows]
-    alpha = _aux_mean(idata, family)
-    res = _glm(y[rows], pw[rows], Xf[rows], np.asarray(blk.Z)[rows], blk.codes[rows], J, family, link, alpha, off)
+    res = _glm(y[rows], pw[rows], Xf[rows], np.asarray(blk.Z)[rows], blk.codes[rows], J, fam, _aux_means(idata, fam), off)
     est = res.b.copy()
     counts = np.bincount(blk.codes[rows], minlength=J)
     for j in range(J):
@@ -268,17 +255,15 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
                 notes[j] = f"{counts[j]} row(s) for {k} coefficients: no estimate"
             else:
                 notes[j] = "a varying predictor does not vary within the level: no estimate"
-    if family in _BOUNDED or family in _COUNTS:
+    degenerate = fam.degenerate_levels(res.eta)
+    if degenerate is not None:
+        score, why = degenerate
         eta_lvl = np.full(J, 0.0)
-        np.maximum.at(eta_lvl, blk.codes[rows], np.abs(res.eta) if family in _BOUNDED else -res.eta)
+        np.maximum.at(eta_lvl, blk.codes[rows], score)
         for j in range(J):
             if not notes[j] and eta_lvl[j] > 15:
                 est[j] = np.nan
-                notes[j] = (
-                    "fitted probabilities of 0 or 1: no finite ML estimate (quasi-separation)"
-                    if family in _BOUNDED
-                    else "fitted means of 0: no finite ML estimate"
-                )
+                notes[j] = why
     shared = pd.Series(res.beta, index=pd.Index([design.x_names[m] for m in keep], name="coef"))
     return LevelFits(est, tuple(notes), shared, res.converged)
 
@@ -286,10 +271,10 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
 def partial_pooling_draws(idata, design: Design, label: str) -> np.ndarray:
     """Posterior draws ``(S, J, k)`` of the level coefficients ``θ_jc = β_c + Σ_m β_m u_jm + r_jc``."""
     blk = design.block(label)
-    r = draws_of(idata, f"r_{blk.label}")
+    r = draws_of(idata, N.r(blk.label))
     theta = r.copy()
     names = list(design.x_names)
-    beta = draws_of(idata, "beta") if "beta" in idata.posterior else np.zeros((r.shape[0], 0))
+    beta = draws_of(idata, N.BETA) if N.BETA in idata.posterior else np.zeros((r.shape[0], 0))
     for a, (c, plist) in enumerate(level_predictors(design, blk).items()):
         if c in names:
             theta[:, :, a] += beta[:, [names.index(c)]]
@@ -317,21 +302,19 @@ def level_information(
     S_all = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     cap = max(20, min(max_draws, int(2e7 // max(design.n, 1))))
     idx = draw_index(idata, cap) if S_all > cap else np.arange(S_all)
-    tau = draws_of(idata, f"sd_{blk.label}")[idx]
-    corr_name = f"corr_{blk.label}"
+    tau = draws_of(idata, N.sd(blk.label))[idx]
+    corr_name = N.corr(blk.label)
     C = draws_of(idata, corr_name)[idx] if corr_name in idata.posterior else np.broadcast_to(np.eye(blk.k), (len(idx), blk.k, blk.k))
     G = tau[:, :, None] * C * tau[:, None, :]
-    if family == "gaussian" and link == "identity":
-        W = (1.0 / draws_of(idata, "sigma")[idx] ** 2)[:, None] * np.ones((1, design.n))
-    elif family == "student_t" and link == "identity":
-        nu = draws_of(idata, "nu")[idx]
-        W = ((nu + 1) / ((nu + 3) * draws_of(idata, "sigma")[idx] ** 2))[:, None] * np.ones((1, design.n))
+    fam = as_family(family, link)
+    aux = aux_draws(idata, fam, idx)
+    if fam.identity_scale:  # the weight does not depend on the mean: no linear predictor needed
+        one = np.zeros((1, 1))
+        W = fam.working_weight(one, one, aux) * np.ones((1, design.n))
     else:
         eta = linear_predictor(idata, design, idx)
-        _, ginv, dmu = _link(link)
-        mu = _clip_mean(family, link, ginv(eta))
-        var = _observation_variance(family, mu, idata, idx, design.trials)
-        W = dmu(eta) ** 2 / np.maximum(var, 1e-300)
+        mu = fam.clip_mean(fam.link.inverse(eta))
+        W = fam.working_weight(eta, mu, aux, design.trials)
         if design.trials is not None:
             W = np.where(np.asarray(design.trials) > 0, W, 0.0)
         W = np.where(np.isfinite(W), W, 0.0)
@@ -362,31 +345,6 @@ def level_pooling(idata, design: Design, family: str, link: str, label: str) -> 
         A = np.eye(k) + np.einsum("sab,sjbc->sjac", G, info)
         omega = np.einsum("sjcc->sjc", np.linalg.inv(A))
     return omega, ratio
-
-
-def _observation_variance(family: str, mu: np.ndarray, idata, idx: np.ndarray, trials) -> np.ndarray:
-    """Var(y_i | μ_i) per draw and row (binomial: of the proportion, ``μ(1 − μ)/n``)."""
-
-    def aux(name: str) -> np.ndarray:
-        return draws_of(idata, name)[idx][:, None]
-
-    if family in ("gaussian", "student_t"):
-        return np.broadcast_to(aux("sigma") ** 2, mu.shape)
-    if family == "binomial":
-        return mu * (1 - mu) / np.maximum(np.asarray(trials, dtype=float), 1.0)
-    if family == "bernoulli":
-        return mu * (1 - mu)
-    if family == "poisson":
-        return mu
-    if family == "negative_binomial":
-        return mu + mu**2 / aux("alpha")
-    if family == "gamma":
-        return mu**2 / aux("alpha")
-    if family == "inverse_gaussian":
-        return mu**3 / aux("lam")
-    if family == "beta":
-        return mu * (1 - mu) / (1 + aux("phi"))
-    raise ValueError(f"unknown family {family!r}")
 
 
 # --------------------------------------------------------------------------------------- shrinkage
@@ -461,7 +419,7 @@ def shrinkage(
     npool = no_pooling(design, blk.label, family, link, idata)
     cpool = complete_pooling(design, blk.label, family, link, idata)
     theta = partial_pooling_draws(idata, design, blk.label)
-    popu = (theta - draws_of(idata, f"r_{blk.label}")).mean(axis=0)
+    popu = (theta - draws_of(idata, N.r(blk.label))).mean(axis=0)
     lo, hi = interval(theta, prob)
     omega_d, ratio_d = level_pooling(idata, design, family, link, blk.label)
     omega, ratio = omega_d.mean(axis=0), np.median(ratio_d, axis=0)
@@ -524,7 +482,7 @@ def pooling_factor(idata, design: Design, label: str) -> pd.DataFrame:
     levels and ``E`` the posterior mean. Index ``coef``; columns ``lambda``, ``r2``.
     """
     blk = design.block(label)
-    eps = draws_of(idata, f"r_{blk.label}")  # (S, J, k)
+    eps = draws_of(idata, N.r(blk.label))  # (S, J, k)
     theta = partial_pooling_draws(idata, design, blk.label)
     e_v = eps.var(axis=1, ddof=1).mean(axis=0)
     v_e = eps.mean(axis=0).var(axis=0, ddof=1)
@@ -551,7 +509,7 @@ def recommend(frac_strong: dict[str, float], family: str, link: str, current: st
     lim = THRESHOLDS
     lo, hi = min(frac_strong.values()), max(frac_strong.values())
     shares = ", ".join(f"{c} {100 * f:.0f}%" for c, f in frac_strong.items())
-    gaussian = family == "gaussian" and link == "identity"
+    gaussian = as_family(family, link).linear_gaussian
     if lo >= lim.strong_share:
         rec, why = "centered", f"the data dominate the prior in most levels ({shares} strong)"
     elif hi <= 1.0 - lim.strong_share:

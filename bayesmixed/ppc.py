@@ -354,7 +354,7 @@ def pp_check(
     fit
         The :class:`~bayesmixed.fit.Fit`.
     kind
-        One of :data:`PP_KINDS` (see the module docstring).
+        One of ``PP_KINDS`` (see the module docstring).
     n_draws
         Replicated data sets used (randomly chosen posterior draws); by default 50 lines for
         ``dens_overlay``, 8 panels for ``hist`` and every draw otherwise.

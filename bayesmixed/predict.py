@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .design import Design, GroupBlock
 from .design.design import _check_finite, _factor_codes
 from .design.design import smooth_columns
@@ -35,8 +36,7 @@ from .design.matrix import model_matrix
 from .design.smooth import build_smooth, smooth_terms
 from .errors import DataError
 from .formula.ast import expr_to_str
-from .response import aux_draws, draw_response
-from .summaries import _inverse_link, block_sd, draws_of, interval
+from .summaries import aux_draws, block_sd, draws_of, interval, observed_data
 
 __all__ = [
     "NewRows",
@@ -68,7 +68,7 @@ class NewRows:
         Offset, or ``None``.
     codes
         Per random-effect term (in ``design.blocks`` order): level code of each row; codes
-        ``>= n_levels`` index the unseen levels of :attr:`new_levels`. Empty when groups are excluded.
+        ``>= n_levels`` index the unseen levels of ``new_levels``. Empty when groups are excluded.
     Z
         Per term: ``m × k`` expression columns.
     new_levels
@@ -347,7 +347,7 @@ def _new_effects(idata, b: GroupBlock, n_new: int, idx: np.ndarray, rng: np.rand
     """Draws ``(S, n_new, k)`` of effects of unseen levels from ``N(0, G_s)``, one per posterior draw ``s``."""
     sd = block_sd(idata, b, idx)  # (S, k)
     z = rng.standard_normal((len(idx), n_new, b.k))
-    name = f"corr_{b.label}"
+    name = N.corr(b.label)
     if name in idata.posterior and b.k > 1:
         C = draws_of(idata, name)[idx]  # (S, k, k)
         Lc = np.linalg.cholesky(C + 1e-10 * np.eye(b.k))
@@ -389,8 +389,8 @@ def predictive_draws(
     S = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     idx = np.arange(S) if idx is None else np.asarray(idx)
     eta = np.zeros((len(idx), rows.n))
-    if "beta" in idata.posterior:
-        eta += draws_of(idata, "beta")[idx] @ rows.X.T
+    if N.BETA in idata.posterior:
+        eta += draws_of(idata, N.BETA)[idx] @ rows.X.T
     if rows.offset is not None:
         eta += rows.offset
     from ._kernels import add_term, use_kernels
@@ -417,14 +417,15 @@ def predictive_draws(
             eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
     if kind == "link":
         return eta
+    fam = spec.family_obj
     if kind == "mean":
-        return _inverse_link(spec.link, eta)
-    if spec.family == "binomial" and rows.trials is None:
+        return fam.link.inverse(eta)
+    if fam.needs_trials and rows.trials is None:
         raise DataError(
             "kind='response' for a binomial model needs the numbers of trials of the new rows: include the "
             "columns of the formula's response in new_data, or pass trials= (an array or a column name)"
         )
-    return draw_response(spec.family, spec.link, eta, aux_draws(idata, spec.family, idx), rng, rows.trials)
+    return fam.draw(eta, aux_draws(idata, fam, idx), rng, rows.trials)
 
 
 def predict(
@@ -509,16 +510,13 @@ def posterior_predictive(fit, seed: int | None = None):
     design = fit.design
     post = fit.idata.posterior
     y_rep = predictive_draws(fit, _from_design(design, "include"), "include", "response", seed)
-    coords = {"chain": post["chain"].values, "draw": post["draw"].values, "obs": np.arange(design.n)}
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values, N.OBS: np.arange(design.n)}
     pp = xr.Dataset(
-        {"y": xr.DataArray(y_rep.reshape(post.sizes["chain"], post.sizes["draw"], design.n),
-                           dims=("chain", "draw", "obs"), coords=coords)}
+        {N.RESPONSE: xr.DataArray(y_rep.reshape(post.sizes["chain"], post.sizes["draw"], design.n),
+                                  dims=("chain", "draw", N.OBS), coords=coords)}
     )
     groups = {g: getattr(fit.idata, g) for g in fit.idata.groups() if g != "posterior_predictive"}
     groups["posterior_predictive"] = pp
     if "observed_data" not in groups:
-        obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
-        if design.trials is not None:
-            obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-        groups["observed_data"] = xr.Dataset(obs)
+        groups["observed_data"] = observed_data(design)
     return az.InferenceData(**groups)

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from . import naming as N
 from .errors import PriorError
 
 __all__ = ["Prior", "DISTRIBUTIONS", "default_priors", "resolve_priors"]
@@ -90,7 +91,7 @@ class Prior:
     Parameters
     ----------
     dist
-        One of :data:`DISTRIBUTIONS` (``normal``, ``student_t``, ``half_normal``, ``half_student_t``,
+        One of ``DISTRIBUTIONS`` (``normal``, ``student_t``, ``half_normal``, ``half_student_t``,
         ``exponential``, ``gamma``, ``lkj``, ``decov``, ...).
     relative
         For random-effect SD priors of Gaussian models only: the prior is on the SD relative to the residual
@@ -187,7 +188,10 @@ def _sd(x: np.ndarray) -> float:
 
 def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     """The default prior of every parameter of a model (see the module docstring for the rules)."""
-    identity = link == "identity" and family in ("gaussian", "student_t")
+    from .families import as_family
+
+    fam = as_family(family, link)
+    identity = fam.identity_scale
     y = design.y
     s_y = _sd(y) if identity else 1.0
     m_y = float(np.mean(y)) if identity else 0.0
@@ -198,19 +202,8 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     for j, name in enumerate(names):
         if name == "Intercept":
             continue
-        out[f"beta[{name}]"] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
-    if family in ("gaussian", "student_t"):
-        out["sigma"] = Prior("exponential", lam=1.0 / s_y)
-    if family == "student_t":
-        out["nu"] = Prior("gamma", alpha=2.0, beta=0.1)
-    if family == "negative_binomial":
-        out["alpha"] = Prior("exponential", lam=1.0)
-    if family == "gamma":
-        out["alpha"] = Prior("gamma", alpha=0.01, beta=0.01)
-    if family == "inverse_gaussian":
-        out["lam"] = Prior("gamma", alpha=0.01, beta=0.01)
-    if family == "beta":
-        out["phi"] = Prior("gamma", alpha=0.01, beta=0.01)
+        out[N.beta_coef(name)] = Prior("normal", mu=0.0, sigma=2.5 * s_y / _sd(design.X[:, j]))
+    out.update({k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in fam.default_aux_priors(s_y).items()})
     for b in design.blocks:
         if b.kind == "smooth":
             out[f"sd_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y)
@@ -224,11 +217,11 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
             continue
         for j, c in enumerate(b.coef_names):
             s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])
-            out[f"sd_{b.label}[{c}]"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
+            out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
         if b.correlated:
-            out[f"corr_{b.label}"] = Prior("lkj", eta=1.0)
+            out[N.corr(b.label)] = Prior("lkj", eta=1.0)
     if design.autocor is not None and design.autocor.kind == "ar":
-        out["ar"] = Prior("uniform", lower=-1.0, upper=1.0)
+        out[N.AR] = Prior("uniform", lower=-1.0, upper=1.0)
     return out
 
 
@@ -255,12 +248,16 @@ def lscale_prior(design, b) -> Prior:
 
 
 def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) -> dict[str, Prior]:
-    """Defaults overridden by the user's priors; unknown names raise a :class:`PriorError`.
+    """Defaults overridden by the user's priors; unknown names raise a :class:`~bayesmixed.errors.PriorError`.
 
     Group-wide names (``"beta"``, ``"sd_Subject"``, ``"sd"``, ``"corr"``) apply to every matching parameter;
     specific names (``"beta[Days]"``, ``"sd_Subject[Days]"``) win over them. ``Prior("decov")`` given for a
     term name replaces that term's SD and correlation priors.
     """
+    from .families import as_family
+
+    fam = as_family(family, link)
+    positive_aux = {p.name for p in fam.aux if p.positive}
     priors = default_priors(design, family, link)
     if user is not None and not isinstance(user, dict):
         raise PriorError(
@@ -271,8 +268,8 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
         return priors
     user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
     labels = [b.label for b in design.blocks if b.kind == "group"]
-    smooth_sd = {f"sd_{b.label}" for b in design.blocks if b.kind == "smooth"}
-    known = set(priors) | {"beta", "sd", "corr"} | {f"sd_{b}" for b in labels} | {f"corr_{b}" for b in labels} | set(labels)
+    smooth_sd = {N.sd(b.label) for b in design.blocks if b.kind == "smooth"}
+    known = set(priors) | {N.BETA, "sd", "corr"} | {N.sd(b) for b in labels} | {N.corr(b) for b in labels} | set(labels)
 
     def check(name: str, p: Prior) -> None:
         if name == "Intercept" or name.startswith("beta"):
@@ -289,9 +286,7 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
             raise PriorError(
                 f"a prior given for the term {name!r} itself must be Prior('decov', ...); for its SDs use 'sd_{name}'"
             )
-        elif (name in ("sigma", "nu", "alpha", "phi", "lam") or name.startswith(("sdgp_", "lscale_"))) and (
-            p.dist not in _POSITIVE
-        ):
+        elif (name in positive_aux or name.startswith(("sdgp_", "lscale_"))) and p.dist not in _POSITIVE:
             raise PriorError(f"prior for {name!r} must be positive-valued ({', '.join(sorted(_POSITIVE))}), got {p.dist!r}")
         elif name == "ar" and (p.dist not in _LOCATION_SCALE or p.dist == "flat"):
             raise PriorError(f"prior for the autocorrelation 'ar' must be one of {', '.join(sorted(_LOCATION_SCALE - {'flat'}))}"
@@ -300,8 +295,8 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
             raise PriorError(f"prior for 'cosy' must be Prior('uniform', lower=..., upper=...) within [0, 1], got {p.dist!r}")
         if p.relative and not (name.startswith("sd") or p.dist == "decov"):
             raise PriorError(f"relative=True only applies to random-effect SD priors, not {name!r}")
-        if p.relative and family != "gaussian":
-            raise PriorError(f"relative=True (SD relative to sigma) needs family='gaussian', not {family!r}")
+        if p.relative and not fam.relative_sd_priors:
+            raise PriorError(f"relative=True (SD relative to sigma) needs family='gaussian', not {fam.name!r}")
 
     for name, p in user.items():
         if name not in known:
@@ -364,7 +359,7 @@ def _covered(name: str, priors: dict[str, Prior]) -> list[str]:
 
 def _split_vectors(user: dict[str, Prior], priors: dict[str, Prior]) -> dict[str, Prior]:
     """Vector-valued priors (``Prior("normal", mu=[0, 1], sigma=1)`` for ``"beta"``) as one scalar prior per
-    covered parameter, in model order; a length that does not match raises a :class:`PriorError`."""
+    covered parameter, in model order; a length that does not match raises a :class:`~bayesmixed.errors.PriorError`."""
     out: dict[str, Prior] = {}
     for name, p in user.items():
         lengths = {len(v) for _, v in p.params if isinstance(v, tuple)}

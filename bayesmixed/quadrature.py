@@ -18,8 +18,8 @@ explores the other parameters only, and the term's effects are drawn afterwards 
 one draw per posterior draw (rejection under a log-concave hull: exact for the families whose log density is
 concave in η, the only ones integrated this way).
 
-The log densities are numba kernels (:mod:`bayesmixed._quad_kernels`): one definition serves the model's
-log-likelihood (:mod:`bayesmixed.backends.quadrature`), the number of nodes (:func:`choose_nodes`) and the draws
+The log densities are numba kernels (``bayesmixed._quad_kernels``): one definition serves the model's
+log-likelihood (``bayesmixed.backends.quadrature``), the number of nodes (:func:`choose_nodes`) and the draws
 (:func:`draw_term`).
 """
 
@@ -77,7 +77,7 @@ def level_loglik(family: str, link: str, design, block, eta_rest: np.ndarray, ta
     """``Σ_j log ∫ exp f_j`` by K-point adaptive quadrature (the model's integrated log-likelihood)."""
     y, t = _response(design)
     lv = levels_of(block)
-    rconst = QK.const(family, y, None if design.trials is None else t)
+    rconst = QK.const(y, None if design.trials is None else t)
     x, logw = gh_rule(K)
     f = QK.loglik_kernel(family, link)
     return float(f(np.ascontiguousarray(eta_rest, dtype=float), float(tau), y, t, rconst, lv.z, lv.ptr, lv.rows,
@@ -85,7 +85,7 @@ def level_loglik(family: str, link: str, design, block, eta_rest: np.ndarray, ta
 
 
 def choose_nodes(family: str, link: str, design, block, eta_rest: np.ndarray, taus) -> tuple[int, float]:
-    """The fewest nodes of :data:`NODE_CHOICES` whose total log-likelihood is within :data:`NODE_TOL` of a
+    """The fewest nodes of ``NODE_CHOICES`` whose total log-likelihood is within ``NODE_TOL`` of a
     31-point rule at every SD in ``taus`` (pilot values), with that error; the most nodes if none is."""
     err_of: dict[int, float] = {}
     for tau in taus:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import naming as N
 from . import summaries as S
 from .design import Design
 from .errors import BayesMixedError
@@ -165,23 +166,23 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
 
     post = idata.posterior
     new = {}
-    if "beta" in draws:  # fixed effects integrated out and drawn with the random effects
-        new["beta"] = xr.DataArray(
-            draws["beta"],
-            dims=("chain", "draw", "coef"),
-            coords={"chain": post["chain"].values, "draw": post["draw"].values, "coef": list(design.x_names)},
+    if N.BETA in draws:  # fixed effects integrated out and drawn with the random effects
+        new[N.BETA] = xr.DataArray(
+            draws[N.BETA],
+            dims=("chain", "draw", N.COEF),
+            coords={"chain": post["chain"].values, "draw": post["draw"].values, N.COEF: list(design.x_names)},
         )
     for b in design.blocks:
-        if f"r_{b.label}" not in draws:  # sampled (the other terms of a partly marginal model)
+        if N.r(b.label) not in draws:  # sampled (the other terms of a partly marginal model)
             continue
-        new[f"r_{b.label}"] = xr.DataArray(
-            draws[f"r_{b.label}"],
-            dims=("chain", "draw", b.label, f"{b.label}_coef"),
+        new[N.r(b.label)] = xr.DataArray(
+            draws[N.r(b.label)],
+            dims=("chain", "draw", b.label, N.coef_dim(b.label)),
             coords={
                 "chain": post["chain"].values,
                 "draw": post["draw"].values,
                 b.label: list(b.levels),
-                f"{b.label}_coef": list(b.coef_names),
+                N.coef_dim(b.label): list(b.coef_names),
             },
         )
     idata.posterior = post.assign(new)
@@ -189,17 +190,12 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
 
 def _public(idata, design: Design):
     """Drop internal variables (names starting with ``_``) and make ``observed_data`` hold the response."""
-    import xarray as xr
-
     post = idata.posterior
-    internal = [v for v in post.data_vars if v.startswith("_")]
+    internal = [v for v in post.data_vars if N.is_internal(v)]
     if internal:
         idata.posterior = post.drop_vars(internal)
     for grp in ("constant_data", "observed_data"):
         if grp in idata.groups():
             delattr(idata, grp)
-    obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
-    if design.trials is not None:
-        obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-    idata.add_groups({"observed_data": xr.Dataset(obs)})
+    idata.add_groups({"observed_data": S.observed_data(design)})
     return idata

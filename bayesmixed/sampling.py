@@ -316,7 +316,7 @@ def run_nuts(
 
     ``trajectory``: ``"nuts"`` (the No-U-Turn criterion ends each trajectory), ``"static"`` (nutpie only: every
     trajectory has the same number of leapfrog steps, set by a pilot) or ``"auto"``, which
-    :func:`choose_trajectory` resolves from ``marginal`` (every random effect integrated out) and the compiled
+    ``choose_trajectory`` resolves from ``marginal`` (every random effect integrated out) and the compiled
     model's dimension.
 
     With ``structure`` (a text that identifies everything about the model except its data, e.g. the spec as

@@ -5,7 +5,7 @@ File format
 A zip archive with three members:
 
 ``manifest.json``
-    ``format`` (``"bayesmixed-fit"``), ``format_version`` (an integer, :data:`FORMAT_VERSION`), the version
+    ``format`` (``"bayesmixed-fit"``), ``format_version`` (an integer, ``FORMAT_VERSION``), the version
     of bayesmixed that wrote it, the formula text, family, link, priors (``Prior.to_dict()`` in order),
     parameterisation and the reasons for it, ``sampler_info`` and the description of the
     :class:`~bayesmixed.design.Design` (column names, level lists, transform state, row labels).
@@ -16,7 +16,7 @@ A zip archive with three members:
     numeric row labels, the numeric columns of the model frame), written by :func:`numpy.savez` and read with
     ``allow_pickle=False``.
 
-The model frame (the used columns of the used rows, :attr:`Design.frame <bayesmixed.design.Design.frame>`) is
+The model frame (the used columns of the used rows, ``Design.frame``) is
 stored column by column: numbers, booleans and dates as arrays, pandas categories as codes with their
 categories (and order), other columns as a list of typed values. A file without it (written before it existed)
 loads with ``frame=None``.
@@ -494,7 +494,7 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
         ``path`` does not exist.
     BayesMixedError
         The file is not a bayesmixed fit, or was written by a newer bayesmixed (format version above
-        :data:`FORMAT_VERSION`).
+        ``FORMAT_VERSION``).
     """
     import arviz as az
 

@@ -2,7 +2,7 @@
 
 For teaching and for parameter-recovery tests: the data are encoded exactly as :class:`~bayesmixed.Model`
 would encode them, group effects are drawn from ``N(0, G)`` with ``G = diag(sd) C diag(sd)`` per term, and
-responses from the family (same parameterisations as the fitted models, see :mod:`bayesmixed.response`).
+responses from the family (same parameterisations as the fitted models, see :mod:`bayesmixed.families`).
 
 Parameters are given by the names the posterior uses::
 
@@ -22,17 +22,15 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .design import Design, build_design
 from .errors import DataError
-from .families import get_family
+from .families import Family, as_family, get_family
 from .formula import Formula, parse_formula
 from .formula.ast import Name, expr_to_str
 from .predict import response_trials
 
 __all__ = ["simulate"]
-
-_AUX = ("sigma", "nu", "alpha", "phi", "lam")
-
 
 def _as_name(e, what: str) -> str:
     if not isinstance(e, Name):
@@ -44,12 +42,12 @@ def _as_name(e, what: str) -> str:
 
 
 def _trials_and_placeholders(
-    f: Formula, fam_name: str, data: pd.DataFrame, trials
+    f: Formula, fam: Family, data: pd.DataFrame, trials
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """A copy of ``data`` with valid placeholder responses, and the numbers of trials (binomial)."""
     r = f.response
     d = data.copy()
-    if fam_name != "binomial":
+    if not fam.needs_trials:
         if r.kind != "single":
             raise DataError(f"the response {r.label!r} gives numbers of trials, which only family='binomial' uses")
         d[_as_name(r.expr, "the response")] = 0.0
@@ -151,8 +149,8 @@ def _corr(params: Mapping, b) -> np.ndarray:
 
 def draw_from_design(
     design: Design,
-    family: str,
-    link: str,
+    family: str | Family,
+    link: str | None,
     beta: np.ndarray,
     sd: Mapping[str, np.ndarray],
     corr: Mapping[str, np.ndarray],
@@ -166,8 +164,6 @@ def draw_from_design(
     :func:`bayesmixed.calibrate`). ``sd[label]`` is the SD vector and ``corr[label]`` the correlation matrix
     of each term; ``trials`` defaults to ``design.trials``.
     """
-    from .response import draw_response
-
     eta = design.X @ np.asarray(beta, dtype=float)
     if design.offset is not None:
         eta = eta + design.offset
@@ -182,7 +178,7 @@ def draw_from_design(
         eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
     n_trials = design.trials if trials is None else trials
     aux = {name: np.asarray(float(v)) for name, v in aux.items()}
-    return draw_response(family, link, eta, aux, rng, n_trials), effects
+    return as_family(family, link).draw(eta, aux, rng, n_trials), effects
 
 
 def simulate(
@@ -236,7 +232,7 @@ def simulate(
     """
 
     f = parse_formula(formula) if isinstance(formula, str) else formula
-    fam, link = get_family(family, link)
+    fam = get_family(family, link)
     if f.response is None:
         raise DataError("the formula has no response; write it as y ~ ... (the column to fill)")
     if isinstance(data, dict):
@@ -245,20 +241,21 @@ def simulate(
         raise DataError(f"data must be a pandas DataFrame (or a dict of columns), got {type(data).__name__}")
     if not isinstance(params, Mapping):
         raise DataError("params must be a dict: {'beta': {...}, 'sd': {...}, 'corr': {...}, 'sigma': ...}")
-    allowed = {"beta", "sd", "corr", *_AUX}
+    aux_names = N.aux_names()
+    allowed = {"beta", "sd", "corr", *aux_names}
     unknown = [k for k in params if k not in allowed]
     if unknown:
         raise DataError(f"unknown parameter(s) {unknown} in params; use {sorted(allowed)}")
     positional = data.reset_index(drop=True)  # rows by position: the user's index may repeat labels
-    d, T = _trials_and_placeholders(f, fam.name, positional, trials)
+    d, T = _trials_and_placeholders(f, fam, positional, trials)
     design = build_design(f, d)
     beta = _beta(design, params.get("beta", {}))
     aux = {}
-    for name in fam.aux:
+    for name in fam.aux_names:
         if name not in params:
             raise DataError(f"family {fam.name!r} needs params[{name!r}]")
         aux[name] = np.asarray(float(params[name]))
-    extra = [a for a in _AUX if a in params and a not in fam.aux]
+    extra = [a for a in aux_names if a in params and a not in fam.aux_names]
     if extra:
         raise DataError(f"family {fam.name!r} has no parameter {extra[0]!r}")
     rng = np.random.default_rng(seed)
@@ -266,11 +263,11 @@ def simulate(
     n_trials = None if T is None else T.to_numpy()[used]
     sds = {b.label: _sd(params, b) for b in design.blocks}
     corrs = {b.label: _corr(params, b) for b in design.blocks}
-    y, effects = draw_from_design(design, fam.name, link, beta, sds, corrs, aux, rng, n_trials)
+    y, effects = draw_from_design(design, fam, None, beta, sds, corrs, aux, rng, n_trials)
     out = data.copy()
     r = f.response
     complete = len(design.rows) == len(data)
-    counts = fam.name in ("bernoulli", "binomial", "poisson", "negative_binomial")
+    counts = fam.discrete
 
     def column(values: np.ndarray) -> np.ndarray:
         full = np.full(len(data), np.nan)

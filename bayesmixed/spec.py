@@ -7,7 +7,7 @@ from typing import Any
 
 from .design import Design, check_estimable
 from .errors import BayesMixedError
-from .families import Family, check_response, get_family
+from .families import Family, get_family
 from .priors import Prior, resolve_priors
 
 __all__ = ["ModelSpec", "make_spec", "PARAMETERIZATIONS"]
@@ -44,7 +44,8 @@ class ModelSpec:
 
     @property
     def family_obj(self) -> Family:
-        return get_family(self.family, self.link)[0]
+        """The :class:`~bayesmixed.families.Family` object, bound to the link."""
+        return get_family(self.family, self.link)
 
     def prior(self, name: str) -> Prior:
         return dict(self.priors)[name]
@@ -137,19 +138,20 @@ def make_spec(
     from .marginal import closed_form_term
     from .policy import choose, quadrature_nodes, quadrature_refusal
 
-    fam, link = get_family(family, link)
+    fam = get_family(family, link)
+    link = fam.link.name
     ac = design.autocor
-    if ac is not None and not (fam.name == "gaussian" and link == "identity"):
+    if ac is not None and not fam.linear_gaussian:
         raise BayesMixedError(
             f"{ac.text}: residual correlation structures are for Gaussian models with the identity link (got "
             f"family {fam.name!r}, link {link!r}); for correlated non-Gaussian responses use a random effect of "
             "the group instead, e.g. (1 | g)"
         )
     check_estimable(design)
-    check_response(fam, design.y, design.trials, design.response_label, design.rows, design.response_levels)
+    fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels)
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.blocks]
-    can_marginalise = fam.name == "gaussian" and link == "identity" and bool(labels)
+    can_marginalise = fam.linear_gaussian and bool(labels)
     reason: dict[str, str] = {}
     nodes = 0
     if isinstance(parameterization, str):

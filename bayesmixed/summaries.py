@@ -10,11 +10,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .design import Design
+from .families import as_family
 
 __all__ = [
     "population_vars",
     "draws_of",
+    "aux_draws",
     "interval",
     "fixef",
     "ranef",
@@ -28,18 +31,17 @@ __all__ = [
     "draw_index",
     "convergence",
     "latent_residual_variance",
+    "observed_data",
 ]
-
-AUX = ("sigma", "nu", "alpha", "phi", "lam")
-
 
 def population_vars(idata) -> list[str]:
     """Population-level variables present in the posterior: ``beta``, ``sd_*``, ``corr_*``, auxiliaries."""
     names = list(idata.posterior.data_vars)
-    out = [n for n in names if n == "beta"]
-    out += [n for n in names if n.startswith("sd_")]
-    out += [n for n in names if n.startswith("corr_")]
-    out += [n for n in names if n in AUX]
+    aux = N.aux_names()
+    out = [n for n in names if n == N.BETA]
+    out += [n for n in names if n.startswith(N.SD_PREFIX)]
+    out += [n for n in names if n.startswith(N.CORR_PREFIX)]
+    out += [n for n in names if n in aux]
     return out
 
 
@@ -49,14 +51,25 @@ def draws_of(idata, name: str) -> np.ndarray:
     return a.reshape((-1,) + a.shape[2:])
 
 
+def aux_draws(idata, family, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``); the
+    residual SD given the random effects (:func:`residual_sd`) for the scale parameter."""
+    out = {}
+    fam = as_family(family)
+    for name in fam.aux_names:
+        a = residual_sd(idata) if name == fam.scale_param else draws_of(idata, name)
+        out[name] = (a if idx is None else a[idx])[:, None]
+    return out
+
+
 def residual_sd(idata) -> np.ndarray:
     """Draws ``(S,)`` of the residual SD given the random effects: ``sigma``, or with compound symmetry
     (``cosy``, carried by a random intercept) ``sigma · √(1 − cosy)``."""
     post = getattr(idata, "posterior", idata)
     S = post.sizes["chain"] * post.sizes["draw"]
-    sigma = post["sigma"].values.reshape(S)
-    if "cosy" in post:
-        sigma = sigma * np.sqrt(1.0 - post["cosy"].values.reshape(S))
+    sigma = post[N.SIGMA].values.reshape(S)
+    if N.COSY in post:
+        sigma = sigma * np.sqrt(1.0 - post[N.COSY].values.reshape(S))
     return sigma
 
 
@@ -69,12 +82,12 @@ def block_sd(idata, b, idx: np.ndarray | None = None) -> np.ndarray:
     if b.kind == "gp":
         from .design.smooth import gp_spectral_sd
 
-        out = gp_spectral_sd(post[f"sdgp_{b.label}"].values.reshape(S), post[f"lscale_{b.label}"].values.reshape(S),
+        out = gp_spectral_sd(post[N.sdgp(b.label)].values.reshape(S), post[N.lscale(b.label)].values.reshape(S),
                              np.asarray(b.spectral))
     elif b.kind == "smooth":
-        out = np.repeat(post[f"sd_{b.label}"].values.reshape(S, 1), b.k, axis=1)
+        out = np.repeat(post[N.sd(b.label)].values.reshape(S, 1), b.k, axis=1)
     else:
-        out = post[f"sd_{b.label}"].values.reshape(S, b.k)
+        out = post[N.sd(b.label)].values.reshape(S, b.k)
     return out if idx is None else out[idx]
 
 
@@ -93,9 +106,9 @@ def _describe(x: np.ndarray, prob: float) -> dict[str, np.ndarray]:
 
 def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
     """Fixed effects: index ``term``; columns ``mean``, ``sd``, ``lower``, ``upper``."""
-    if "beta" not in idata.posterior:
+    if N.BETA not in idata.posterior:
         return pd.DataFrame(columns=["mean", "sd", "lower", "upper"], index=pd.Index([], name="term"))
-    d = _describe(draws_of(idata, "beta"), prob)
+    d = _describe(draws_of(idata, N.BETA), prob)
     return pd.DataFrame(d, index=pd.Index(design.x_names, name="term"))
 
 
@@ -106,7 +119,7 @@ def ranef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
     """
     out = {}
     for b in design.blocks:
-        r = draws_of(idata, f"r_{b.label}")  # (S, J, k)
+        r = draws_of(idata, N.r(b.label))  # (S, J, k)
         out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
     return out
 
@@ -124,10 +137,10 @@ def coef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
     effect. Index (``level``, ``coef``); columns ``mean``, ``sd``, ``lower``, ``upper``.
     """
     out = {}
-    beta = draws_of(idata, "beta") if "beta" in idata.posterior else np.zeros((1, 0))
+    beta = draws_of(idata, N.BETA) if N.BETA in idata.posterior else np.zeros((1, 0))
     names = list(design.x_names)
     for b in design.blocks:
-        r = draws_of(idata, f"r_{b.label}")
+        r = draws_of(idata, N.r(b.label))
         S, J, _ = r.shape
         coefs = names + [c for c in b.coef_names if c not in names]
         total = np.zeros((S, J, len(coefs)))
@@ -173,29 +186,40 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
 
     for b in design.blocks:
         if b.kind == "smooth":  # one SD for the term's penalised columns
-            add(b.label, "", "sd", draws_of(idata, f"sd_{b.label}"))
+            add(b.label, "", "sd", draws_of(idata, N.sd(b.label)))
             continue
         if b.kind == "gp":
-            add(b.label, "sdgp", "sd", draws_of(idata, f"sdgp_{b.label}"))
-            one(b.label, "lscale", "lscale", draws_of(idata, f"lscale_{b.label}"))
+            add(b.label, "sdgp", "sd", draws_of(idata, N.sdgp(b.label)))
+            one(b.label, "lscale", "lscale", draws_of(idata, N.lscale(b.label)))
             continue
         if b.kind == "cosy":
-            one(b.label, "cosy", "cor", draws_of(idata, "cosy"))
+            one(b.label, "cosy", "cor", draws_of(idata, N.COSY))
             continue
-        sd = draws_of(idata, f"sd_{b.label}")
+        sd = draws_of(idata, N.sd(b.label))
         for j, c in enumerate(b.coef_names):
             add(b.label, c, "sd", sd[:, j])
-        name = f"corr_{b.label}"
+        name = N.corr(b.label)
         if name in idata.posterior:
             c = draws_of(idata, name)
             for i in range(b.k):
                 for j in range(i + 1, b.k):
                     add(b.label, f"{b.coef_names[i]},{b.coef_names[j]}", "cor", c[:, i, j])
-    if "sigma" in idata.posterior:
-        add("Residual", "", "sd", draws_of(idata, "sigma"))
-    if "ar" in idata.posterior:
-        one("Residual", "ar[1]", "cor", draws_of(idata, "ar")[:, 0])
+    if N.SIGMA in idata.posterior:
+        add("Residual", "", "sd", draws_of(idata, N.SIGMA))
+    if N.AR in idata.posterior:
+        one("Residual", "ar[1]", "cor", draws_of(idata, N.AR)[:, 0])
     return pd.DataFrame(rows, columns=["group", "term", "kind", "mean", "median", "lower", "upper"])
+
+
+def observed_data(design: Design):
+    """The ``observed_data`` group of a fit: the response ``y`` (and ``trials``), dim ``obs``."""
+    import xarray as xr
+
+    at = {N.OBS: np.arange(design.n)}
+    obs = {N.RESPONSE: xr.DataArray(np.asarray(design.y), dims=[N.OBS], coords=at)}
+    if design.trials is not None:
+        obs[N.TRIALS] = xr.DataArray(np.asarray(design.trials), dims=[N.OBS], coords=at)
+    return xr.Dataset(obs)
 
 
 def draw_index(idata, max_draws: int | None = None, seed: int = 0) -> np.ndarray:
@@ -212,8 +236,8 @@ def linear_predictor(idata, design: Design, idx: np.ndarray | None = None, exclu
     from ._kernels import add_term, use_kernels
 
     idx = draw_index(idata) if idx is None else idx
-    if "beta" in idata.posterior:
-        eta = np.ascontiguousarray(draws_of(idata, "beta")[idx] @ design.X.T, dtype=float)
+    if N.BETA in idata.posterior:
+        eta = np.ascontiguousarray(draws_of(idata, N.BETA)[idx] @ design.X.T, dtype=float)
     else:
         eta = np.zeros((len(idx), design.n))
     if design.offset is not None:
@@ -222,7 +246,7 @@ def linear_predictor(idata, design: Design, idx: np.ndarray | None = None, exclu
     for b in design.blocks:
         if b.label in exclude:
             continue
-        r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
+        r = draws_of(idata, N.r(b.label))[idx]  # (S, J, k)
         intercept_only = b.coef_names == ("Intercept",)
         if big:
             add_term(eta, r, b.codes, b.Z, intercept_only)
@@ -233,46 +257,6 @@ def linear_predictor(idata, design: Design, idx: np.ndarray | None = None, exclu
     return eta
 
 
-def _inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
-    from scipy.special import expit, ndtr
-
-    return {
-        "identity": lambda e: e,
-        "log": np.exp,
-        "logit": expit,
-        "probit": ndtr,
-        "cloglog": lambda e: -np.expm1(-np.exp(e)),
-        "inverse": lambda e: 1.0 / e,
-    }[link](eta)
-
-
-def _observation_variance(family: str, mu: np.ndarray, idata, idx, trials) -> np.ndarray:
-    """Variance of one observation given its mean, per draw and row (response scale)."""
-    def aux(name):
-        return draws_of(idata, name)[idx][:, None]
-
-    if family == "gaussian":
-        return np.broadcast_to(aux("sigma") ** 2, mu.shape)
-    if family == "student_t":
-        nu = aux("nu")
-        return np.broadcast_to(aux("sigma") ** 2 * np.where(nu > 2, nu / np.maximum(nu - 2, 1e-9), np.inf), mu.shape)
-    if family == "bernoulli":
-        return mu * (1 - mu)
-    if family == "binomial":  # on the proportion scale
-        return mu * (1 - mu) / np.maximum(trials, 1)
-    if family == "poisson":
-        return mu
-    if family == "negative_binomial":
-        return mu + mu**2 / aux("alpha")
-    if family == "gamma":
-        return mu**2 / aux("alpha")
-    if family == "inverse_gaussian":
-        return mu**3 / aux("lam")
-    if family == "beta":
-        return mu * (1 - mu) / (1 + aux("phi"))
-    raise ValueError(family)
-
-
 def r2(idata, design: Design, family: str, link: str, prob: float = 0.95, max_draws: int = 1000) -> pd.DataFrame:
     """Bayesian R² of Gelman, Goodrich, Gabry & Vehtari (2019), conditional on the random effects.
 
@@ -280,18 +264,18 @@ def r2(idata, design: Design, family: str, link: str, prob: float = 0.95, max_dr
     proportions for binomial) and the residual variance the family's variance at μ̂ (σ² for Gaussian). Also
     the marginal version from the fixed effects alone. Columns ``mean``, ``sd``, ``lower``, ``upper``.
     """
+    fam = as_family(family, link)
     idx = draw_index(idata, max_draws)
     eta = linear_predictor(idata, design, idx)
-    mu = _inverse_link(link, eta)
-    trials = design.trials
-    res = _observation_variance(family, mu, idata, idx, trials).mean(axis=1)
+    mu = fam.link.inverse(eta)
+    res = fam.variance(mu, aux_draws(idata, fam, idx), design.trials).mean(axis=1)
     out = {}
     fit_var = mu.var(axis=1, ddof=1)
     out["conditional"] = fit_var / (fit_var + res)
-    eta_fixed = (draws_of(idata, "beta")[idx] @ design.X.T if "beta" in idata.posterior else np.zeros_like(eta))
+    eta_fixed = (draws_of(idata, N.BETA)[idx] @ design.X.T if N.BETA in idata.posterior else np.zeros_like(eta))
     if design.offset is not None:
         eta_fixed = eta_fixed + design.offset
-    mu_f = _inverse_link(link, eta_fixed)
+    mu_f = fam.link.inverse(eta_fixed)
     var_f = mu_f.var(axis=1, ddof=1)
     # marginal: fixed-effect variance over the total (fitted variance + residual)
     out["marginal"] = var_f / (fit_var + res)
@@ -307,26 +291,16 @@ def latent_residual_variance(family: str, link: str, idata, design: Design) -> t
     ``log(1 + 1/λ)`` (Poisson) and ``log(1 + 1/λ + 1/α)`` (negative binomial), λ = exp(intercept + ½ Σ
     variances) evaluated at the mean of the linear predictor.
     """
+    fam = as_family(family, link)
     S = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
-    if family in ("gaussian", "student_t") and link == "identity":
-        return draws_of(idata, "sigma") ** 2, "residual variance sigma^2 (observation scale)"
-    if link == "logit":
-        return np.full(S, np.pi**2 / 3), "latent scale, logit: residual variance pi^2/3"
-    if link == "probit":
-        return np.full(S, 1.0), "latent scale, probit: residual variance 1"
-    if link == "cloglog":
-        return np.full(S, np.pi**2 / 6), "latent scale, cloglog: residual variance pi^2/6"
-    if link == "log" and family in ("poisson", "negative_binomial"):
-        lam = np.exp(linear_predictor(idata, design)).mean(axis=1) if S * design.n <= 5e7 else np.full(S, float(np.mean(design.y)))
-        v = 1.0 / lam
-        if family == "negative_binomial":
-            v = v + 1.0 / draws_of(idata, "alpha")
-        return np.log1p(v), "latent scale, log link: lognormal approximation log(1 + 1/lambda [+ 1/alpha])"
-    if family in ("gamma",) and link == "log":
-        return np.log1p(1.0 / draws_of(idata, "alpha")), "latent scale, log link: log(1 + 1/shape)"
-    if "sigma" in idata.posterior:
-        return draws_of(idata, "sigma") ** 2, "residual variance sigma^2 (link scale)"
-    raise ValueError(f"no latent residual variance defined for family {family!r} with link {link!r}")
+
+    def mean_mu() -> np.ndarray:  # per draw, the mean fitted mean over the rows
+        if S * design.n <= 5e7:
+            return fam.link.inverse(linear_predictor(idata, design)).mean(axis=1)
+        return np.full(S, float(np.mean(design.y)))
+
+    aux = {name: draws_of(idata, name) for name in fam.aux_names if name in idata.posterior}
+    return fam.latent_variance(aux, S, mean_mu)
 
 
 def icc(
@@ -424,7 +398,7 @@ def convergence(idata) -> pd.DataFrame:
     rows = []
     for n in names:
         r, b_, t = rhat[n].values, bulk[n].values, tail[n].values
-        if n.startswith("corr_"):
+        if n.startswith(N.CORR_PREFIX):
             iu = np.triu_indices(r.shape[0], 1)
             labels = [f"{n}[{i},{j}]" for i, j in zip(*iu)]
             vals = zip(labels, r[iu], b_[iu], t[iu])

@@ -56,11 +56,29 @@ def designs() -> dict[str, tuple[str, pd.DataFrame, str, dict]]:
     d = pd.DataFrame({"g": g, "x": rng.normal(size=len(g)), "obs": np.arange(len(g))})
     out["poisson_olre"] = ("y ~ x + (1 | g) + (1 | obs)", d, "poisson",
                            {"beta": [1.0, 0.3], "sd": {"g": 0.5, "obs": 0.4}})
+    # nested Gaussian terms (pupils' classes in schools), every term integrated out through the sparse factor
+    s_ = np.repeat([f"s{i}" for i in range(8)], 12)
+    c_ = [f"{a}c{j % 3}" for a, j in zip(s_, range(len(s_)))]
+    d = pd.DataFrame({"school": s_, "cls": c_, "x": rng.normal(size=len(s_))})
+    out["nested"] = ("y ~ x + (1 | school) + (1 + x | cls)", d, "gaussian",
+                     {"beta": [0.5, 1.0], "sd": {"school": 0.8, "cls": {"Intercept": 0.6, "x": 0.4}},
+                      "corr": {"cls": 0.2}, "sigma": 1.0})
+    # weakly informed Bernoulli groups (5 trials each): the term integrated out by quadrature
+    g = np.repeat([f"b{i:02d}" for i in range(30)], 5)
+    d = pd.DataFrame({"g": g, "x": rng.normal(size=len(g))})
+    out["bernoulli_weak"] = ("y ~ x + (1 | g)", d, "bernoulli", {"beta": [0.2, 0.8], "sd": {"g": 0.8}})
+    # crossed persons x items with an item-level attribute: both centred, the attribute in the items' means
+    p_, i_ = np.meshgrid([f"p{i:02d}" for i in range(20)], [f"i{j:02d}" for j in range(12)], indexing="ij")
+    d = pd.DataFrame({"person": p_.ravel(), "item": i_.ravel()})
+    d["freq"] = d["item"].map({f"i{j:02d}": v for j, v in enumerate(np.round(rng.normal(size=12), 2))})
+    out["items"] = ("y ~ freq + (1 | person) + (1 | item)", d, "bernoulli",
+                    {"beta": [0.3, 0.5], "sd": {"person": 1.0, "item": 0.6}})
     return out
 
 
 PARAMS = {"slope": ["marginal", "noncentered"], "crossed": ["marginal", "noncentered"],
-          "binomial": ["noncentered", "auto"], "poisson_olre": ["noncentered", "auto"]}
+          "binomial": ["noncentered", "auto"], "poisson_olre": ["noncentered", "auto"],
+          "nested": ["auto"], "bernoulli_weak": ["auto"], "items": [{"person": "centered", "item": "centered"}]}
 
 
 def main() -> None:
@@ -92,7 +110,7 @@ def main() -> None:
             continue
         template = bm.simulate(formula, data, params, family=family, seed=1)
         for par in PARAMS[name]:
-            if args.parameterizations and par not in args.parameterizations.split(","):
+            if args.parameterizations and str(par) not in args.parameterizations.split(","):
                 continue
             priors = {k: bm.Prior(dist, **kw) for k, (dist, kw) in PRIORS.get(name, {}).items()}
             model = bm.Model(formula, template, family=family, parameterization=par, priors=priors or None)
@@ -101,12 +119,12 @@ def main() -> None:
                             target_accept=args.target_accept, seed=args.seed, n_workers=args.n_workers)
             wall = time.perf_counter() - t0
             print(cal, f"\n  wall {wall:.0f} s\n", flush=True)
-            key = f"{name}-{par}"
+            key = f"{name}-{par}" if isinstance(par, str) else f"{name}-" + "/".join(sorted(set(par.values())))
             fig = cal.plot()
             fig.savefig(out / "sbc" / f"{key}.png", dpi=90)
             t = cal.table()
             results[key] = {
-                "model": name, "formula": formula, "family": family, "requested": par,
+                "model": name, "formula": formula, "family": family, "requested": par if isinstance(par, str) else "dict",
                 "parameterization": dict(model.spec.parameterization),
                 "n_sims": args.n_sims, "L": cal.L, "bins": cal.bins, "wall_s": round(wall, 1),
                 "draws": args.draws, "tune": args.tune, "target_accept": args.target_accept,

@@ -240,3 +240,316 @@ def test_observation_level_effect_absorbs_overdispersion():
     assert fit.divergences == 0
     icc = fit.icc()
     assert "latent" in icc.definition.iloc[0]
+
+
+# ---------------------------------------------------------------------------- family objects (fast)
+from bayesmixed import families as F  # noqa: E402
+from bayesmixed.families.links import LINKS  # noqa: E402
+
+#: every built-in (family, link) pair
+PAIRS = [(name, link) for name in F.family_names() for link in F.get_family(name).link_names]
+#: auxiliary values used in the checks below
+AUX = {"sigma": 1.3, "nu": 4.5, "alpha": 2.5, "lam": 3.0, "phi": 7.0}
+
+
+def _mean_inverse(link: str, eta):
+    """g⁻¹(η) written with SciPy, independently of bayesmixed's links."""
+    return {"identity": lambda e: e, "log": np.exp, "logit": special.expit, "probit": stats.norm.cdf,
+            "cloglog": lambda e: 1 - np.exp(-np.exp(e)), "inverse": lambda e: 1 / e}[link](eta)
+
+
+def _eta_grid(fam, rng, n):
+    """Linear predictors inside the family's mean support under its link."""
+    if fam.link.name == "inverse":
+        return rng.uniform(0.3, 3.0, n)
+    if fam.link.name == "identity" and fam.mean_support == "positive":
+        return rng.uniform(0.3, 5.0, n)
+    return rng.uniform(-2.5, 2.5, n)
+
+
+def _responses(fam, mu, rng, trials):
+    """Responses in the family's support (drawn from the family itself and then checked against SciPy)."""
+    aux = {k: np.full_like(mu, v) for k, v in AUX.items() if k in fam.aux_names}
+    return fam.sample(mu, aux, rng, mu.shape, trials)
+
+
+def _scipy_logpdf(name, y, mu, trials):
+    a = AUX
+    return {
+        "gaussian": lambda: stats.norm.logpdf(y, mu, a["sigma"]),
+        "student_t": lambda: stats.t.logpdf(y, a["nu"], mu, a["sigma"]),
+        "bernoulli": lambda: stats.bernoulli.logpmf(y, mu),
+        "binomial": lambda: stats.binom.logpmf(y, trials, mu),
+        "poisson": lambda: stats.poisson.logpmf(y, mu),
+        "negative_binomial": lambda: stats.nbinom.logpmf(y, a["alpha"], a["alpha"] / (a["alpha"] + mu)),
+        "gamma": lambda: stats.gamma.logpdf(y, a["alpha"], scale=mu / a["alpha"]),
+        "inverse_gaussian": lambda: stats.invgauss.logpdf(y, mu / a["lam"], scale=a["lam"]),
+        "beta": lambda: stats.beta.logpdf(y, mu * a["phi"], (1 - mu) * a["phi"]),
+    }[name]()
+
+
+@pytest.mark.parametrize("family, link", PAIRS)
+def test_logpdf_equals_scipy_and_logp_eta_equals_logpdf(family, link):
+    """The NumPy log density against SciPy's distributions, and the PyTensor ``logp_eta`` against it, at
+    random linear predictors and responses."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    fam = F.get_family(family, link)
+    rng = np.random.default_rng(1)
+    n = 200
+    eta = _eta_grid(fam, rng, n)
+    trials = rng.integers(1, 20, n).astype(float) if fam.needs_trials else None
+    mu = _mean_inverse(link, eta)
+    y = _responses(fam, mu, rng, trials)
+    aux = {k: np.asarray(v) for k, v in AUX.items() if k in fam.aux_names}
+    lp = fam.logpdf(y, eta, aux, trials)
+    np.testing.assert_allclose(lp, _scipy_logpdf(family, y, mu, trials), rtol=1e-8, atol=1e-8)
+    e = pt.dvector("eta")
+    f = pytensor.function([e], fam.logp_eta(y, e, {k: pt.as_tensor(v) for k, v in aux.items()}, trials))
+    np.testing.assert_allclose(f(eta), lp, rtol=1e-8, atol=1e-8)
+
+
+def test_log_concavity_flags_hold_on_a_grid():
+    """Where a family says log p(y | η) is concave in η, second differences on a grid of η are ≤ 0 for every
+    response and auxiliary value tried; where it says not, some response shows a convex stretch (the flags are
+    tight, not just safe), except gamma with the inverse link, concave where it is defined (η > 0) but not
+    defined on the whole line that quadrature needs."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    expected = {("poisson", "log"), ("bernoulli", "logit"), ("bernoulli", "probit"), ("bernoulli", "cloglog"),
+                ("binomial", "logit"), ("binomial", "probit"), ("binomial", "cloglog"), ("negative_binomial", "log"),
+                ("gamma", "log"), ("gaussian", "identity")}
+    assert {p for p in PAIRS if F.get_family(*p).log_concave_in_eta} == expected
+    h = 1e-2
+    for family, link in PAIRS:
+        fam = F.get_family(family, link)
+        if link == "inverse":
+            continue
+        grid = np.linspace(-4, 4, 161)
+        ys = {"bernoulli": [0.0, 1.0], "binomial": [0.0, 3.0, 10.0], "poisson": [0.0, 1.0, 7.0, 40.0],
+              "negative_binomial": [0.0, 2.0, 30.0], "beta": [0.02, 0.3, 0.97]}.get(family, [0.05, 0.8, 3.0, 25.0])
+        if family in ("gaussian", "student_t") and link == "identity":
+            ys = [-3.0, 0.0, 2.5]
+        curvature = []
+        for aux_scale in (0.3, 1.0, 5.0):
+            aux = {k: pt.as_tensor(np.asarray(AUX[k] * aux_scale)) for k in fam.aux_names}
+            if "nu" in aux:  # heavy and light tails
+                aux["nu"] = pt.as_tensor(np.asarray(2.0 * aux_scale + 0.5))
+            for y in ys:
+                trials = 10.0 if fam.needs_trials else None
+                e = pt.dvector("eta")
+                f = pytensor.function([e], fam.logp_eta(np.float64(y), e, aux, trials))
+                lp = f(grid)
+                lp_p, lp_m = f(grid + h), f(grid - h)
+                ok = np.isfinite(lp) & np.isfinite(lp_p) & np.isfinite(lp_m)
+                second = (lp_p - 2 * lp + lp_m)[ok] / h**2
+                curvature.append(second.max() / max(1.0, np.abs(second).max()))
+        if fam.log_concave_in_eta:
+            assert max(curvature) < 1e-6, (family, link, max(curvature))
+        else:
+            assert max(curvature) > 1e-3, (family, link, max(curvature))
+
+
+@pytest.mark.parametrize("link", sorted(LINKS))
+def test_links_inverse_derivative_and_pytensor_forms_agree(link):
+    import pytensor
+    import pytensor.tensor as pt
+
+    L = LINKS[link]
+    eta = np.linspace(0.2, 3.0, 15) if link == "inverse" else np.linspace(-3, 3, 15)
+    mu = L.inverse(eta)
+    np.testing.assert_allclose(mu, _mean_inverse(link, eta), rtol=1e-12)
+    np.testing.assert_allclose(L.forward(mu), eta, rtol=1e-9, atol=1e-9)
+    h = 1e-6
+    np.testing.assert_allclose(L.dmu_deta(eta), (L.inverse(eta + h) - L.inverse(eta - h)) / (2 * h), rtol=1e-6, atol=1e-8)
+    e, m = pt.dvector("e"), pt.dvector("m")
+    pt_inv, pt_fwd, pt_d = (pytensor.function([v], out) for v, out in
+                            ((e, L.inverse_pt(e)), (m, L.forward_pt(m)), (e, L.dmu_deta_pt(e))))
+    np.testing.assert_allclose(pt_inv(eta), mu, rtol=1e-12)
+    np.testing.assert_allclose(pt_fwd(mu), eta, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(pt_d(eta), L.dmu_deta(eta), rtol=1e-12)
+    # safe clamps: no overflow far out on the predictor scale
+    with np.errstate(over="raise"):
+        assert np.all(np.isfinite(L.dmu_deta(np.array([800.0])))) or link == "inverse"
+
+
+def _scipy_dist(name, mu, trials):
+    a = AUX
+    return {
+        "gaussian": lambda: stats.norm(mu, a["sigma"]),
+        "student_t": lambda: stats.t(a["nu"], mu, a["sigma"]),
+        "bernoulli": lambda: stats.bernoulli(mu),
+        "binomial": lambda: stats.binom(trials, mu),
+        "poisson": lambda: stats.poisson(mu),
+        "negative_binomial": lambda: stats.nbinom(a["alpha"], a["alpha"] / (a["alpha"] + mu)),
+        "gamma": lambda: stats.gamma(a["alpha"], scale=mu / a["alpha"]),
+        "inverse_gaussian": lambda: stats.invgauss(mu / a["lam"], scale=a["lam"]),
+        "beta": lambda: stats.beta(mu * a["phi"], (1 - mu) * a["phi"]),
+    }[name]()
+
+
+@pytest.mark.parametrize("family", F.family_names())
+def test_variance_and_draws_match_scipy_moments(family):
+    """``variance`` is SciPy's variance of the distribution (of the proportion for binomial; Student-t:
+    σ²ν/(ν − 2), the variance R² uses), and 200 000 draws have SciPy's mean and variance."""
+    fam = F.get_family(family)
+    mu = np.array([0.3 if fam.mean_support == "unit" else 1.7])
+    trials = np.array([12]) if fam.needs_trials else None
+    aux = {k: np.asarray(v) for k, v in AUX.items() if k in fam.aux_names}
+    dist = _scipy_dist(family, mu, trials)
+    scale = 1.0 / trials if fam.needs_trials else 1.0
+    np.testing.assert_allclose(fam.variance(mu, aux, trials), dist.var() * scale**2, rtol=1e-12)
+    rng = np.random.default_rng(2)
+    draws = fam.draw(np.full(200_000, fam.link.forward(mu)[0]), aux, rng, trials)
+    assert abs(draws.mean() - dist.mean()[0]) < 5 * dist.std()[0] / np.sqrt(len(draws))
+    rel_se = 0.05 if family == "student_t" else 0.02  # ν = 4.5: a heavy-tailed sample variance
+    assert draws.var() == pytest.approx(dist.var()[0], rel=rel_se)
+
+
+def test_student_t_information_weight_is_the_fisher_information():
+    """Behaviour change (bug fix): pooling's information about a Student-t level with the log link used
+    1/σ² per observation (the identity link used the Fisher information (ν + 1)/((ν + 3)σ²) already). Both
+    links now use the Fisher information, checked here against E[score²] by quadrature."""
+    from scipy import integrate
+
+    from bayesmixed import pooling as P
+    from bayesmixed.design import build_design
+
+    sigma, nu, b0, tau = 0.8, 4.0, 0.4, 0.5
+    mu = np.exp(b0)
+    logpdf = lambda y, m: stats.t.logpdf(y, nu, m, sigma)  # noqa: E731
+    score = lambda y: (logpdf(y, mu + 1e-5) - logpdf(y, mu - 1e-5)) / 2e-5  # noqa: E731
+    info_mu = integrate.quad(lambda y: score(y) ** 2 * np.exp(logpdf(y, mu)), -np.inf, np.inf)[0]
+    assert info_mu == pytest.approx((nu + 1) / ((nu + 3) * sigma**2), rel=1e-6)
+    import arviz as az
+
+    df = pd.DataFrame({"y": np.linspace(0.5, 3.0, 40), "g": np.repeat(list("abcdefghij"), 4)})
+    d = build_design("y ~ 1 + (1 | g)", df)
+    S = 50
+    idata = az.from_dict(
+        posterior={"r_g": np.zeros((1, S, 10, 1)), "beta": np.full((1, S, 1), b0), "sd_g": np.full((1, S, 1), tau),
+                   "sigma": np.full((1, S), sigma), "nu": np.full((1, S), nu)},
+        dims={"r_g": ["g", "g_coef"], "beta": ["coef"], "sd_g": ["g_coef"]},
+    )
+    _, ratio = P.level_pooling(idata, d, "student_t", "log", "g")
+    # 4 rows per level, dμ/dη = μ under the log link
+    np.testing.assert_allclose(ratio, 4 * mu**2 * info_mu * tau**2, rtol=1e-6)
+    assert not np.allclose(ratio, 4 * mu**2 / sigma**2 * tau**2, rtol=1e-3)  # what the old code gave
+
+
+def test_no_family_branches_outside_the_families_package():
+    """No module outside ``bayesmixed/families/`` branches on a family's name (issue 17)."""
+    import re
+    from pathlib import Path
+
+    root = Path(bm.__file__).parent
+    pattern = re.compile(r"family ?==|fam ?==|family in \(|fam in \(|\.family ?==|\.name ?== ?['\"]")
+    hits = [f"{path.relative_to(root)}:{i}: {line.strip()}"
+            for path in sorted(root.rglob("*.py")) if "families" not in path.relative_to(root).parts
+            for i, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not hits, "\n".join(hits)
+
+
+# a family defined in a test only: Laplace (double exponential) responses, identity link, scale b
+class _Laplace(F.Family):
+    name = "toy_laplace"
+    link_names = ("identity",)
+    aux = (F.AuxParam("b", lambda s_y: bm.Prior("exponential", lam=1.0 / s_y), "scale"),)
+    constant_variance = True
+
+    def logpdf(self, y, eta, aux, trials=None):
+        return -np.log(2 * aux["b"]) - np.abs(y - eta) / aux["b"]
+
+    def logp_eta(self, y, eta, aux, trials=None):
+        import pytensor.tensor as pt
+
+        return -pt.log(2 * aux["b"]) - pt.abs(y - eta) / aux["b"]
+
+    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+        import pymc as pm
+
+        return pm.Laplace(name, mu=eta, b=aux["b"], observed=observed, dims=dims)
+
+    def sample(self, mu, aux, rng, shape, trials):
+        return rng.laplace(mu, aux["b"])
+
+    def variance(self, mu, aux, trials=None):
+        return np.broadcast_to(2 * aux["b"] ** 2, np.broadcast_shapes(np.shape(mu), np.shape(aux["b"])))
+
+    def variance_function(self, mu, aux):
+        return np.ones_like(mu)
+
+    def dispersion_moment(self, y, pw, mu, p):
+        return float(np.sum(pw * (y - mu) ** 2) / max(len(y) - p, 1))
+
+    def pilot_variance(self, mu, pw, disp):
+        return np.full_like(mu, disp) / pw
+
+
+@pytest.fixture
+def toy_family():
+    F.register_family(_Laplace)
+    try:
+        yield _Laplace
+    finally:
+        F.unregister_family(_Laplace.name)
+
+
+def test_a_family_registered_in_a_test_builds_a_model(toy_family):
+    """Adding a family is one class: registered here, it gets default priors, response checks, a PyMC model
+    whose log density of the response is SciPy's Laplace at a point, and a pointwise log-likelihood."""
+    from bayesmixed.backends.pymc import build_model
+    from bayesmixed.loglik import pointwise_loglik
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"x": rng.normal(size=60), "g": np.repeat(list("abcdef"), 10)})
+    df["y"] = 1.0 + 0.5 * df.x + rng.laplace(0, 0.7, 60)
+    m = bm.Model("y ~ x + (1 | g)", df, family="toy_laplace")
+    assert m.spec.family == "toy_laplace" and "b" in m.prior_summary().index
+    assert m.spec.parameterization_reason  # the pilot ran with the toy family's moments
+    pm_model = build_model(m.spec, m.design)
+    assert "b" in [v.name for v in pm_model.free_RVs]
+    point = pm_model.initial_point()
+    point = {k: v + 0.1 * rng.normal(size=np.shape(v)) for k, v in point.items()}
+    outs = pm_model.replace_rvs_by_values([pm_model["beta"], pm_model["r_g"], pm_model["b"]])
+    f = pm_model.compile_fn([*outs, pm_model.logp(vars=[pm_model["y"]], sum=False)[0]],
+                            inputs=pm_model.value_vars, on_unused_input="ignore")
+    beta, r, b, lp = f(point)
+    eta = m.design.X @ beta + r[m.design.blocks[0].codes, 0]
+    np.testing.assert_allclose(lp, stats.laplace.logpdf(df.y, eta, b), rtol=1e-10)
+    # the NumPy side: pointwise log-likelihood of a two-draw posterior
+    import arviz as az
+
+    idata = az.from_dict(posterior={"beta": np.stack([beta, beta])[None], "r_g": np.stack([r, r])[None],
+                                    "b": np.full((1, 2), float(b))},
+                         dims={"beta": ["coef"], "r_g": ["g", "g_coef"]})
+    np.testing.assert_allclose(pointwise_loglik(idata, m.design, "toy_laplace")[0, 0], lp, rtol=1e-10)
+    with pytest.raises(bm.DataError, match="unknown family 'toy_laplace'"):
+        F.unregister_family("toy_laplace")
+        bm.Model("y ~ x + (1 | g)", df, family="toy_laplace")
+
+
+def test_get_family_binds_the_link_and_keeps_aliases():
+    fam = F.get_family("negbin")
+    assert fam.name == "negative_binomial" and fam.link.name == "log" and fam.aux_names == ("alpha",)
+    assert F.get_family("binomial", "probit").link.name == "probit"
+    assert F.get_family("binomial", "probit") == F.get_family("binomial", "probit")
+    assert F.get_family("Inverse-Gaussian").name == "inverse_gaussian"
+    with pytest.raises(bm.DataError, match="has no link 'log'; use one of logit, probit, cloglog"):
+        F.get_family("bernoulli", "log")
+    with pytest.raises(ValueError, match="already registered"):
+        class Other(_Laplace):
+            name = "gaussian"
+
+        F.register_family(Other)
+
+
+def test_every_quadrature_kernel_belongs_to_a_log_concave_family():
+    """The adaptive-quadrature kernels (and their exact draws under a log-concave hull) exist only where the
+    family says log p(y | η) is concave in η."""
+    from bayesmixed import _quad_kernels as QK
+
+    for family, link in QK.KERNELS:
+        assert F.get_family(family, link).log_concave_in_eta, (family, link)

@@ -30,13 +30,14 @@ def _check_jax_fit(fit):
 
 
 @pytest.mark.slow
-def test_numpyro_agrees_with_nutpie_on_centred_binomial(cbpp_fit):
+def test_numpyro_agrees_with_nutpie_on_quadrature_binomial(cbpp_fit):
+    """cbpp's herds are integrated out by adaptive quadrature (a host callback into the numba kernel in JAX)."""
     fit = fit_model(
         "cbind(incidence, size - incidence) ~ period + (1 | herd)", bm.datasets.load("cbpp"), family="binomial",
         sampler="numpyro",
     )
     _check_jax_fit(fit)
-    assert fit.sampler_info["parameterization"] == cbpp_fit.sampler_info["parameterization"] == {"herd": "centered"}
+    assert fit.sampler_info["parameterization"] == cbpp_fit.sampler_info["parameterization"] == {"herd": "quadrature"}
     assert_posteriors_agree(fit, cbpp_fit, ["beta", "sd_herd", "r_herd"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cbpp has a few influential rows (Pareto k > 0.7) whichever sampler
@@ -51,6 +52,16 @@ def test_numpyro_agrees_with_nutpie_on_marginal_gaussian(sleep_fit):
     _check_jax_fit(fit)
     assert fit.sampler_info["parameterization"] == {"Subject": "marginal"}
     assert_posteriors_agree(fit, sleep_fit, ["beta", "sd_Subject", "corr_Subject", "sigma", "r_Subject"])
+
+
+@pytest.mark.slow
+def test_numpyro_agrees_with_nutpie_on_sparse_marginal_gaussian():
+    """Pastes' nested terms are integrated out through the sparse Cholesky Op (a host callback in JAX)."""
+    pastes = bm.datasets.load("Pastes")
+    fits = [fit_model("strength ~ 1 + (1 | batch/cask)", pastes, sampler=s) for s in ("numpyro", "nutpie")]
+    _check_jax_fit(fits[0])
+    assert fits[0].sampler_info["parameterization"] == {"batch": "marginal", "batch:cask": "marginal"}
+    assert_posteriors_agree(fits[0], fits[1], ["beta", "sd_batch", "sd_batch:cask", "sigma", "r_batch:cask"])
 
 
 def test_chain_method_override(monkeypatch):

@@ -1,8 +1,10 @@
-"""Every model in models/ against lme4's estimates (stored in the TOML files; R is not needed).
+"""Every model in models/ against lme4's estimates (stored in the TOML files; R is not needed), fitted with the
+default ``fit()`` a user would run (4 chains x 1000 draws; only the seed is set).
 
 Checks, per model: each lme4 estimate of a population-level parameter lies inside the 90% posterior
 interval; each fixed-effect posterior mean is within 0.3 posterior SD of lme4's estimate; no divergences;
-R-hat ≤ 1.01. Boundary estimates (Dyestuff2's group SD of 0) are checked as "posterior piled near zero".
+R-hat ≤ 1.01 on every parameter, random effects included; bulk ESS ≥ 400 on every population-level parameter.
+Boundary estimates (Dyestuff2's group SD of 0) are checked as "posterior piled near zero".
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def model_fit(request):
     mf = load_model_file(request.param)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opts = {"draws": 1000, "tune": 1000, **mf.fit, "chains": 2, "seed": 20261122, "progressbar": False}
+        opts = {**mf.fit, "seed": 20261122, "progressbar": False}
         fit = mf.model().fit(**opts)
     return mf, fit
 
@@ -49,6 +51,12 @@ def test_converged_without_divergences(model_fit):
     assert fit.divergences == 0, f"{mf.name}: {fit.divergences} divergences"
     conv = fit.convergence()
     assert conv.r_hat.max() <= 1.01, f"{mf.name}:\n{conv.sort_values('r_hat').tail(3)}"
+    assert conv.ess_bulk.min() >= 400, f"{mf.name}:\n{conv.sort_values('ess_bulk').head(3)}"
+    import arviz as az
+
+    for b in fit.design.blocks:  # every level's effects too
+        rh = az.rhat(fit.idata, var_names=[f"r_{b.label}"])[f"r_{b.label}"].values
+        assert np.nanmax(rh) <= 1.01, f"{mf.name}: r_{b.label} R-hat {np.nanmax(rh):.4f}"
 
 
 @pytest.mark.slow

@@ -1,11 +1,11 @@
 """ModelSpec + Design → ``pm.Model``: the only place (with ``sampling``) that knows PyMC.
 
 Parameterisation of a random-effect term with ``k`` coefficients and ``J`` levels
---------------------------------------------------------------------------------
+------------------------------------------------------------------------------------
 marginalised (Gaussian identity-link models; what ``"auto"`` picks for them when q is moderate)
     ``b`` is integrated out exactly (Woodbury identity, :mod:`bayesmixed.marginal`); NUTS explores only
     (β, θ, σ) and ``r_<t>`` is drawn afterwards from its exact conditional Gaussian. In a partly marginal
-    model one term (k ≤ 2) is integrated out given the others (:func:`_partial_marginal_loglik`), which are
+    model one term (k ≤ 2) is integrated out given the others (``_partial_marginal_loglik``), which are
     sampled in one of the forms below.
 non-centred
     ``_z_<t> ~ Normal(0, 1)`` of shape ``(J, k)``; ``r_<t> = _z_<t> @ (diag(sd) L)ᵀ`` with ``L`` the
@@ -14,7 +14,7 @@ centred
     ``r_<t> ~ MvNormal(0, chol = diag(sd) L)`` (or ``Normal(0, sd)``) directly; of the centred
     terms with an intercept, the one with the most rows per level samples its level means ``m_j = β₀ + r_j``
     instead (hierarchical centring of the intercept), and a centred term nested in it centres its level means
-    on that term's (:func:`_centring_chain`).
+    on that term's (``_centring_chain``).
 
 The linear predictor gathers ``r[codes]`` row-wise: ``η = X β + offset + Σ_t Σ_j Z_t[:, j] r_t[codes_t, j]``;
 no dense ``n × (J·k)`` matrix exists. Fixed effects are sampled on centred predictor columns (the intercept is
@@ -34,6 +34,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from .. import naming as N
 from ..design import Design, GroupBlock
 from ..marginal import gaussian_fixed_prior, parent_levels
 from ..priors import Prior
@@ -80,7 +81,7 @@ def _stack(priors: list[Prior]) -> Prior:
 
 
 def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
-    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`Prior`."""
+    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`~bayesmixed.priors.Prior`."""
     kw = p.kwargs
     table = {
         "normal": (pm.Normal, {"mu": kw.get("mu"), "sigma": kw.get("sigma")}),
@@ -344,7 +345,7 @@ def _centring_chain(spec: ModelSpec, design: Design) -> list[tuple[GroupBlock, n
 
 def centring_head(spec: ModelSpec, design: Design) -> tuple[GroupBlock, GroupBlock, np.ndarray] | None:
     """``(A, C, parent)`` when the head ``A`` of the centring chain is integrated out of its child's prior
-    (:func:`_centring_chain`, both terms intercept-only): ``m_C ~ N(β₀ 1, τ_C² I + τ_A² P Pᵀ)``, block by block
+    (``_centring_chain``, both terms intercept-only): ``m_C ~ N(β₀ 1, τ_C² I + τ_A² P Pᵀ)``, block by block
     over A's levels (P: which level of A each level of C sits in). ``m_A`` is then not sampled but drawn
     afterwards from its conditional (:func:`bayesmixed.marginal.draw_centring_head`); None otherwise."""
     chain = _centring_chain(spec, design)
@@ -398,7 +399,7 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
 
     ``intercept`` (a centred term only): the fixed intercept, which the term then carries in its level means,
     ``m_j ~ Normal(β₀, G)`` with ``r_j = m_j − β₀``, and the caller leaves it out of ``X β``; or a vector, one
-    location per level (the level means of the term this one is nested in, :func:`_centring_chain`). Hierarchical
+    location per level (the level means of the term this one is nested in, ``_centring_chain``). Hierarchical
     centring (Gelfand, Sahu & Carlin 1995): when the levels' data are strong, the data inform ``β₀ + r_j``,
     and sampling ``r_j`` and ``β₀`` separately leaves a ridge along which ``β₀`` rises as every ``r_j`` falls
     (R-hat above 1.02 for the intercept of simulated binomial and inverse-Gaussian models with 2 × 500 draws);
@@ -571,26 +572,10 @@ def _quadrature_term_loglik(spec: ModelSpec, design: Design, priors: dict[str, P
     y = np.asarray(design.y, dtype=float)
     t = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
     x, logw = gh_rule(spec.quadrature_nodes)
-    data = [_data("_y", y), _data("_trials", t), _data("_qconst", QK.const(spec.family, y, design.trials)),
+    data = [_data("_y", y), _data("_trials", t), _data("_qconst", QK.const(y, design.trials)),
             _data(f"_qz_{label}", lv.z), _data(f"_qptr_{label}", lv.ptr), _data(f"_qrows_{label}", lv.rows),
             _data("_qnodes", x), _data("_qlogw", logw)]
     return quadrature_loglik(spec.family, spec.link, eta, sd[0], data)
-
-
-def _inverse_link(link: str, eta):
-    if link == "identity":
-        return eta
-    if link == "log":
-        return pt.exp(eta)
-    if link == "logit":
-        return pm.math.invlogit(eta)
-    if link == "probit":
-        return 0.5 + 0.5 * pt.erf(eta / np.sqrt(2.0))
-    if link == "cloglog":
-        return 1.0 - pt.exp(-pt.exp(eta))
-    if link == "inverse":
-        return 1.0 / eta
-    raise ValueError(f"unknown link {link!r}")
 
 
 def _ar1_conditional(design: Design, priors: dict[str, Prior], y, mu, sigma):
@@ -634,15 +619,15 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
 
 def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.Model:
     priors = spec.prior_dict()
-    fam = spec.family
+    fam = spec.family_obj
     with pm.Model(coords=coords_of(design)) as model:
         sigma = None
-        if fam in ("gaussian", "student_t"):
-            sigma = prior_dist(priors["sigma"], "sigma")
+        if fam.scale_param is not None:  # first: relative SD priors and the marginal likelihood use it
+            sigma = prior_dist(priors[fam.scale_param], fam.scale_param)
         if any(b.kind == "cosy" for b in design.blocks):
             # compound symmetry: sigma is the residual SD, split into a random intercept of SD √cosy σ and the
             # residual given it, √(1 − cosy) σ (design.autocor)
-            rho = prior_dist(priors["cosy"], "cosy")
+            rho = prior_dist(priors[N.COSY], N.COSY)
             _RESIDUAL.set({"tau": pt.sqrt(rho) * sigma})
             sigma = pt.sqrt(1.0 - rho) * sigma
         if spec.marginal:
@@ -705,47 +690,16 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         if quad is not None:  # one term integrated out by adaptive quadrature (log-concave family, checked in spec)
             pm.Potential("_quadrature_loglik", _quadrature_term_loglik(spec, design, priors, sigma, eta, quad))
             return model
-        mu = _inverse_link(spec.link, eta)
-        if design.autocor is not None and design.autocor.kind == "ar":  # Gaussian identity (checked in spec)
-            y = _data("_y", design.y.astype("float64", copy=False))
-            mu, sigma = _ar1_conditional(design, priors, y, mu, sigma)
-            pm.Normal("y", mu=mu, sigma=sigma, observed=y, dims="obs")
-            return model
         # Bernoulli/binomial responses as integers; Poisson and negative-binomial counts stay float64: PyMC's
         # compiled log-density of an int64 count wraps values of 2^31 and more to int32 (a count of
         # 16 901 925 657 becomes negative and its log-likelihood -inf, found by simulation-based calibration).
-        counts = fam in ("bernoulli", "binomial")
-        y = _data("_y", design.y.astype("int64") if counts else design.y.astype("float64", copy=False))
-        if fam == "gaussian":
-            pm.Normal("y", mu=mu, sigma=sigma, observed=y, dims="obs")
-        elif fam == "student_t":
-            nu = prior_dist(priors["nu"], "nu")
-            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=y, dims="obs")
-        elif fam == "bernoulli":
-            if spec.link == "logit":
-                pm.Bernoulli("y", logit_p=eta, observed=y, dims="obs")
-            else:
-                pm.Bernoulli("y", p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
-        elif fam == "binomial":
-            n_trials = _data("_trials", design.trials.astype("int64"))
-            if spec.link == "logit":
-                pm.Binomial("y", n=n_trials, logit_p=eta, observed=y, dims="obs")
-            else:
-                pm.Binomial("y", n=n_trials, p=pt.clip(mu, 1e-12, 1 - 1e-12), observed=y, dims="obs")
-        elif fam == "poisson":
-            pm.Poisson("y", mu=mu, observed=y, dims="obs")
-        elif fam == "negative_binomial":
-            alpha = prior_dist(priors["alpha"], "alpha")
-            pm.NegativeBinomial("y", mu=mu, alpha=alpha, observed=y, dims="obs")
-        elif fam == "gamma":
-            alpha = prior_dist(priors["alpha"], "alpha")
-            pm.Gamma("y", alpha=alpha, beta=alpha / mu, observed=y, dims="obs")
-        elif fam == "inverse_gaussian":
-            lam = prior_dist(priors["lam"], "lam")
-            pm.Wald("y", mu=mu, lam=lam, observed=y, dims="obs")
-        elif fam == "beta":
-            phi = prior_dist(priors["phi"], "phi")
-            pm.Beta("y", alpha=mu * phi, beta=(1.0 - mu) * phi, observed=y, dims="obs")
-        else:  # pragma: no cover - families are validated in spec
-            raise ValueError(fam)
+        y = _data("_y", design.y.astype("int64") if fam.integer_observed else design.y.astype("float64", copy=False))
+        n_trials = _data("_trials", design.trials.astype("int64")) if fam.needs_trials else None
+        if design.autocor is not None and design.autocor.kind == "ar":  # Gaussian identity (checked in spec)
+            eta, sigma = _ar1_conditional(design, priors, y, eta, sigma)
+        aux = {fam.scale_param: sigma} if sigma is not None else {}
+        for p in fam.aux:
+            if p.name not in aux:
+                aux[p.name] = prior_dist(priors[p.name], p.name)
+        fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
     return model

@@ -20,6 +20,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 from .. import _quad_kernels as QK
+from .sparse_op import _zero_cotangents
 
 __all__ = ["QuadratureLoglik", "quadrature_loglik", "register_jax"]
 
@@ -112,10 +113,21 @@ def register_jax() -> None:
             ll, g_eta, g_tau = kernel(np.asarray(eta, dtype="float64"), float(tau), *(np.asarray(d) for d in data))
             return np.asarray(ll, "float64"), np.asarray(g_eta, "float64"), np.asarray(g_tau, "float64")
 
+        @jax.custom_vjp
         def quadrature_jax(eta, tau, *data):
             shapes = (jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct(eta.shape, jnp.float64),
                       jax.ShapeDtypeStruct((), jnp.float64))
             return jax.pure_callback(host, shapes, eta, tau, *data, vmap_method="sequential")
+
+        def fwd(eta, tau, *data):
+            out = quadrature_jax(eta, tau, *data)
+            return out, (out, data)
+
+        def bwd(res, cts):  # the derivatives are outputs of the same call; only the log-likelihood is differentiable
+            (_, g_eta, g_tau), data = res
+            return (cts[0] * g_eta, cts[0] * g_tau) + _zero_cotangents(data)
+
+        quadrature_jax.defvjp(fwd, bwd)
 
         return quadrature_jax
 

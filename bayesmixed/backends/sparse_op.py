@@ -124,6 +124,7 @@ def register_jax() -> None:
                          *(np.asarray(a) for a in plan))
             return tuple(np.asarray(o, dtype="float64") for o in out)
 
+        @jax.custom_vjp
         def sparse_marginal_jax(lam, s2, c, *plan):
             shapes = (
                 jax.ShapeDtypeStruct((), jnp.float64), jax.ShapeDtypeStruct((), jnp.float64),
@@ -133,7 +134,27 @@ def register_jax() -> None:
             )
             return jax.pure_callback(host, shapes, lam, s2, c, *plan, vmap_method="sequential")
 
+        def fwd(lam, s2, c, *plan):
+            out = sparse_marginal_jax(lam, s2, c, *plan)
+            return out, (out, plan)
+
+        def bwd(res, cts):  # the derivatives are outputs of the same call; only log|A| and uᵀA⁻¹u are differentiable
+            (_, _, d_ld, d_q, d_ld_s2, d_q_s2, d_q_c), plan = res
+            ct_ld, ct_q = cts[0], cts[1]
+            return (ct_ld * d_ld + ct_q * d_q, ct_ld * d_ld_s2 + ct_q * d_q_s2, ct_q * d_q_c) + _zero_cotangents(plan)
+
+        sparse_marginal_jax.defvjp(fwd, bwd)
+
         return sparse_marginal_jax
+
+
+def _zero_cotangents(arrays) -> tuple:
+    """JAX cotangents for inputs that take no gradient: float0 zeros for integer arrays, zeros otherwise."""
+    import jax
+    import jax.numpy as jnp
+
+    return tuple(np.zeros(a.shape, dtype=jax.dtypes.float0) if jnp.issubdtype(a.dtype, jnp.integer)
+                 else jnp.zeros_like(a) for a in arrays)
 
 
 _register_numba()

@@ -66,13 +66,13 @@ class GroupBlock:
     levels
         Level labels (strings; ``a:b`` for interactions), in code order: R's order (a categorical's
         categories, numbers numerically, text alphabetically; interactions by their first column, nested
-        terms as lme4 orders them, see :attr:`GroupTerm.level_order`).
+        terms as lme4 orders them, see ``GroupTerm.level_order``).
     kind
         ``"group"`` (a random-effect term ``(… | g)``: an SD per coefficient, correlations), ``"smooth"`` (the
         penalised part of a smooth term: one level, its k columns share ONE SD, ``sd_<label>``), ``"gp"`` (the
         basis of an approximate Gaussian process: one level, column j has SD ``sqrt(S(spectral[j]))`` from
         ``sdgp_<label>`` and ``lscale_<label>``) or ``"cosy"`` (the random intercept that carries a
-        compound-symmetric residual correlation, :mod:`bayesmixed.design.autocor`).
+        compound-symmetric residual correlation, ``bayesmixed.design.autocor``).
     spectral
         For ``"gp"``: ``√λ_j`` of each basis column.
     """
@@ -181,7 +181,7 @@ class Design:
         The residual correlation structure (``ar()``, ``cosy()``), or ``None``.
     frame
         The model frame (R's ``model.frame``): the used columns of the used rows of the user's data, as they
-        were (a copy; index :attr:`rows`). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
+        were (a copy; index ``rows``). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
         averages over the data) and ``Fit.update`` read the raw predictors from it; treat it as read-only.
         ``None`` for a Design that was built without one.
     """
@@ -344,7 +344,7 @@ def _factor_codes(
 
     The levels of an interaction ``a:b`` are the combinations present, labelled ``a-level:b-level`` and
     ordered as R orders them: by the first column's levels, then the second's (for the inner term of
-    ``a/b``, by ``b`` first, as lme4's ``b:a``; see :attr:`GroupTerm.level_order`). With ``levels`` given,
+    ``a/b``, by ``b`` first, as lme4's ``b:a``; see ``GroupTerm.level_order``). With ``levels`` given,
     rows are coded against them (``-1`` for a level not among them).
     """
     cols = [_column_levels(data[c]) for c in g.factor]
@@ -504,16 +504,16 @@ def build_design(
     Parameters
     ----------
     formula
-        Formula text or a parsed :class:`Formula`.
+        Formula text or a parsed :class:`~bayesmixed.formula.Formula`.
     data
         The user's data frame; never modified.
     missing
         ``"drop"`` (default): rows with a missing value in a used column are dropped with a warning;
-        ``"raise"``: such rows raise a :class:`DataError`.
+        ``"raise"``: such rows raise a :class:`~bayesmixed.errors.DataError`.
     weights
         Numbers of trials of a proportion response, as glmer's ``weights=``: with
         ``incidence / size ~ period + (1 | herd)`` and ``weights="size"`` the successes are
-        proportion × weights (whole numbers, else a :class:`DataError`) and the trials the weights. A column
+        proportion × weights (whole numbers, else a :class:`~bayesmixed.errors.DataError`) and the trials the weights. A column
         name (new data then give the trials of predictions) or one number per row.
     contrasts
         Coding of categorical variables by label (``{"recipe": "sum", "temperature": "helmert"}``):
@@ -522,7 +522,7 @@ def build_design(
     rank_deficient
         ``"drop"`` (default, as lme4): fixed-effect columns that are linear combinations of the columns before
         them (R's QR pivoting decides which, as lme4's ``chkRank.drop.cols``) are dropped with a warning
-        naming them; ``"raise"``: a :class:`DataError` naming the collinear columns.
+        naming them; ``"raise"``: a :class:`~bayesmixed.errors.DataError` naming the collinear columns.
     """
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if isinstance(data, dict):
@@ -745,7 +745,7 @@ def _check_grouping_column(s: pd.Series, c: str, g: GroupTerm) -> None:
 
 
 def check_estimable(design: Design) -> None:
-    """Raise a :class:`DataError` when the fixed effects, or the varying coefficients of a random-effect
+    """Raise a :class:`~bayesmixed.errors.DataError` when the fixed effects, or the varying coefficients of a random-effect
     term, cannot be told apart: a column that is 0 everywhere, constant beside the intercept, or a linear
     combination of other columns (rank-deficient ``X`` or ``Z``).
 
@@ -762,7 +762,7 @@ RANK_TOL = 1e-9
 
 
 def _check_rank(M: np.ndarray, names: tuple[str, ...], where: str) -> None:
-    """Raise a :class:`DataError` naming the first column of ``M`` that is zero or (numerically) a linear
+    """Raise a :class:`~bayesmixed.errors.DataError` naming the first column of ``M`` that is zero or (numerically) a linear
     combination of the columns before it: its coefficient could not be told apart from theirs.
 
     Columns are scaled to unit length first, so the check does not depend on the units of the data; a

@@ -169,7 +169,7 @@ def expr_columns(e: Expr) -> list[str]:
 
 
 def check_columns(names: list[str], data: pd.DataFrame, where: str) -> None:
-    """Raise a :class:`DataError` naming a missing column and the closest existing ones."""
+    """Raise a :class:`~bayesmixed.errors.DataError` naming a missing column and the closest existing ones."""
     cols = [str(c) for c in data.columns]
     for name in names:
         if name in data.columns and int((data.columns == name).sum()) > 1:
@@ -238,7 +238,7 @@ def _as_categorical(s: pd.Series, key: str, state: State, fitting: bool) -> Cate
 
 
 def numeric_column(s: pd.Series, name: str) -> np.ndarray:
-    """The values of a numeric column as floats; a :class:`DataError` for dates, durations, complex numbers
+    """The values of a numeric column as floats; a :class:`~bayesmixed.errors.DataError` for dates, durations, complex numbers
     and other columns that are neither numbers nor categories."""
     dt = s.dtype
     if pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_complex_dtype(dt):
@@ -459,7 +459,7 @@ def _constant(e: Expr, arg: str, call: Call) -> Any:
         return e.value
     if isinstance(e, Name) and e.name in ("TRUE", "T", "FALSE", "F"):
         return e.name in ("TRUE", "T")
-    if isinstance(e, Name) and e.name == "NULL":
+    if isinstance(e, Name) and e.name in ("NULL",):
         return None
     if isinstance(e, UnaryOp) and isinstance(e.operand, Num):
         return -e.operand.value if e.op == "-" else e.operand.value

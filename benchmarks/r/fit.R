@@ -65,6 +65,7 @@ for (f in factors) data[[f]] <- factor(as.character(data[[f]]))
 family_fun <- switch(opt$family,
   gaussian = stats::gaussian(),
   binomial = stats::binomial(),
+  bernoulli = stats::binomial(),
   poisson = stats::poisson(),
   stop("unsupported family: ", opt$family)
 )
@@ -95,6 +96,7 @@ if (tool == "rstanarm") {
   brms_family <- switch(opt$family,
     gaussian = brms::brmsfamily("gaussian"),
     binomial = brms::brmsfamily("binomial"),
+    bernoulli = brms::brmsfamily("bernoulli"),
     poisson = brms::brmsfamily("poisson")
   )
   fit <- brms::brm(form, data = data, family = brms_family, chains = chains,

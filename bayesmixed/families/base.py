@@ -1,0 +1,331 @@
+"""The :class:`Family` base class and :class:`AuxParam` (what a family declares about its parameters).
+
+A family instance is bound to one link (``get_family("binomial", "probit")``), like a statsmodels family. Its
+class attributes describe the family (name, links, auxiliary parameters, support); its methods are everything
+the rest of the package asks of it, grouped by the stage that asks:
+
+=========================  ===================================================================================
+stage                      methods
+=========================  ===================================================================================
+response checks (spec)     :meth:`Family.check_response`
+priors                     :meth:`Family.default_aux_priors`, :attr:`Family.identity_scale`
+PyMC model (backend)       :meth:`Family.pymc_likelihood`, :attr:`Family.scale_param`,
+                           :attr:`Family.integer_observed`
+quadrature                 :meth:`Family.logp_eta`, :attr:`Family.log_concave_in_eta`
+log-likelihood (LOO)       :meth:`Family.logpdf`
+draws (predict, simulate)  :meth:`Family.draw`
+summaries (R², ICC)        :meth:`Family.variance`, :meth:`Family.latent_variance`
+pooling, pilot (IRLS)      :meth:`Family.variance_function`, :meth:`Family.unit_deviance`,
+                           :meth:`Family.clip_mean`, :meth:`Family.irls_start`, :meth:`Family.working_weight`,
+                           :meth:`Family.dispersion_moment`, :meth:`Family.pilot_variance`,
+                           :meth:`Family.boundary_levels`, :meth:`Family.degenerate_levels`
+=========================  ===================================================================================
+
+``aux`` arguments are dicts from auxiliary-parameter name to an array that broadcasts against ``η`` (typically
+``(S, 1)`` draws against ``(S, n)`` rows); ``trials`` is ``(n,)`` or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+from scipy import special
+
+from ..errors import DataError
+from .links import Link
+
+__all__ = ["AuxParam", "Family", "binary_deviance", "clip_unit", "full", "rows_text"]
+
+
+@dataclass(frozen=True)
+class AuxParam:
+    """An auxiliary parameter of a family (one besides the mean).
+
+    Attributes
+    ----------
+    name
+        Its name in the posterior, in ``priors=`` and in ``simulate(params=...)`` (``sigma``, ``nu``, ...).
+    default_prior
+        The default prior given ``s_y``, the SD of the response for identity-link location-scale families and
+        1 otherwise (see :mod:`bayesmixed.priors`): a :class:`~bayesmixed.priors.Prior` or its dict form
+        (``{"dist": "exponential", "lam": 1 / s_y}``; the built-in families use it, so that this package does
+        not import :mod:`bayesmixed.priors`, which asks the families for these).
+    description
+        What it is, in words.
+    positive
+        Whether its support is (0, ∞) (the priors must then be positive-valued).
+    """
+
+    name: str
+    default_prior: Callable[[float], Any]
+    description: str = ""
+    positive: bool = True
+
+
+def rows_text(mask: np.ndarray, rows) -> str:
+    """The first five row labels where ``mask`` holds, and how many more."""
+    idx = np.asarray(rows)[mask][:5].tolist()
+    more = f" and {int(mask.sum()) - 5} more" if mask.sum() > 5 else ""
+    return f"{idx}{more}"
+
+
+def clip_unit(p: np.ndarray) -> np.ndarray:
+    """Probabilities kept in [1e-12, 1 − 1e-12]."""
+    return np.clip(p, 1e-12, 1 - 1e-12)
+
+
+def full(value: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``value`` broadcast against ``like`` (a read-only view)."""
+    return np.broadcast_to(value, np.broadcast_shapes(np.shape(value), np.shape(like)))
+
+
+def binary_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Unit deviance of a proportion ``y`` with mean ``mu`` (Bernoulli, binomial; the beta's quasi-deviance)."""
+    return 2 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
+
+
+@dataclass(frozen=True)
+class Family:
+    """A response distribution bound to a link.
+
+    Each family is a subclass that sets the class attributes below (all but ``link``, the instance's own field)
+    and implements the methods (see the package docstring for how to add one).
+
+    Attributes
+    ----------
+    link
+        The :class:`Link` this instance uses.
+    name
+        The family's name as users write it.
+    link_names
+        Allowed links, the default first.
+    aliases
+        Other names users may write (``"negbin"``).
+    aux
+        Auxiliary parameters (:class:`AuxParam`), in the order their priors are listed and their variables
+        created.
+    needs_trials
+        Whether the response is a count of successes out of a number of trials.
+    discrete
+        Whether responses are whole numbers.
+    integer_observed
+        Whether PyMC gets the response as int64 (Bernoulli, binomial); counts of other families stay float64
+        (PyMC's compiled int64 log-density wraps counts of 2³¹ and more).
+    mean_support
+        ``"real"``, ``"positive"`` or ``"unit"``: where μ lives (for clamps in IRLS).
+    scale_param
+        The auxiliary parameter that is the residual SD (``"sigma"``), created first in the PyMC model because
+        relative SD priors and the marginal likelihood use it; None if the family has none.
+    relative_sd_priors
+        Whether random-effect SD priors may be given relative to ``scale_param`` (lme4's θ).
+    two_level_category
+        Whether a two-level categorical response is accepted (as 0/1).
+    constant_variance
+        Whether Var(y | μ) does not depend on μ (location-scale families).
+    log_concave_links
+        Links under which log p(y | η) is concave in η for every y and auxiliary value.
+    irls_aux
+        Auxiliary parameters whose posterior means enter :meth:`variance_function` (reference fits in
+        :mod:`bayesmixed.pooling`).
+    """
+
+    link: Link
+
+    name: ClassVar[str] = ""
+    link_names: ClassVar[tuple[str, ...]] = ()
+    aliases: ClassVar[tuple[str, ...]] = ()
+    aux: ClassVar[tuple[AuxParam, ...]] = ()
+    needs_trials: ClassVar[bool] = False
+    discrete: ClassVar[bool] = False
+    integer_observed: ClassVar[bool] = False
+    mean_support: ClassVar[str] = "real"
+    scale_param: ClassVar[str | None] = None
+    relative_sd_priors: ClassVar[bool] = False
+    two_level_category: ClassVar[bool] = False
+    constant_variance: ClassVar[bool] = False
+    log_concave_links: ClassVar[frozenset[str]] = frozenset()
+    irls_aux: ClassVar[tuple[str, ...]] = ()
+
+    # -------------------------------------------------------------------------------------------- identity
+    @property
+    def default_link(self) -> str:
+        return self.link_names[0]
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        """Allowed link names (the default first)."""
+        return self.link_names
+
+    @property
+    def aux_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.aux)
+
+    @property
+    def identity_scale(self) -> bool:
+        """Whether η is the mean on the response's own scale with a variance free of it (location-scale
+        family, identity link): priors are scaled to the response's SD and reference fits are least squares."""
+        return self.constant_variance and self.link.name == "identity"
+
+    @property
+    def linear_gaussian(self) -> bool:
+        """Whether y = η + Normal noise: a linear mixed model, whose random and fixed effects integrate out
+        exactly (:mod:`bayesmixed.marginal`)."""
+        return False
+
+    @property
+    def log_concave_in_eta(self) -> bool:
+        """Whether log p(y | η) is concave in η for every y and auxiliary value (adaptive Gauss–Hermite
+        quadrature over one random effect then has a unimodal integrand)."""
+        return self.link.name in self.log_concave_links
+
+    # -------------------------------------------------------------------------------------- response checks
+    def check_response(
+        self, y: np.ndarray, trials: np.ndarray | None, label: str, rows, levels: tuple | None = None
+    ) -> None:
+        """Raise a :class:`~bayesmixed.errors.DataError` when the response does not fit the family.
+
+        The message names the response, what is wrong, the offending rows (index labels of the user's data)
+        and the fix.
+        """
+        if self.needs_trials and trials is None:
+            raise DataError(
+                f"family {self.name!r} needs the number of trials: write the response as cbind(successes, failures) "
+                f"or successes | trials(n), not {label!r} alone (or use family='bernoulli' for 0/1 data)"
+            )
+        if not self.needs_trials and trials is not None:
+            raise DataError(f"{label!r} gives numbers of trials, which only family='binomial' uses (got {self.name!r})")
+        if levels is not None and not self.two_level_category:
+            raise DataError(
+                f"the response {label!r} is categorical with levels {levels[0]!r} and {levels[1]!r}; family "
+                f"{self.name!r} needs numbers: use family='bernoulli' to model the second level as success"
+            )
+        self.check_values(y, trials, label, rows)
+
+    def check_values(self, y: np.ndarray, trials: np.ndarray | None, label: str, rows) -> None:
+        """The family's own checks of the response values (support); none by default."""
+
+    def _check_counts(self, y: np.ndarray, label: str, rows) -> None:
+        neg = y < 0
+        if neg.any():
+            raise DataError(f"{self.name} response {label!r} has negative counts on rows {rows_text(neg, rows)}")
+        frac = y != np.round(y)
+        if frac.any():
+            raise DataError(
+                f"{self.name} response {label!r} has non-integer values on rows {rows_text(frac, rows)} "
+                f"(e.g. {y[frac][0].item()}); counts must be whole numbers (use family='gaussian' or 'gamma' for measurements)"
+            )
+
+    def _check_positive(self, y: np.ndarray, label: str, rows) -> None:
+        bad = y <= 0
+        if bad.any():
+            raise DataError(
+                f"{self.name} response {label!r} must be positive; rows {rows_text(bad, rows)} are not (e.g. {y[bad][0].item()})"
+            )
+
+    # ----------------------------------------------------------------------------------------------- priors
+    def default_aux_priors(self, s_y: float) -> dict[str, Any]:
+        """Default prior of each auxiliary parameter (``s_y``: see :class:`AuxParam`; a Prior or its dict form),
+        in declaration order."""
+        return {p.name: p.default_prior(s_y) for p in self.aux}
+
+    # ------------------------------------------------------------------------------------- densities, draws
+    def logpdf(self, y: np.ndarray, eta: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
+        """Pointwise log density of ``y`` given the linear predictor (NumPy/SciPy)."""
+        raise NotImplementedError(f"family {self.name!r} has no NumPy log density")
+
+    def logp_eta(self, y, eta, aux: dict, trials=None):
+        """Elementwise log density of ``y`` as a PyTensor function of the linear predictor ``η`` (``aux``
+        values may be PyTensor variables or arrays)."""
+        raise NotImplementedError(f"family {self.name!r} has no PyTensor log density")
+
+    def pymc_likelihood(self, name: str, eta, observed, aux: dict, trials=None, dims=None):
+        """The observed PyMC random variable of the response (inside a ``pm.Model`` context)."""
+        raise NotImplementedError(f"family {self.name!r} has no PyMC likelihood")
+
+    def draw(
+        self, eta: np.ndarray, aux: dict[str, np.ndarray] | None, rng: np.random.Generator, trials=None
+    ) -> np.ndarray:
+        """One random response per element of ``eta`` (broadcast with ``aux`` and ``trials``), as floats."""
+        aux = aux or {}
+        mu = self.link.inverse(eta)
+        shape = np.broadcast_shapes(np.shape(mu), *(np.shape(v) for v in aux.values()))
+        mu = np.broadcast_to(mu, shape)
+        a = {k: np.broadcast_to(v, shape) for k, v in aux.items()}
+        return self.sample(mu, a, rng, shape, trials)
+
+    def sample(self, mu: np.ndarray, aux: dict[str, np.ndarray], rng: np.random.Generator, shape, trials):
+        """Random responses with mean ``mu`` (``mu`` and ``aux`` already broadcast to ``shape``)."""
+        raise NotImplementedError(f"family {self.name!r} cannot draw responses")
+
+    # ------------------------------------------------------------------------------------ moments, summaries
+    def variance(self, mu: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
+        """Var(y | μ) on the response scale (binomial: of the proportion, ``μ(1 − μ)/n``), shaped like ``mu``."""
+        raise NotImplementedError(f"family {self.name!r} has no variance")
+
+    def working_weight(self, eta: np.ndarray, mu: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
+        """Expected information about η per observation, ``(dμ/dη)² · i(μ)`` with ``i(μ)`` the Fisher
+        information about μ: ``1/Var(y | μ)`` for the exponential families (the IRLS weight)."""
+        return self.link.dmu_deta(eta) ** 2 / np.maximum(self.variance(mu, aux, trials), 1e-300)
+
+    def latent_variance(
+        self, aux: dict[str, np.ndarray], n_draws: int, mean_mu: Callable[[], np.ndarray]
+    ) -> tuple[np.ndarray, str]:
+        """Residual variance on the latent (link) scale per draw, and the definition used (for the ICC).
+
+        ``aux``: draws ``(S,)`` of the auxiliary parameters; ``mean_mu()``: per draw, the mean over the rows of
+        the fitted mean (computed only when asked for).
+        """
+        v = self.link.latent_variance
+        if v is not None:
+            return np.full(n_draws, v), f"latent scale, {self.link.name}: residual variance {self.link.latent_variance_text}"
+        if self.scale_param is not None and self.scale_param in aux:
+            return aux[self.scale_param] ** 2, f"residual variance {self.scale_param}^2 (link scale)"
+        raise ValueError(f"no latent residual variance defined for family {self.name!r} with link {self.link.name!r}")
+
+    # -------------------------------------------------------------------------------- IRLS and the pilot fit
+    def variance_function(self, mu: np.ndarray, aux: dict[str, float]) -> np.ndarray:
+        """The GLM variance function V(μ) per unit prior weight (dispersion left out)."""
+        raise NotImplementedError(f"family {self.name!r} has no variance function")
+
+    def unit_deviance(self, y: np.ndarray, mu: np.ndarray, aux: dict[str, float]) -> np.ndarray:
+        """(Quasi-)deviance of each observation, the objective IRLS decreases."""
+        raise NotImplementedError(f"family {self.name!r} has no deviance")
+
+    def clip_mean(self, mu: np.ndarray) -> np.ndarray:
+        """μ kept inside its support (probabilities in [1e-12, 1 − 1e-12], positive means ≥ 1e-12)."""
+        if self.mean_support == "unit":
+            return clip_unit(mu)
+        if self.mean_support == "positive" or self.link.name in ("log", "inverse"):
+            return np.maximum(mu, 1e-12)
+        return mu
+
+    def irls_start(self, y: np.ndarray, pw: np.ndarray) -> np.ndarray:
+        """Starting means of IRLS from the response (proportions for binomial) and prior weights."""
+        if self.link.name in ("log", "inverse"):
+            return np.where(y > 0, y, max(float(np.mean(y[y > 0])) if np.any(y > 0) else 1.0, 1e-3))
+        return y.astype(float)
+
+    def dispersion_moment(self, y: np.ndarray, pw: np.ndarray, mu: np.ndarray, p: int) -> float:
+        """Moment estimate of the dispersion from residuals ``y − μ`` with ``p`` parameters fitted (its meaning
+        is the family's, as :meth:`pilot_variance` uses it); 1 for families without dispersion."""
+        return 1.0
+
+    def pilot_variance(self, mu: np.ndarray, pw: np.ndarray, disp: float) -> np.ndarray:
+        """Var(y_i | μ_i) on the scale of the pilot's response (proportions for binomial), with the dispersion
+        of :meth:`dispersion_moment`."""
+        raise NotImplementedError(f"family {self.name!r} has no pilot variance")
+
+    def boundary_levels(self, y: np.ndarray, trials, codes: np.ndarray, J: int) -> dict[int, str]:
+        """Levels whose maximum-likelihood intercept is infinite before any fitting, with the reason."""
+        return {}
+
+    def degenerate_levels(self, eta: np.ndarray) -> tuple[np.ndarray, str] | None:
+        """After a no-pooling fit: a per-row score whose level maximum above 15 marks a level without a finite
+        ML estimate, and the note for it; None where the family has no such boundary."""
+        return None
+
+    # -------------------------------------------------------------------------------------------- helpers
+    def __repr__(self) -> str:
+        return f"<family {self.name} ({self.link.name} link)>"

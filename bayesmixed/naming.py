@@ -1,0 +1,118 @@
+"""Names of the posterior variables, their dimensions and the prior keys: the one place that spells them.
+
+==================  ===========================================  =============================================
+variable            dims                                         what
+==================  ===========================================  =============================================
+``beta``            ``coef``                                     fixed effects (``Intercept``, ``Days``, ...)
+``sd_<t>``          ``<t>_coef``                                 SDs of term ``<t>``'s coefficients
+``corr_<t>``        ``<t>_coef``, ``<t>_coef2``                  their correlation matrix (correlated terms)
+``r_<t>``           ``<t>``, ``<t>_coef``                        random effects, one row per level
+``sd_<s>``          scalar                                       the one SD of a smooth's penalised part (``s(x)``)
+``sdgp_<g>``        scalar                                       a GP's marginal SD (``gp(x)``)
+``lscale_<g>``      scalar                                       a GP's length-scale
+``ar``              ``ar_lag``                                   AR(1) residual correlation (``ar[1]``)
+``cosy``            scalar                                       compound-symmetry residual correlation
+``sigma``, ...      scalar                                       the family's auxiliary parameters
+``y``               ``obs``                                      log-likelihood, posterior predictive
+==================  ===========================================  =============================================
+
+Priors and single scalars are addressed as ``beta[Days]``, ``sd_Subject[Days]``; the auxiliary parameters'
+names are declared by the families (:func:`aux_names`). Internal variables of a model start with ``_``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BETA",
+    "COEF",
+    "INTERCEPT",
+    "OBS",
+    "RESPONSE",
+    "SIGMA",
+    "TRIALS",
+    "aux_names",
+    "beta_coef",
+    "coef2_dim",
+    "coef_dim",
+    "corr",
+    "is_internal",
+    "r",
+    "sd",
+    "sd_coef",
+    "sdgp",
+    "lscale",
+    "AR",
+    "AR_LAG",
+    "COSY",
+]
+
+BETA = "beta"
+COEF = "coef"
+INTERCEPT = "Intercept"
+SIGMA = "sigma"
+RESPONSE = "y"
+TRIALS = "trials"
+OBS = "obs"
+SD_PREFIX = "sd_"
+CORR_PREFIX = "corr_"
+R_PREFIX = "r_"
+AR = "ar"
+AR_LAG = "ar_lag"
+COSY = "cosy"
+
+
+def sd(label: str) -> str:
+    """``sd_<label>``: the SDs of a term's coefficients."""
+    return f"{SD_PREFIX}{label}"
+
+
+def corr(label: str) -> str:
+    """``corr_<label>``: the correlation matrix of a term's coefficients."""
+    return f"{CORR_PREFIX}{label}"
+
+
+def r(label: str) -> str:
+    """``r_<label>``: a term's random effects."""
+    return f"{R_PREFIX}{label}"
+
+
+def coef_dim(label: str) -> str:
+    """``<label>_coef``: the dimension of a term's coefficients."""
+    return f"{label}_coef"
+
+
+def coef2_dim(label: str) -> str:
+    """``<label>_coef2``: the second dimension of a term's correlation matrix."""
+    return f"{label}_coef2"
+
+
+def sdgp(label: str) -> str:
+    """``sdgp_<label>``: the marginal SD of an approximate GP (brms's name)."""
+    return f"sdgp_{label}"
+
+
+def lscale(label: str) -> str:
+    """``lscale_<label>``: the length-scale of an approximate GP (brms's name)."""
+    return f"lscale_{label}"
+
+
+def beta_coef(coef: str) -> str:
+    """``beta[<coef>]``: one fixed effect (prior key, convergence row)."""
+    return f"{BETA}[{coef}]"
+
+
+def sd_coef(label: str, coef: str) -> str:
+    """``sd_<label>[<coef>]``: one SD of a term (prior key, convergence row)."""
+    return f"{sd(label)}[{coef}]"
+
+
+def is_internal(name: str) -> bool:
+    """Whether a model variable is internal (dropped from the returned posterior)."""
+    return name.startswith("_")
+
+
+def aux_names() -> tuple[str, ...]:
+    """The auxiliary-parameter names of every registered family (``sigma``, ``nu``, ``alpha``, ...)."""
+    from .families import aux_names as names
+
+    return names()
