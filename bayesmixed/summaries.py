@@ -32,16 +32,21 @@ __all__ = [
     "convergence",
     "latent_residual_variance",
     "observed_data",
+    "residual_sd",
+    "block_sd",
 ]
 
 def population_vars(idata) -> list[str]:
-    """Population-level variables present in the posterior: ``beta``, ``sd_*``, ``corr_*``, auxiliaries."""
+    """Population-level variables present in the posterior: ``beta``, ``sd_*`` (smooth SDs too), ``corr_*``,
+    the GPs' ``sdgp_*`` and ``lscale_*``, auxiliaries, and the residual correlations ``ar`` and ``cosy``."""
     names = list(idata.posterior.data_vars)
     aux = N.aux_names()
     out = [n for n in names if n == N.BETA]
     out += [n for n in names if n.startswith(N.SD_PREFIX)]
     out += [n for n in names if n.startswith(N.CORR_PREFIX)]
+    out += [n for n in names if n.startswith((N.sdgp(""), N.lscale("")))]
     out += [n for n in names if n in aux]
+    out += [n for n in names if n in (N.AR, N.COSY)]
     return out
 
 

@@ -109,7 +109,7 @@ def autocor_columns(spec: AutocorSpec | None) -> list[str]:
 
 
 def build_autocor(spec: AutocorSpec, data: pd.DataFrame) -> Autocor:
-    """The series structure of ``spec`` on the (complete) rows of ``data``, with a :class:`DataError` for a
+    """The series structure of ``spec`` on the (complete) rows of ``data``, with a :class:`~bayesmixed.errors.DataError` for a
     time column that is not whole numbers or a time that repeats within a series."""
     where = expr_to_str(spec.call)
     n = len(data)

@@ -104,7 +104,7 @@ def _fold(e: Expr) -> Expr:
 
 
 def parse_smooth(call: Call) -> SmoothTerm:
-    """Read the arguments of a smooth call, with a :class:`DataError` for what is not supported."""
+    """Read the arguments of a smooth call, with a :class:`~bayesmixed.errors.DataError` for what is not supported."""
     where = expr_to_str(call)
     func = call.func
     allowed = {"s": ("k", "bs", "by", "m", "fx"), "t2": ("k", "bs", "by"), "gp": ("k", "c", "scale", "cov")}[func]
@@ -170,7 +170,7 @@ def parse_smooth(call: Call) -> SmoothTerm:
 
 
 def smooth_terms(calls: tuple[Call, ...]) -> list[SmoothTerm]:
-    """Parsed smooth calls of a formula; a :class:`DataError` when two give the same label."""
+    """Parsed smooth calls of a formula; a :class:`~bayesmixed.errors.DataError` when two give the same label."""
     out = [parse_smooth(c) for c in calls]
     labels = [t.label + (f":{t.by}" if t.by else "") for t in out]
     for lab in labels:
