@@ -223,6 +223,9 @@ def test_mcycle_agrees_with_gamm4_and_brms():
     grid = pd.DataFrame({"times": ref["grid"]})
     p = fit.predict(grid)
     assert np.all((p["lower"] < ref["curve"]["fit"]) & (ref["curve"]["fit"] < p["upper"]))
+    ce = fit.conditional_effects().table  # the smooth along its variable, with intervals (brms's plot)
+    assert set(ce["effect"]) == {"times"} and np.all((ce["lower"] < ce["mean"]) & (ce["mean"] < ce["upper"]))
+    assert fit.hypothesis("sd_s(times) > 100").table["post_prob"].iloc[0] > 0.95
     brms = DATA / "brms.json"
     if brms.exists():
         b = json.loads(brms.read_text())["mcycle"]
@@ -314,3 +317,11 @@ def test_every_parameterization_builds(param):
     if param != "marginal":
         assert {"r_s(times)", "r_gp(times)"} <= names
     assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_formula_fields_and_update_style_subtraction():
+    f = parse_formula('y ~ x + s(x, bs = "cr") + gp(z) + ar(time = t, gr = g) + (1 | g)')
+    assert [bm.formula.expr_to_str(e) for e in f.smooths] == ['s(x, bs = "cr")', "gp(z)"]
+    assert len(f.autocor) == 1 and [t.label for t in f.terms] == ["x"]
+    g = parse_formula('y ~ x + s(x, bs = "cr") + gp(z) - s(x, bs = "cr")')  # update(". ~ . - s(x))")
+    assert [bm.formula.expr_to_str(e) for e in g.smooths] == ["gp(z)"]

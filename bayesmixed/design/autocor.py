@@ -69,7 +69,7 @@ class Autocor:
 
 
 def _name(v: Expr, arg: str, where: str) -> str | None:
-    if isinstance(v, Name) and v.name == "NA":
+    if isinstance(v, Name) and v.name in ("NA", "NULL"):  # brms: not given
         return None
     if not isinstance(v, Name):
         raise DataError(f"{where}: {arg} = must name a column of the data, got {expr_to_str(v)}")

@@ -355,8 +355,11 @@ class _Expander:
             raise self.error(f"{node.value!r} cannot be used here; wrap arithmetic in I(), e.g. I(x {node.value} 2)", node)
 
     def subtract(self, acc: "_TermSet", sub: "_TermSet", node: Node) -> None:
-        if sub.smooths or sub.autocor:
-            raise self.error("smooth terms and residual correlations cannot be subtracted; leave them out instead", node)
+        for kind in ("smooths", "autocor"):  # '- s(x)' removes that smooth (as written), as update() does
+            taken = getattr(sub, kind)
+            if taken:
+                setattr(acc, kind, [e for e in getattr(acc, kind) if e not in taken])
+                setattr(sub, kind, [])
         if sub.groups or sub.offsets:
             raise self.error("random-effect terms and offsets cannot be subtracted; leave them out instead", node)
         acc.remove(sub)
@@ -464,9 +467,8 @@ class _TermSet:
         elif other.intercept is False:  # "- 0" adds the intercept back, as in R
             self.intercept = True
         self.terms = [t for t in self.terms if t not in other.terms]
-        if other.groups or other.offsets or other.smooths or other.autocor:
-            raise FormulaError("random-effect terms, smooths, residual correlations and offsets cannot be subtracted",
-                               "", 0)
+        if other.groups or other.offsets:
+            raise FormulaError("random-effect terms and offsets cannot be subtracted", "", 0)
 
 
 def _interact(a: Term, b: Term) -> Term:
