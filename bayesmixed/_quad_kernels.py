@@ -23,10 +23,10 @@ MAX_NEWTON = 50
 
 
 @lru_cache(maxsize=None)
-def _mode_for(family: str, link: str):
+def _mode_for(name: str):
     import numba
 
-    lp_d = kernel(family, link)
+    lp_d = kernel(name)
 
     @numba.njit(cache=True)
     def mode(eta_rest, tau2, y, t, z, lvl_rows, r0, r1):
@@ -126,35 +126,31 @@ def _kernels():
         return lp, d1, d2, d3
 
     return {
-        ("poisson", "log"): poisson_log,
-        ("bernoulli", "logit"): binomial_logit,
-        ("binomial", "logit"): binomial_logit,
-        ("bernoulli", "probit"): binomial_probit,
-        ("binomial", "probit"): binomial_probit,
-        ("bernoulli", "cloglog"): binomial_cloglog,
-        ("binomial", "cloglog"): binomial_cloglog,
+        "poisson_log": poisson_log,
+        "binomial_logit": binomial_logit,
+        "binomial_probit": binomial_probit,
+        "binomial_cloglog": binomial_cloglog,
     }
 
 
-KERNELS = frozenset({("poisson", "log")} | {(f, link) for f in ("bernoulli", "binomial")
-                                              for link in ("logit", "probit", "cloglog")})
+KERNELS = frozenset({"poisson_log", "binomial_logit", "binomial_probit", "binomial_cloglog"})
 
 
-def kernel(family: str, link: str):
-    """The numba kernel of ``(family, link)``."""
-    return _kernels()[(family, link)]
+def kernel(name: str):
+    """The numba kernel called ``name`` (a family's :attr:`~bayesmixed.families.Family.quadrature_kernel`)."""
+    return _kernels()[name]
 
 
 @lru_cache(maxsize=None)
-def loglik_kernel(family: str, link: str):
+def loglik_kernel(name: str):
     """``f(eta_rest, tau, y, t, rconst, z, lvl_ptr, lvl_rows, x, logw) -> (Σ_j log ∫ exp f_j, ∂/∂η_rest, ∂/∂τ)``:
     adaptive Gauss–Hermite quadrature level by level (Newton's method to the mode, then the K nodes ``x`` with
     log weights ``logw``), with the exact derivatives of that rule (the nodes move with the mode and the
     curvature)."""
     import numba
 
-    lp_d = kernel(family, link)
-    _mode = _mode_for(family, link)
+    lp_d = kernel(name)
+    _mode = _mode_for(name)
 
     @numba.njit(cache=True)
     def loglik(eta_rest, tau, y, t, rconst, z, lvl_ptr, lvl_rows, x, logw):
@@ -235,15 +231,15 @@ def loglik_kernel(family: str, link: str):
 
 
 @lru_cache(maxsize=None)
-def draw_kernel(family: str, link: str):
+def draw_kernel(name: str):
     """``f(eta_rest (S, n), tau (S,), y, t, z, lvl_ptr, lvl_rows, seed) -> (S, J)``: one exact draw of every
     level's effect from its conditional ``∝ exp f_j`` per posterior draw, by rejection under the upper hull of
     the log-concave ``f_j`` (the tangents one curvature-SD either side of the mode and the horizontal line
     through the mode, Gilks & Wild 1992). NaN where a draw fell above the hull (not log-concave)."""
     import numba
 
-    lp_d = kernel(family, link)
-    _mode = _mode_for(family, link)
+    lp_d = kernel(name)
+    _mode = _mode_for(name)
 
     @numba.njit(cache=True)
     def f_at(b, eta_rest, tau2, y, t, z, lvl_rows, r0, r1):

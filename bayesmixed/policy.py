@@ -99,7 +99,7 @@ def quadrature_refusal(block, fam, link: str) -> str | None:
         return f"term {block.label!r} has one level"
     if fam.linear_gaussian:
         return "a Gaussian identity-link model integrates its terms out exactly instead"
-    if not has_kernel(fam.name, link):
+    if not has_kernel(fam):
         return (f"family {fam.name!r} with link {link!r} has a log density that is not concave in the linear "
                 "predictor, which the exact draws of the effects need")
     return None
@@ -145,7 +145,7 @@ def quadrature_nodes(design, fam, link: str, block) -> int:
     tau = float(terms[block.label].tau[0])
     total = float(sum(t.tau[0] ** 2 for t in terms.values())) ** 0.5
     eta = _fixed_eta(design, fam.name, link)
-    K, _ = choose_nodes(fam.name, link, design, block, eta, sorted({max(tau, 0.1), 1.5 * total + 0.25}))
+    K, _ = choose_nodes(fam.quadrature_kernel, design, block, eta, sorted({max(tau, 0.1), 1.5 * total + 0.25}))
     return int(K)
 
 

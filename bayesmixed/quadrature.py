@@ -39,9 +39,9 @@ NODE_TOL = 0.01  # largest error of the total log-likelihood against a 31-point 
 REF_NODES = 31
 
 
-def has_kernel(family: str, link: str) -> bool:
-    """Whether the family and link have a quadrature kernel (log-concave in η)."""
-    return (family, link) in QK.KERNELS
+def has_kernel(fam) -> bool:
+    """Whether a family (bound to its link) has a quadrature kernel (log-concave in η)."""
+    return fam.quadrature_kernel in QK.KERNELS
 
 
 @dataclass(frozen=True)
@@ -73,25 +73,25 @@ def _response(design) -> tuple[np.ndarray, np.ndarray]:
     return y, t
 
 
-def level_loglik(family: str, link: str, design, block, eta_rest: np.ndarray, tau: float, K: int) -> float:
+def level_loglik(kernel: str, design, block, eta_rest: np.ndarray, tau: float, K: int) -> float:
     """``Σ_j log ∫ exp f_j`` by K-point adaptive quadrature (the model's integrated log-likelihood)."""
     y, t = _response(design)
     lv = levels_of(block)
     rconst = QK.const(y, None if design.trials is None else t)
     x, logw = gh_rule(K)
-    f = QK.loglik_kernel(family, link)
+    f = QK.loglik_kernel(kernel)
     return float(f(np.ascontiguousarray(eta_rest, dtype=float), float(tau), y, t, rconst, lv.z, lv.ptr, lv.rows,
                    x, logw)[0])
 
 
-def choose_nodes(family: str, link: str, design, block, eta_rest: np.ndarray, taus) -> tuple[int, float]:
+def choose_nodes(kernel: str, design, block, eta_rest: np.ndarray, taus) -> tuple[int, float]:
     """The fewest nodes of ``NODE_CHOICES`` whose total log-likelihood is within ``NODE_TOL`` of a
     31-point rule at every SD in ``taus`` (pilot values), with that error; the most nodes if none is."""
     err_of: dict[int, float] = {}
     for tau in taus:
-        ref = level_loglik(family, link, design, block, eta_rest, tau, REF_NODES)
+        ref = level_loglik(kernel, design, block, eta_rest, tau, REF_NODES)
         for K in NODE_CHOICES:
-            e = abs(level_loglik(family, link, design, block, eta_rest, tau, K) - ref)
+            e = abs(level_loglik(kernel, design, block, eta_rest, tau, K) - ref)
             err_of[K] = max(err_of.get(K, 0.0), float(e) if np.isfinite(e) else np.inf)
     for K in NODE_CHOICES:
         if err_of[K] <= NODE_TOL:
@@ -99,7 +99,7 @@ def choose_nodes(family: str, link: str, design, block, eta_rest: np.ndarray, ta
     return NODE_CHOICES[-1], err_of[NODE_CHOICES[-1]]
 
 
-def draw_term(idata, design, family: str, link: str, label: str, seed: int | None = None,
+def draw_term(idata, design, kernel: str, label: str, seed: int | None = None,
               max_numbers: int = 20_000_000) -> dict[str, np.ndarray]:
     """Draw the effects of the term integrated out by quadrature, one exact draw per posterior draw given that
     draw's other parameters, in chunks of bounded memory. Returns ``{"r_<label>": array (chain, draw, levels,
@@ -114,7 +114,7 @@ def draw_term(idata, design, family: str, link: str, label: str, seed: int | Non
     y, t = _response(design)
     lv = levels_of(b)
     seeds = np.random.SeedSequence(None if seed is None else [seed, 11])  # a stream apart from the other draws
-    f = QK.draw_kernel(family, link)
+    f = QK.draw_kernel(kernel)
     out = np.empty((S, b.n_levels))
     chunk = max(1, max_numbers // max(design.n, 1))
     for lo in range(0, S, chunk):

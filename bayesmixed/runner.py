@@ -107,7 +107,8 @@ def sample(
         from .quadrature import draw_term
 
         t1 = time.perf_counter()
-        _add_random_effects(idata, design, draw_term(idata, design, spec.family, spec.link, spec.quadrature_term, seed))
+        _add_random_effects(idata, design, draw_term(idata, design, spec.family_obj.quadrature_kernel,
+                                                       spec.quadrature_term, seed))
         info.timings["draw_random_effects"] = info.timings.get("draw_random_effects", 0.0) + time.perf_counter() - t1
     if spec.marginal_term is not None:
         from .marginal import draw_marginal_term

@@ -91,19 +91,56 @@ def test_progress_lines_when_no_terminal(monkeypatch):
     """stderr that is not a terminal (a log file, CI) gets plain lines instead of a progress bar."""
     stream = io.StringIO()
     assert _progress.plain_progress_wanted(True, stream) and not _progress.plain_progress_wanted(False, stream)
-    monkeypatch.setattr(_progress, "INTERVAL", 0.05)
     monkeypatch.setattr("sys.stderr", stream)
     fit = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).fit(
         chains=2, draws=300, tune=300, seed=1, progressbar=True)
     text = stream.getvalue()
-    assert "bayesmixed: compiling the model" in text
-    assert "draws per chain (2 chains)" in text or "tuning 2 chains" in text
+    assert "bayesmixed: compiling the model" in text and "bayesmixed: model ready in" in text
+    assert "bayesmixed: drawing the random effects that were integrated out" in text
     assert fit.idata.posterior.sizes["draw"] == 300
-    # and nothing without progressbar
     stream.truncate(0)
+    stream.seek(0)
     bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).fit(
         chains=2, draws=100, tune=100, seed=1, progressbar=False)
-    assert "bayesmixed:" not in stream.getvalue()
+    assert "bayesmixed:" not in stream.getvalue()  # nothing without progressbar
+
+
+class _FakeSampler:
+    """A non-blocking sampler that tunes for two polls, then draws 100 a poll, then finishes."""
+
+    def __init__(self):
+        self.polls = 0
+
+    @property
+    def is_finished(self):
+        self.polls += 1
+        if self.polls < 12:
+            raise TimeoutError  # what nutpie 0.16 does while the chains run
+        return True
+
+    def inspect(self):
+        import arviz as az
+
+        kept = max(0, (self.polls - 4) * 40)
+        if not kept:
+            return az.InferenceData()
+        return az.from_dict(posterior={"a": np.zeros((2, min(kept, 300)))},
+                            sample_stats={"diverging": np.zeros((2, min(kept, 300)), dtype=bool)})
+
+    def wait(self):
+        return "done"
+
+
+def test_progress_lines_report_tuning_draws_and_time_left(monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setattr(_progress.time, "sleep", lambda s: None)
+    clock = iter(np.arange(0.0, 1000.0, 1.0))
+    monkeypatch.setattr(_progress.time, "perf_counter", lambda: float(next(clock)))
+    out = _progress.poll_nutpie(_FakeSampler(), draws=300, tune=300, chains=2, stream=stream, interval=2.0)
+    assert out == "done"
+    lines = stream.getvalue().splitlines()
+    assert lines and lines[0].startswith("bayesmixed: tuning 2 chains (300 iterations each)")
+    assert any("/300 draws per chain (2 chains), 0 divergences" in ln and "left" in ln for ln in lines)
 
 
 @pytest.mark.slow

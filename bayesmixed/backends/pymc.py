@@ -575,7 +575,7 @@ def _quadrature_term_loglik(spec: ModelSpec, design: Design, priors: dict[str, P
     data = [_data("_y", y), _data("_trials", t), _data("_qconst", QK.const(y, design.trials)),
             _data(f"_qz_{label}", lv.z), _data(f"_qptr_{label}", lv.ptr), _data(f"_qrows_{label}", lv.rows),
             _data("_qnodes", x), _data("_qlogw", logw)]
-    return quadrature_loglik(spec.family, spec.link, eta, sd[0], data)
+    return quadrature_loglik(spec.family_obj.quadrature_kernel, eta, sd[0], data)
 
 
 def _ar1_conditional(design: Design, priors: dict[str, Prior], y, mu, sigma):

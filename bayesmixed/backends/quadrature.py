@@ -28,13 +28,13 @@ _N_DATA = 8  # y, trials, row constants, z, level pointers, level rows, nodes, l
 
 
 class QuadratureLoglik(Op):
-    """``(η_rest, τ, y, t, c, z, ptr, rows, x, logw) → (log-likelihood, ∂/∂η_rest, ∂/∂τ)`` for one family."""
+    """``(η_rest, τ, y, t, c, z, ptr, rows, x, logw) → (log-likelihood, ∂/∂η_rest, ∂/∂τ)`` for one family's
+    kernel (:attr:`bayesmixed.families.Family.quadrature_kernel`)."""
 
-    __props__ = ("family", "link")
+    __props__ = ("kernel",)
 
-    def __init__(self, family: str, link: str):
-        self.family = family
-        self.link = link
+    def __init__(self, kernel: str):
+        self.kernel = kernel
 
     def make_node(self, eta, tau, *data):
         eta = pt.as_tensor_variable(eta).astype("float64")
@@ -46,7 +46,7 @@ class QuadratureLoglik(Op):
 
     def perform(self, node, inputs, output_storage):
         eta, tau, *data = inputs
-        out = QK.loglik_kernel(self.family, self.link)(np.ascontiguousarray(eta), float(tau), *data)
+        out = QK.loglik_kernel(self.kernel)(np.ascontiguousarray(eta), float(tau), *data)
         for store, value in zip(output_storage, out):
             store[0] = np.asarray(value, dtype="float64")
 
@@ -65,10 +65,10 @@ class QuadratureLoglik(Op):
         return [g * outputs[1], g * outputs[2]] + [disconnected_type() for _ in range(_N_DATA)]
 
 
-def quadrature_loglik(family: str, link: str, eta_rest, tau, data_vars):
+def quadrature_loglik(kernel: str, eta_rest, tau, data_vars):
     """The integrated log-likelihood as a differentiable PyTensor scalar (``data_vars``: y, trials, row constants,
     z, level pointers, level rows, nodes, log weights, as data containers)."""
-    return QuadratureLoglik(family, link)(eta_rest, tau, *data_vars)[0]
+    return QuadratureLoglik(kernel)(eta_rest, tau, *data_vars)[0]
 
 
 def _register_numba() -> None:
@@ -80,7 +80,7 @@ def _register_numba() -> None:
 
     @register_funcify_default_op_cache_key(QuadratureLoglik)
     def _funcify(op, node, **kwargs):
-        kernel = QK.loglik_kernel(op.family, op.link)
+        kernel = QK.loglik_kernel(op.kernel)
 
         @numba_basic.numba_njit
         def quadrature_loglik_kernel(eta, tau, y, t, c, z, ptr, rows, x, logw):
@@ -107,7 +107,7 @@ def register_jax() -> None:
         import jax
         import jax.numpy as jnp
 
-        kernel = QK.loglik_kernel(op.family, op.link)
+        kernel = QK.loglik_kernel(op.kernel)
 
         def host(eta, tau, *data):
             ll, g_eta, g_tau = kernel(np.asarray(eta, dtype="float64"), float(tau), *(np.asarray(d) for d in data))

@@ -124,6 +124,8 @@ class Family:
         Whether a two-level categorical response is accepted (as 0/1).
     constant_variance
         Whether Var(y | μ) does not depend on μ (location-scale families).
+    quadrature_kernels
+        Link name → the quadrature kernel (:mod:`bayesmixed._quad_kernels`) of ``log p(y | η)`` under it.
     log_concave_links
         Links under which log p(y | η) is concave in η for every y and auxiliary value.
     irls_aux
@@ -146,6 +148,7 @@ class Family:
     two_level_category: ClassVar[bool] = False
     constant_variance: ClassVar[bool] = False
     log_concave_links: ClassVar[frozenset[str]] = frozenset()
+    quadrature_kernels: ClassVar[dict[str, str]] = {}
     irls_aux: ClassVar[tuple[str, ...]] = ()
 
     # -------------------------------------------------------------------------------------------- identity
@@ -179,6 +182,13 @@ class Family:
         """Whether log p(y | η) is concave in η for every y and auxiliary value (adaptive Gauss–Hermite
         quadrature over one random effect then has a unimodal integrand)."""
         return self.link.name in self.log_concave_links
+
+    @property
+    def quadrature_kernel(self) -> str | None:
+        """The name of the numba kernel of ``log p(y | η)`` and its derivatives that integrates one random-effect
+        term out by adaptive quadrature (:mod:`bayesmixed._quad_kernels`), or None: only log-concave densities
+        have one (their conditional effects are drawn exactly under a log-concave hull)."""
+        return self.quadrature_kernels.get(self.link.name)
 
     # -------------------------------------------------------------------------------------- response checks
     def check_response(

@@ -22,6 +22,7 @@ class _Binary(Family):
     integer_observed = True
     mean_support = "unit"
     log_concave_links = frozenset({"logit", "probit", "cloglog"})
+    quadrature_kernels = {"logit": "binomial_logit", "probit": "binomial_probit", "cloglog": "binomial_cloglog"}
 
     def _log_p_q(self, eta):
         """``(log p, log(1 − p))`` in NumPy."""

@@ -45,6 +45,8 @@ class _Count(Family):
 
 @register_family
 class Poisson(_Count):
+    quadrature_kernels = {"log": "poisson_log"}
+
     """``y ~ Poisson(exp(η))``."""
 
     name = "poisson"
