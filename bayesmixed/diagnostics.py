@@ -285,10 +285,17 @@ def prior_moments(p: Prior, k: int = 1, sigma_prior: Prior | None = None) -> tup
 def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Prior, int, int, tuple]]:
     """The θ parameters: ``(name, prior, k, coef index, posterior address)`` per SD and correlation.
 
-    The address is ``("sd", label, a)`` or ``("corr", label, i, j)``.
+    The address is ``("sd", label, a)``, ``("corr", label, i, j)``, or ``("var", name)`` for the scalar
+    parameters of smooth terms (``sd_s(x)``), GPs (``sdgp_gp(x)``, ``lscale_gp(x)``) and compound symmetry
+    (``cosy``).
     """
     out = []
     for b in design.blocks:
+        if b.kind != "group":
+            names = {"smooth": [f"sd_{b.label}"], "gp": [f"sdgp_{b.label}", f"lscale_{b.label}"],
+                     "cosy": ["cosy"]}[b.kind]
+            out += [(n, priors[n], 1, 0, ("var", n)) for n in names]
+            continue
         decov = priors.get(b.label)
         for a, c in enumerate(b.coef_names):
             p = decov if decov is not None else priors[N.sd_coef(b.label, c)]
@@ -319,7 +326,9 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
     sigma_prior = priors.get(N.SIGMA)
     rows = []
     for name, p, k, a, addr in theta_priors(design, priors):
-        if addr[0] == "sd":
+        if addr[0] == "var":
+            post = draws_of(idata, addr[1])
+        elif addr[0] == "sd":
             post = draws_of(idata, N.sd(addr[1]))[:, addr[2]]
         else:
             post = draws_of(idata, N.corr(addr[1]))[:, addr[2], addr[3]]
@@ -374,6 +383,8 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame:
     rows = []
     for b in design.blocks:
+        if b.kind != "group":  # smooth, GP and compound-symmetry blocks: not a hierarchy of levels
+            continue
         sd = draws_of(idata, N.sd(b.label))
         for a, c in enumerate(b.coef_names):
             x = sd[:, a]
@@ -516,6 +527,8 @@ def check_funnels(ev: Evidence) -> list[Finding]:
     param = dict(ev.spec.parameterization)
     out = []
     for blk in ev.design.blocks:
+        if blk.kind != "group":
+            continue
         t = _term_state(ev, blk)
         label, sds = t["label"], t["sds"]
         extra = [t["strength"]] if t["strength"] else []

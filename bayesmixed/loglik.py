@@ -16,7 +16,7 @@ from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .families import Family, as_family
-from .summaries import draws_of, linear_predictor
+from .summaries import draws_of, linear_predictor, residual_sd
 
 if TYPE_CHECKING:
     from .spec import ModelSpec
@@ -34,6 +34,10 @@ def pointwise_loglik(
     S = C * D
     y = np.asarray(design.y)
     aux = {n: draws_of(idata, n) for n in fam.aux_names if n in post}
+    if fam.scale_param in aux:
+        aux[fam.scale_param] = residual_sd(idata)  # given the random effects (compound symmetry: its intercept)
+    if design.autocor is not None and design.autocor.kind == "ar":
+        return _ar1_loglik(idata, design, fam, aux[fam.scale_param], chunk).reshape(C, D, design.n)
     if fam.linear_gaussian and use_kernels(S * design.n):
         # one fused pass per term and one for the density, in place, over all draws at once
         out = linear_predictor(idata, design, np.arange(S))
@@ -45,6 +49,27 @@ def pointwise_loglik(
         a = {k: v[idx][:, None] for k, v in aux.items()}
         out[idx[0] : idx[-1] + 1] = fam.logpdf(y, eta, a, design.trials)
     return out.reshape(C, D, design.n)
+
+
+def _ar1_loglik(idata, design: Design, fam: Family, sigma: np.ndarray, chunk: int) -> np.ndarray:
+    """``(S, n)``: log density of each residual given the previous one of its series (AR(1), Gaussian identity
+    link; ``bayesmixed.design.autocor``); the terms add up to the exact joint log density."""
+    post = idata.posterior
+    S = len(sigma)
+    phi = post[N.AR].values.reshape(S)
+    ac = design.autocor
+    has = ac.prev >= 0
+    prev = np.where(has, ac.prev, 0)
+    lag = np.maximum(ac.lag, 1.0)
+    y = np.asarray(design.y, dtype=float)
+    out = np.empty((S, design.n))
+    for start in range(0, S, chunk):
+        idx = np.arange(start, min(start + chunk, S))
+        eta = linear_predictor(idata, design, idx)
+        pl = np.where(has, phi[idx, None] ** lag, 0.0)
+        mean = eta + pl * (y - eta)[:, prev]
+        out[idx] = fam.logpdf(y, mean, {fam.scale_param: sigma[idx, None] * np.sqrt(1.0 - pl**2)}, design.trials)
+    return out
 
 
 def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:

@@ -636,6 +636,8 @@ def pooling(
     param = dict(parameterization or {})
     rows = []
     for blk in design.blocks:
+        if blk.kind != "group":  # a smooth's or GP's penalised part, compound symmetry: no levels to pool
+            continue
         pf = pooling_factor(idata, design, blk.label)
         omega_d, ratio_d = level_pooling(idata, design, family, link, blk.label)
         omega = omega_d.mean(axis=0)

@@ -62,9 +62,9 @@ _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns", "frame",
+    "response_levels", "n_dropped", "dropped_columns", "frame", "autocor",
 )
-BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels")
+BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels", "kind", "spectral")
 ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights")
 
 
@@ -160,6 +160,8 @@ def _enc_state(state: tuple[tuple[str, Any], ...]) -> list[list[Any]]:
             out.append([key, ["ns", _floats(st[1]), _floats(st[2]), bool(st[3])]])
         elif kind == "bs":
             out.append([key, ["bs", _floats(st[1]), _floats(st[2]), int(st[3]), bool(st[4])]])
+        elif kind == "smooth":  # knots and transforms of a smooth term, already JSON text
+            out.append([key, ["smooth", str(st[1])]])
         else:
             raise BayesMixedError(f"cannot save the transform state {kind!r} of {key!r}")
     return out
@@ -184,6 +186,9 @@ def _dec_state(state: list[list[Any]]) -> tuple[tuple[str, Any], ...]:
             out.append((key, ("ns", tuple(_floats(st[1])), tuple(_floats(st[2])), bool(st[3]))))
         elif kind == "bs":
             out.append((key, ("bs", tuple(_floats(st[1])), tuple(_floats(st[2])), int(st[3]), bool(st[4]))))
+        elif kind == "smooth":
+            json.loads(st[1])  # plain numbers only: refuse anything that is not JSON
+            out.append((key, ("smooth", str(st[1]))))
         else:
             raise BayesMixedError(
                 f"the saved fit holds a transform state {kind!r} (of {key!r}) that this bayesmixed does not know; "
@@ -271,7 +276,10 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     for i, b in enumerate(design.blocks):
         arrays[f"block{i}_Z"] = np.asarray(b.Z)
         arrays[f"block{i}_codes"] = np.asarray(b.codes)
-        blocks.append({"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]})
+        entry = {"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]}
+        if b.kind != "group":
+            entry.update(kind=b.kind, spectral=[float(v) for v in b.spectral])
+        blocks.append(entry)
     enc = design.encoding
     meta = {
         "formula": design.formula.text,
@@ -341,11 +349,14 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     from .design import Design, Encoding, GroupBlock
-    from .design.design import _block_labels
+    from .design.autocor import autocor_spec, build_autocor
+    from .design.design import block_terms
     from .formula import parse_formula
 
     formula = parse_formula(meta["formula"])
-    labels = _block_labels(formula.groups)
+    smooth_labels = tuple(b["label"] for b in meta["blocks"] if b.get("kind") in ("smooth", "gp"))
+    terms = block_terms(formula, smooth_labels)
+    labels = [lab for lab, _ in terms]
     saved = [b["label"] for b in meta["blocks"]]
     if labels != saved:
         raise BayesMixedError(
@@ -360,8 +371,10 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
             Z=_frozen(arrays[f"block{i}_Z"]),
             codes=_frozen(arrays[f"block{i}_codes"]),
             levels=tuple(_dec_value(x) for x in b["levels"]),
+            kind=b.get("kind", "group"),
+            spectral=tuple(float(v) for v in b.get("spectral", ())),
         )
-        for i, (b, g) in enumerate(zip(meta["blocks"], formula.groups))
+        for i, (b, (_, g)) in enumerate(zip(meta["blocks"], terms))
     )
     e = meta["encoding"]
     enc_formula = formula if e["formula"] == meta["formula"] else parse_formula(e["formula"])
@@ -376,6 +389,7 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     )
     rl = meta["response_levels"]
     rows = _dec_index(meta["rows"], arrays)
+    frame = _dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None
     return Design(
         formula=formula,
         y=_frozen(arrays["y"]),
@@ -389,7 +403,9 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         response_levels=None if rl is None else tuple(_dec_value(x) for x in rl),
         n_dropped=int(meta["n_dropped"]),
         dropped_columns=tuple(meta["dropped_columns"]),
-        frame=_dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None,
+        frame=frame,
+        autocor=(build_autocor(autocor_spec(formula.autocor), frame)
+                 if formula.autocor and frame is not None else None),
     )
 
 

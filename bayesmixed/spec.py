@@ -140,6 +140,13 @@ def make_spec(
 
     fam = get_family(family, link)
     link = fam.link.name
+    ac = design.autocor
+    if ac is not None and not fam.linear_gaussian:
+        raise BayesMixedError(
+            f"{ac.text}: residual correlation structures are for Gaussian models with the identity link (got "
+            f"family {fam.name!r}, link {link!r}); for correlated non-Gaussian responses use a random effect of "
+            "the group instead, e.g. (1 | g)"
+        )
     check_estimable(design)
     check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
     fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels)
@@ -163,6 +170,11 @@ def make_spec(
                 "'quadrature' integrates one term out and is given per term: "
                 f"parameterization={{{labels[0] if labels else 'g'!r}: 'quadrature'}} (the others 'centered' or "
                 "'noncentered')"
+            )
+        if choice == "marginal" and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization='marginal' is not available with {ac.text}: the AR(1) residuals are evaluated "
+                "given the random effects, which are sampled; use 'auto', 'noncentered' or 'centered'"
             )
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
@@ -201,6 +213,11 @@ def make_spec(
                 )
             nodes = quadrature_nodes(design, fam, link, blk[quad[0]])
         marg = [lab for lab, v in param.items() if v == "marginal"]
+        if marg and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization marks {', '.join(map(repr, marg))} 'marginal', which is not available with "
+                f"{ac.text}: the AR(1) residuals are evaluated given the random effects; use 'centered' or 'noncentered'"
+            )
         if marg and len(marg) < len(labels):
             blk = {b.label: b for b in design.blocks}
             if not can_marginalise or len(marg) > 1 or not closed_form_term(blk[marg[0]]):

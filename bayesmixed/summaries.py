@@ -32,16 +32,21 @@ __all__ = [
     "convergence",
     "latent_residual_variance",
     "observed_data",
+    "residual_sd",
+    "block_sd",
 ]
 
 def population_vars(idata) -> list[str]:
-    """Population-level variables present in the posterior: ``beta``, ``sd_*``, ``corr_*``, auxiliaries."""
+    """Population-level variables present in the posterior: ``beta``, ``sd_*`` (smooth SDs too), ``corr_*``,
+    the GPs' ``sdgp_*`` and ``lscale_*``, auxiliaries, and the residual correlations ``ar`` and ``cosy``."""
     names = list(idata.posterior.data_vars)
     aux = N.aux_names()
     out = [n for n in names if n == N.BETA]
     out += [n for n in names if n.startswith(N.SD_PREFIX)]
     out += [n for n in names if n.startswith(N.CORR_PREFIX)]
+    out += [n for n in names if n.startswith((N.sdgp(""), N.lscale("")))]
     out += [n for n in names if n in aux]
+    out += [n for n in names if n in (N.AR, N.COSY)]
     return out
 
 
@@ -52,12 +57,43 @@ def draws_of(idata, name: str) -> np.ndarray:
 
 
 def aux_draws(idata, family, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``)."""
+    """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``); the
+    residual SD given the random effects (:func:`residual_sd`) for the scale parameter."""
     out = {}
-    for name in as_family(family).aux_names:
-        a = draws_of(idata, name)
+    fam = as_family(family)
+    for name in fam.aux_names:
+        a = residual_sd(idata) if name == fam.scale_param else draws_of(idata, name)
         out[name] = (a if idx is None else a[idx])[:, None]
     return out
+
+
+def residual_sd(idata) -> np.ndarray:
+    """Draws ``(S,)`` of the residual SD given the random effects: ``sigma``, or with compound symmetry
+    (``cosy``, carried by a random intercept) ``sigma · √(1 − cosy)``."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    sigma = post[N.SIGMA].values.reshape(S)
+    if N.COSY in post:
+        sigma = sigma * np.sqrt(1.0 - post[N.COSY].values.reshape(S))
+    return sigma
+
+
+def block_sd(idata, b, idx: np.ndarray | None = None) -> np.ndarray:
+    """Draws ``(S, k)`` of the SD of each coefficient of a term, for every kind of block: a random-effect term's
+    ``sd_<t>``; a smooth's one ``sd_<t>`` repeated over its k columns; a GP's ``sqrt(S(√λ_j))`` from
+    ``sdgp_<t>`` and ``lscale_<t>``. ``idata`` may be an InferenceData or its posterior."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    if b.kind == "gp":
+        from .design.smooth import gp_spectral_sd
+
+        out = gp_spectral_sd(post[N.sdgp(b.label)].values.reshape(S), post[N.lscale(b.label)].values.reshape(S),
+                             np.asarray(b.spectral))
+    elif b.kind == "smooth":
+        out = np.repeat(post[N.sd(b.label)].values.reshape(S, 1), b.k, axis=1)
+    else:
+        out = post[N.sd(b.label)].values.reshape(S, b.k)
+    return out if idx is None else out[idx]
 
 
 def interval(x: np.ndarray, prob: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +171,9 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
     """Variance components: one row per SD and correlation, plus the residual SD (Gaussian/Student-t).
 
     Columns ``group``, ``term``, ``kind`` (``"sd"``, ``"var"`` or ``"cor"``), ``mean``, ``median``, ``lower``,
-    ``upper``. A correlation's ``term`` is ``"a,b"``. ``kind="var"`` gives variances instead of SDs (the
+    ``upper``. A correlation's ``term`` is ``"a,b"``. A smooth term has one SD row (``group`` its label, e.g.
+    ``s(x)``), a GP its ``sdgp`` and ``lscale`` (kind ``"lscale"``), compound symmetry its correlation
+    (``cosy``), AR(1) residuals their lag-one correlation (group ``Residual``, term ``ar[1]``). ``kind="var"`` gives variances instead of SDs (the
     summaries of the variance draws: the posterior mean of a variance is not the square of the SD's), and
     ``kind="both"`` both, each SD row followed by its variance row, as lme4's ``VarCorr`` prints them.
     """
@@ -158,6 +196,16 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
             one(group, term, "var", x**2)
 
     for b in design.blocks:
+        if b.kind == "smooth":  # one SD for the term's penalised columns
+            add(b.label, "", "sd", draws_of(idata, N.sd(b.label)))
+            continue
+        if b.kind == "gp":
+            add(b.label, "sdgp", "sd", draws_of(idata, N.sdgp(b.label)))
+            one(b.label, "lscale", "lscale", draws_of(idata, N.lscale(b.label)))
+            continue
+        if b.kind == "cosy":
+            one(b.label, "cosy", "cor", draws_of(idata, N.COSY))
+            continue
         sd = draws_of(idata, N.sd(b.label))
         for j, c in enumerate(b.coef_names):
             add(b.label, c, "sd", sd[:, j])
@@ -169,6 +217,8 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
                     add(b.label, f"{b.coef_names[i]},{b.coef_names[j]}", "cor", c[:, i, j])
     if N.SIGMA in idata.posterior:
         add("Residual", "", "sd", draws_of(idata, N.SIGMA))
+    if N.AR in idata.posterior:
+        one("Residual", "ar[1]", "cor", draws_of(idata, N.AR)[:, 0])
     return pd.DataFrame(rows, columns=["group", "term", "kind", "mean", "median", "lower", "upper"])
 
 

@@ -76,6 +76,7 @@ class Case:
 
 
 F, D, R, P, Z, L, N = "Formulas", "Data", "Responses and families", "Priors", "Parameterization", "Family and link", "Prediction"
+SM = "Smooth terms and residual correlation"
 CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------ formulas
     Case("formula-syntax", F, "A syntax error: two operators in a row", "demo()",
@@ -335,6 +336,48 @@ CASES: tuple[Case, ...] = (
          'encode(bm.Model("y ~ log(x + 1) + (1 | g)", demo()).design, df.assign(x=[-1.0, 1.0]))', bm.DataError,
          r"'log\(x \+ 1\)' is not finite \(-inf\) on 1 row\(s\), first rows \[0\]",
          "Predict only where the transform is defined."),
+    # ------------------------------------------------------------------ smooth terms and residual correlation
+    Case("smooth-unknown-basis", SM, "A smooth basis that is not supported", "demo()",
+         'bm.Model(\'y ~ s(x, bs = "ps")\', df)', bm.DataError, r"unknown basis bs = 'ps'; the supported bases are \"tp\".*\"cr\"",
+         "Use `bs = \"tp\"` (thin plate regression spline, the default) or `bs = \"cr\"` (cubic regression spline)."),
+    Case("smooth-k-too-small", SM, "A smooth basis dimension below the minimum", "demo()",
+         'bm.Model("y ~ s(x, k = 2)", df)', bm.DataError, r"s\(x, k = 2\): k = 2 is too small: a s\(\) basis needs k >= 3",
+         "Use `k = 3` or more (the default is 10)."),
+    Case("smooth-k-above-distinct", SM, "A smooth basis dimension above the number of distinct values", "demo()",
+         'bm.Model("y ~ s(x, k = 20)", df)', bm.DataError, r"k = 20 but the variable has only 12 distinct values.*use k = 12 or less",
+         "Use a basis dimension of at most the number of distinct values."),
+    Case("smooth-crossed", SM, "A smooth crossed with a factor", "demo()",
+         'bm.Model("y ~ s(x):f", df)', bm.FormulaError, r"a smooth term or residual correlation cannot be crossed.*s\(x, by = f\)",
+         "A smooth per level of a factor is `s(x, by = f)` (add `f` as a main effect too)."),
+    Case("smooth-categorical-variable", SM, "A smooth of a categorical column", "demo()",
+         'bm.Model("y ~ s(f)", df)', bm.DataError, r"the variable 'f' of a smooth must be numeric, but it is categorical",
+         "Smooth a numeric variable; a categorical one enters as a fixed or random effect: `y ~ f` or `(1 | f)`."),
+    Case("gp-boundary-factor", SM, "A GP boundary factor of at most 1", "demo()",
+         'bm.Model("y ~ gp(x, c = 1)", df)', bm.DataError, r"the boundary factor c must exceed 1",
+         "Use `c > 1`; brms's default `c = 5/4` suits most data."),
+    Case("ar-non-gaussian", SM, "Residual autocorrelation in a non-Gaussian model", "demo()",
+         'bm.Model("k ~ x + ar(time = x, gr = g)", df, family="poisson")', bm.BayesMixedError,
+         r"ar\(time = x, gr = g\): residual correlation structures are for Gaussian models with the identity link",
+         "Model the dependence with a random effect of the group, `(1 | g)`, or use a Gaussian response."),
+    Case("ar-group-not-column", SM, "The `gr` of `ar()` is not a column", "demo()",
+         'bm.Model("y ~ x + ar(time = x, gr = G)", df)', bm.DataError,
+         r"column 'G' \(used in the residual correlation ar\(time = x, gr = G\)\) is not in the data\. Did you mean 'g'\?",
+         "Name the column that identifies the series."),
+    Case("ar-time-not-integer", SM, "A time variable that is not whole numbers", "demo()",
+         'bm.Model("y ~ x + ar(time = z, gr = g)", df)', bm.DataError,
+         r"the time variable 'z' must be whole numbers .* row 0 has 1\.5",
+         "Number the observations of each series in time order, e.g. `df.groupby('g').cumcount() + 1`."),
+    Case("ar-duplicate-times", SM, "A time point that repeats within a series", "demo()",
+         'bm.Model("y ~ x + ar(time = n, gr = g)", df)', bm.DataError,
+         r"the time 8 appears more than once in the series 'a' of 'g'",
+         "Check that `gr` names the series (one series per level) and that each time occurs once in it."),
+    Case("ar-marginal", SM, "AR(1) residuals with the random effects integrated out", "demo()",
+         'bm.Model("y ~ x + (1 | f) + ar(time = x, gr = g)", df, parameterization="marginal")', bm.BayesMixedError,
+         r"parameterization='marginal' is not available with ar\(time = x, gr = g\)",
+         "Leave `parameterization='auto'` (the random effects are then sampled)."),
+    Case("ar-order", SM, "An autoregression of order above 1", "demo()",
+         'bm.Model("y ~ x + ar(time = x, gr = g, p = 2)", df)', bm.DataError, r"only first-order autoregression \(p = 1\)",
+         "Use `p = 1`."),
 )
 
 

@@ -30,9 +30,12 @@ from .evaluate import (
     is_categorical_series,
     is_logical,
     level_str,
+    not_whole,
     prefit_state,
 )
+from .autocor import Autocor, autocor_columns, autocor_spec, build_autocor
 from .matrix import model_matrix
+from .smooth import build_smooth, smooth_terms
 
 __all__ = ["Design", "GroupBlock", "Encoding", "build_design", "check_estimable", "used_columns"]
 
@@ -64,6 +67,14 @@ class GroupBlock:
         Level labels (strings; ``a:b`` for interactions), in code order: R's order (a categorical's
         categories, numbers numerically, text alphabetically; interactions by their first column, nested
         terms as lme4 orders them, see ``GroupTerm.level_order``).
+    kind
+        ``"group"`` (a random-effect term ``(… | g)``: an SD per coefficient, correlations), ``"smooth"`` (the
+        penalised part of a smooth term: one level, its k columns share ONE SD, ``sd_<label>``), ``"gp"`` (the
+        basis of an approximate Gaussian process: one level, column j has SD ``sqrt(S(spectral[j]))`` from
+        ``sdgp_<label>`` and ``lscale_<label>``) or ``"cosy"`` (the random intercept that carries a
+        compound-symmetric residual correlation, ``bayesmixed.design.autocor``).
+    spectral
+        For ``"gp"``: ``√λ_j`` of each basis column.
     """
 
     label: str
@@ -72,6 +83,14 @@ class GroupBlock:
     Z: np.ndarray
     codes: np.ndarray
     levels: tuple[str, ...]
+    kind: str = "group"
+    spectral: tuple[float, ...] = ()
+
+    @property
+    def is_smooth(self) -> bool:
+        """Whether the block is the penalised part of a smooth or GP term (population-level: it enters every
+        prediction, and has no grouping column)."""
+        return self.kind in ("smooth", "gp")
 
     @property
     def k(self) -> int:
@@ -158,6 +177,8 @@ class Design:
         Index labels of the rows of the user's data that were used (after dropping missing values).
     response_levels
         For a categorical (two-level) response: ``(failure, success)`` levels.
+    autocor
+        The residual correlation structure (``ar()``, ``cosy()``), or ``None``.
     frame
         The model frame (R's ``model.frame``): the used columns of the used rows of the user's data, as they
         were (a copy; index ``rows``). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
@@ -178,6 +199,7 @@ class Design:
     n_dropped: int = 0
     dropped_columns: tuple[str, ...] = field(default=())
     frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    autocor: Autocor | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -223,10 +245,47 @@ def used_columns(formula: Formula, data: pd.DataFrame | None = None, response: b
                     out.setdefault(c, f"the random-effect term {g}")
         for c in g.factor:
             out.setdefault(c, f"the grouping factor of {g}")
+    for sm in formula.smooths:
+        for c in smooth_columns(sm):
+            out.setdefault(c, f"the smooth term {expr_to_str(sm)}")
+    for a in formula.autocor:
+        for c in autocor_columns(autocor_spec((a,))):
+            out.setdefault(c, f"the residual correlation {expr_to_str(a)}")
     if data is not None:
         keep = set(data_columns(list(out), data))
         out = {c: w for c, w in out.items() if c in keep}
     return out
+
+
+def smooth_columns(call) -> list[str]:
+    """The data columns a smooth term reads: its variables and its ``by`` variable."""
+    cols = expr_columns(call)
+    cols += [c for k, v in call.kwargs if k == "by" for c in expr_columns(v)]
+    return cols
+
+
+def block_terms(formula: Formula, smooth_labels: tuple[str, ...] = ()) -> list[tuple[str, GroupTerm]]:
+    """``(label, term)`` of every block of a design built from ``formula``, in design order: the random-effect
+    terms, then the smooth terms' blocks (labelled ``smooth_labels``), then the compound-symmetry block."""
+    out = list(zip(_block_labels(formula.groups), formula.groups))
+    out += [(lab, _smooth_group(lab)) for lab in smooth_labels]
+    spec = autocor_spec(formula.autocor)
+    if spec is not None and spec.kind == "cosy":
+        out.append((f"cosy({spec.gr})", _cosy_group(spec)))
+    return out
+
+
+def _smooth_group(label: str) -> GroupTerm:
+    """The stand-in grouping term of a smooth block (one level, no grouping column)."""
+    return GroupTerm((), (label,), False)
+
+
+def _cosy_group(spec) -> GroupTerm:
+    from ..formula.ast import Term
+
+    if spec.gr is None:
+        raise DataError(f"{expr_to_str(spec.call)}: compound symmetry needs the groups: cosy(gr = g)")
+    return GroupTerm((Term(()),), (spec.gr,), True)
 
 
 def formula_variables(f: Formula) -> set[str]:
@@ -526,7 +585,7 @@ def _proportion_trials(y: np.ndarray, w: np.ndarray, label: str, rows: pd.Index)
             "cbind(successes, failures) ~ ... or successes | trials(n) ~ ... without weights="
         )
     succ = y * w
-    frac = np.abs(succ - np.round(succ)) > 1e-8 * np.maximum(1.0, np.abs(succ))
+    frac = not_whole(succ)
     if frac.any():
         i = int(np.argmax(frac))
         raise DataError(
@@ -665,6 +724,11 @@ def build_design(
             )
         y, trials = _proportion_trials(y, d[_WEIGHTS].to_numpy(dtype=float), f.response.label, d.index)
     X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects", contrasts)
+    smooth_parts = [build_smooth(t, d, state, True) for t in smooth_terms(f.smooths)]
+    if smooth_parts:
+        X = np.hstack([X] + [p.fixed for p in smooth_parts])
+        x_names = tuple(x_names) + tuple(nm for p in smooth_parts for nm in p.fixed_names)
+    ac_spec = autocor_spec(f.autocor)
     _check_finite(X, x_names, d)
     _check_scale(X, x_names, d)
     _check_scale(y[:, None], (f.response.label,), d)
@@ -709,6 +773,23 @@ def build_design(
         )
         _check_finite(Z, znames, d)
         blocks.append(GroupBlock(label, g, znames, _frozen(Z), _frozen(codes), lv))
+    for part in smooth_parts:
+        for label, Z, kind, spectral in part.blocks:
+            names = tuple(str(j + 1) for j in range(Z.shape[1]))
+            blocks.append(GroupBlock(label, _smooth_group(label), names, _frozen(Z),
+                                     _frozen(np.zeros(len(d), dtype=np.int64)), ("1",), kind, tuple(spectral)))
+    autocor = None
+    if ac_spec is not None:
+        autocor = build_autocor(ac_spec, d)
+        if ac_spec.kind == "cosy":
+            g = _cosy_group(ac_spec)
+            _check_grouping_column(d[ac_spec.gr], ac_spec.gr, g)
+            codes, lv = _factor_codes(g, d, None)
+            if len(lv) < 2:
+                raise DataError(f"{autocor.text}: the groups {ac_spec.gr!r} have only one level, so there is no "
+                                "within-group correlation to estimate apart from the residual variance")
+            blocks.append(GroupBlock(f"cosy({ac_spec.gr})", g, ("Intercept",), _frozen(np.ones((len(d), 1))), _frozen(codes), lv,
+                                     "cosy"))
     if contrasts:
         categorical = [k for k, v in state.items() if v[0] == "levels"]
         unknown = [k for k in contrasts if k not in categorical]
@@ -723,7 +804,7 @@ def build_design(
         formula=f,
         state=tuple(state.items()),
         x_names=x_names,
-        block_labels=tuple(labels),
+        block_labels=tuple(b.label for b in blocks),
         block_levels=tuple(b.levels for b in blocks),
         aliased=aliased,
         weights=weights_name,
@@ -742,6 +823,7 @@ def build_design(
         n_dropped=n_dropped,
         dropped_columns=dropped_cols,
         frame=_model_frame(d, weights_name),
+        autocor=autocor,
     )
 
 
