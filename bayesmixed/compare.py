@@ -20,15 +20,14 @@ Exact k-fold
     that never import ``__main__`` (``bayesmixed._refits``), or on a Dask cluster given as ``client=``.
 
 How refits get their data
--------------------------
-A refit needs no copy of the user's data frame: the fitted :class:`~bayesmixed.design.Design` *is* the
-encoded data, and a training fold is its rows taken by position (:func:`take_rows`), with every term's
-level list, the fixed-effect columns and the transform state of the full data unchanged. So the held-out
-rows are encoded exactly as in the full fit, and a level whose rows are all held out keeps its place in
-the model with no data: its effects in the refit's posterior are draws from the population distribution
-``N(0, G)`` — the ``groups="sample_new"`` semantics of :mod:`bayesmixed.predict`, which is what
-leave-one-group-out must use. Refits use the fitted :class:`~bayesmixed.spec.ModelSpec` unchanged (the
-same priors, including the defaults that were scaled to the full data).
+    A refit needs no copy of the user's data frame: the fitted :class:`~bayesmixed.design.Design` *is* the
+    encoded data, and a training fold is its rows taken by position (:func:`take_rows`), with every term's
+    level list, the fixed-effect columns and the transform state of the full data unchanged. So the held-out
+    rows are encoded exactly as in the full fit, and a level whose rows are all held out keeps its place in
+    the model with no data: its effects in the refit's posterior are draws from the population distribution
+    ``N(0, G)`` — the ``groups="sample_new"`` semantics of :mod:`bayesmixed.predict`, which is what
+    leave-one-group-out must use. Refits use the fitted :class:`~bayesmixed.spec.ModelSpec` unchanged (the
+    same priors, including the defaults that were scaled to the full data).
 """
 
 from __future__ import annotations

@@ -358,6 +358,23 @@ class Summary:
         self.varcorr = fit.varcorr(prob)
         self.diagnostics = fit.convergence()
 
+    def _effects_line(self) -> str:
+        """How each term's effects entered the model (``fit.spec.parameterization``), in words."""
+        spec = self.fit.spec
+        words = {
+            "marginal": "integrated out exactly",
+            "centered": "sampled, centred",
+            "noncentered": "sampled, non-centred",
+        }
+        parts = []
+        for label, how in spec.parameterization:
+            if how == "quadrature":
+                k = spec.quadrature_nodes
+                parts.append(f"{label} integrated out by adaptive quadrature" + (f" ({k} nodes)" if k else ""))
+            else:
+                parts.append(f"{label} {words.get(how, how)}")
+        return "; ".join(parts)
+
     def _header(self) -> list[str]:
         f, d, info = self.fit, self.fit.design, self.fit.sampler_info
         kind = "linear" if f.spec.family_obj.linear_gaussian else "generalized linear"
@@ -372,6 +389,7 @@ class Summary:
         lines.append(f"    Data: {d.n} observations" + (f" ({d.n_dropped} dropped: missing values)" if d.n_dropped else ""))
         if groups:
             lines.append(f"  Groups: {groups}")
+            lines.append(f" Effects: {self._effects_line()}")
         if d.response_levels is not None:
             lines.append(f" Success: {d.response_label} == {d.response_levels[1]!r} (reference {d.response_levels[0]!r})")
         diag = self.diagnostics
