@@ -93,7 +93,7 @@ def _level_means(e: np.ndarray, W: np.ndarray, z: np.ndarray, codes: np.ndarray,
 def pilot(design: Design, family: str | Family, link: str | None = None) -> list[TermPilot]:
     """Pilot information ratios of every random-effect term (see the module docstring)."""
     fam = as_family(family, link)
-    y, pw = _response(design)
+    y, pw = _response(design, fam)
     X = np.asarray(design.X, dtype=float)
     res = _glm(y, pw, X, None, None, 0, fam, None, design.offset)
     ginv = fam.link.inverse
