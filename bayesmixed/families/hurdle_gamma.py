@@ -25,6 +25,7 @@ class HurdleGamma(Hurdle):
     aux = (AuxParam("alpha", brms_shape, "shape of the positive part (brms: shape)"), HU)
     mean_support = "positive"
     has_cdf = True
+    log_concave_links = frozenset({"log"})  # zeros: a constant; positive values: the truncated base
     irls_aux = ("alpha",)
 
     def pymc_params(self, eta, aux, trials=None):

@@ -24,6 +24,7 @@ class HurdleLognormal(Hurdle):
     scale_param = "sigma"
     mean_support = "real"
     has_cdf = True
+    log_concave_links = frozenset({"identity"})  # zeros: a constant; positive values: the truncated base
 
     def pymc_params(self, eta, aux, trials=None):
         import pymc as pm

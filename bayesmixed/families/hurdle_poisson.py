@@ -23,6 +23,7 @@ class HurdlePoisson(Hurdle):
     discrete = True
     mean_support = "positive"
     has_cdf = True
+    log_concave_links = frozenset({"log"})  # zeros: a constant; positive values: the truncated base
 
     def pymc_params(self, eta, aux, trials=None):
         import pymc as pm

@@ -12,8 +12,9 @@ zero-inflation or truncation, as brms's ``mu``). The zero probability has brms's
 and is a constant of the model (a linear predictor for it, ``zi ~ x``, is distributional regression).
 
 The pilot and the reference fits of pooling use the base family's quantities (a ZIP model's pilot is a Poisson
-IRLS fit; a hurdle model's fits only its positive responses). Log p(y | η) of these mixtures is not concave in
-η, so no term of them is integrated out by quadrature. Their latent-scale ICC is not defined (the zero part
+IRLS fit; a hurdle model's fits only its positive responses). Log p(y | η) of a zero-inflated family is not
+concave in η (at y = 0 it flattens towards log zi); a hurdle family's is (a constant at 0, the truncated base
+elsewhere), but neither has a quadrature kernel, so no term of them is integrated out by quadrature. Their latent-scale ICC is not defined (the zero part
 and the mean part have no common latent scale): :meth:`Family.latent_variance` refuses with that reason.
 """
 
