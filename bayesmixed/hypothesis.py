@@ -96,6 +96,8 @@ def _parameters(fit) -> tuple[dict[str, _Param], list[str]]:
         for j, c in enumerate(d.x_names):
             add(_Param(f"beta[{c}]", "beta", (j,)), c, f"b_{c}")
     for b in d.blocks:
+        if b.is_smooth:  # its one SD (sd_s(x)) or sdgp/lscale are scalars: added with the auxiliaries below
+            continue
         for a, c in enumerate(b.coef_names):
             add(_Param(f"sd_{b.label}[{c}]", "sd", (b.label, a)), f"sd_{b.label}__{c}")
         if f"corr_{b.label}" in post:

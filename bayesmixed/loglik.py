@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _arviz
 from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .families import Family, as_family
-from .summaries import draws_of, linear_predictor
+from .summaries import draws_of, linear_predictor, residual_sd
 
 if TYPE_CHECKING:
     from .spec import ModelSpec
@@ -35,6 +36,8 @@ def pointwise_loglik(
     S = C * D
     y = np.asarray(design.y)
     aux = {n: draws_of(idata, n) for n in fam.aux_names if n in post}
+    if fam.scale_param in aux:
+        aux[fam.scale_param] = residual_sd(idata)  # given the random effects (compound symmetry: its intercept)
     terms = design.response_terms
     if terms is not None:  # weights(), cens(), trunc(): families.bounds
         from .families import bounds
@@ -47,6 +50,8 @@ def pointwise_loglik(
             out[idx[0] : idx[-1] + 1] = bounds.logpdf(fam, y, linear_predictor(idata, design, idx), a, design.trials,
                                                       **arrays)
         return out.reshape(C, D, design.n)
+    if design.autocor is not None and design.autocor.kind == "ar":
+        return _ar1_loglik(idata, design, fam, aux[fam.scale_param], chunk).reshape(C, D, design.n)
     if fam.linear_gaussian and use_kernels(S * design.n):
         # one fused pass per term and one for the density, in place, over all draws at once
         out = linear_predictor(idata, design, np.arange(S))
@@ -60,6 +65,27 @@ def pointwise_loglik(
     return out.reshape(C, D, design.n)
 
 
+def _ar1_loglik(idata, design: Design, fam: Family, sigma: np.ndarray, chunk: int) -> np.ndarray:
+    """``(S, n)``: log density of each residual given the previous one of its series (AR(1), Gaussian identity
+    link; ``bayesmixed.design.autocor``); the terms add up to the exact joint log density."""
+    post = idata.posterior
+    S = len(sigma)
+    phi = post[N.AR].values.reshape(S)
+    ac = design.autocor
+    has = ac.prev >= 0
+    prev = np.where(has, ac.prev, 0)
+    lag = np.maximum(ac.lag, 1.0)
+    y = np.asarray(design.y, dtype=float)
+    out = np.empty((S, design.n))
+    for start in range(0, S, chunk):
+        idx = np.arange(start, min(start + chunk, S))
+        eta = linear_predictor(idata, design, idx)
+        pl = np.where(has, phi[idx, None] ** lag, 0.0)
+        mean = eta + pl * (y - eta)[:, prev]
+        out[idx] = fam.logpdf(y, mean, {fam.scale_param: sigma[idx, None] * np.sqrt(1.0 - pl**2)}, design.trials)
+    return out
+
+
 def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
     """Add the ``log_likelihood`` group (variable ``y``, dims chain, draw, obs)."""
     import xarray as xr
@@ -71,6 +97,4 @@ def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
         dims=("chain", "draw", N.OBS),
         coords={"chain": post["chain"].values, "draw": post["draw"].values, N.OBS: np.arange(design.n)},
     )
-    if "log_likelihood" in idata.groups():
-        delattr(idata, "log_likelihood")
-    idata.add_groups({"log_likelihood": xr.Dataset({N.RESPONSE: da})})
+    _arviz.set_group(idata, "log_likelihood", xr.Dataset({N.RESPONSE: da}))

@@ -108,9 +108,9 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
         parameters, one chain), ``prior_predictive`` (``y``, dim ``obs``; successes for binomial models) and
         ``observed_data`` (``y``, and ``trials`` for binomial models).
     """
-    import arviz as az
     import xarray as xr
 
+    from . import _arviz
     from .backends.pymc import build_model
 
     if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 1:
@@ -126,19 +126,19 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
         pp = idata.prior_predictive[["y"]].assign_coords(obs=np.arange(design.n))
     else:
         pp = _numpy_prior_predictive(idata.prior, spec, design, seed)
-    return az.InferenceData(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
+    return _arviz.inference_data(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
 
 
 def _numpy_prior_predictive(prior, spec: ModelSpec, design: Design, seed: int | None):
     """Responses drawn in NumPy from the prior draws (a model whose likelihood is a potential: brms's response
     terms): the family truncated as ``trunc()`` says; weights and censoring do not enter new responses."""
-    import arviz as az
     import xarray as xr
 
+    from . import _arviz
     from .families import bounds
     from .summaries import aux_draws, linear_predictor
 
-    as_post = az.InferenceData(posterior=prior)
+    as_post = _arviz.inference_data(posterior=prior)
     S = prior.sizes["chain"] * prior.sizes["draw"]
     fam = spec.family_obj
     eta = linear_predictor(as_post, design, np.arange(S))
@@ -437,19 +437,18 @@ def prior_check(
 @_styled
 def _loo_pit(fit, seed: int) -> Figure:
     """LOO-PIT: PSIS weights from the pointwise log-likelihood, randomised for discrete responses."""
-    import arviz as az
     from scipy.stats import beta as beta_dist
 
-    if "log_likelihood" not in fit.idata.groups():
+    from . import _arviz
+
+    if "log_likelihood" not in _arviz.groups(fit.idata):
         raise DataError("kind='loo_pit' needs the pointwise log-likelihood: use fit.add_log_likelihood().pp_check(...)")
     d = fit.design
     y = np.asarray(d.y, dtype=float)
     ll = fit.idata.log_likelihood["y"].values
     ll = ll.reshape(-1, ll.shape[-1])  # (S, n)
     yrep = _replicates(fit, None, seed)  # every draw, in the log-likelihood's order
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lw, _ = az.psislw(-ll.T.copy())  # (n, S)
+    lw, _ = _arviz.psislw(-ll.T)  # (n, S)
     w = np.exp(lw - lw.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
     below = (yrep.T < y[:, None]).astype(float)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .design import Design, check_estimable
+from .design import Design, check_estimable, check_levels_vs_rows
 from .errors import BayesMixedError
 from .families import Family, family_names, get_family
 from .priors import Prior, resolve_priors
@@ -116,6 +116,11 @@ def _check_response_terms(design: Design, fam: Family) -> None:
     if rt is None:
         return
     r = design.formula.response
+    if design.autocor is not None:
+        raise BayesMixedError(
+            f"{design.autocor.text} models the residuals jointly, which the response terms of {r.label!r} "
+            "(weights(), cens(), trunc(): one density per row) do not combine with; drop one of them"
+        )
     used = [k for k, on in (("cens()", rt.cens is not None), ("trunc()", rt.lb is not None)) if on]
     if used and not fam.has_cdf:
         raise BayesMixedError(
@@ -170,7 +175,15 @@ def make_spec(
 
     fam = get_family(family, link)
     link = fam.link.name
+    ac = design.autocor
+    if ac is not None and not fam.linear_gaussian:
+        raise BayesMixedError(
+            f"{ac.text}: residual correlation structures are for Gaussian models with the identity link (got "
+            f"family {fam.name!r}, link {link!r}); for correlated non-Gaussian responses use a random effect of "
+            "the group instead, e.g. (1 | g)"
+        )
     check_estimable(design)
+    check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
     fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels)
     _check_response_terms(design, fam)
     resolved = resolve_priors(design, fam.name, link, priors)
@@ -196,6 +209,11 @@ def make_spec(
             )
         if choice == "marginal" and design.response_terms is not None:
             raise BayesMixedError(_EXACT_REFUSAL.format(what="parameterization='marginal'", terms=_terms_text(design)))
+        if choice == "marginal" and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization='marginal' is not available with {ac.text}: the AR(1) residuals are evaluated "
+                "given the random effects, which are sampled; use 'auto', 'noncentered' or 'centered'"
+            )
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
                 "parameterization='marginal' integrates the random effects out exactly, which needs "
@@ -237,6 +255,11 @@ def make_spec(
                 )
             nodes = quadrature_nodes(design, fam, link, blk[quad[0]])
         marg = [lab for lab, v in param.items() if v == "marginal"]
+        if marg and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization marks {', '.join(map(repr, marg))} 'marginal', which is not available with "
+                f"{ac.text}: the AR(1) residuals are evaluated given the random effects; use 'centered' or 'noncentered'"
+            )
         if marg and len(marg) < len(labels):
             blk = {b.label: b for b in design.blocks}
             if not can_marginalise or len(marg) > 1 or not closed_form_term(blk[marg[0]]):

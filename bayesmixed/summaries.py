@@ -5,13 +5,13 @@ Intervals are equal-tailed posterior quantiles (``prob=0.95`` gives the 2.5% and
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import naming as N
 from .design import Design
+from .errors import UnknownTermError
 from .families import as_family
 
 __all__ = [
@@ -32,16 +32,21 @@ __all__ = [
     "convergence",
     "latent_residual_variance",
     "observed_data",
+    "residual_sd",
+    "block_sd",
 ]
 
 def population_vars(idata) -> list[str]:
-    """Population-level variables present in the posterior: ``beta``, ``sd_*``, ``corr_*``, auxiliaries."""
+    """Population-level variables present in the posterior: ``beta``, ``sd_*`` (smooth SDs too), ``corr_*``,
+    the GPs' ``sdgp_*`` and ``lscale_*``, auxiliaries, and the residual correlations ``ar`` and ``cosy``."""
     names = list(idata.posterior.data_vars)
     aux = N.aux_names()
     out = [n for n in names if n == N.BETA]
     out += [n for n in names if n.startswith(N.SD_PREFIX)]
     out += [n for n in names if n.startswith(N.CORR_PREFIX)]
+    out += [n for n in names if n.startswith((N.sdgp(""), N.lscale("")))]
     out += [n for n in names if n in aux]
+    out += [n for n in names if n in (N.AR, N.COSY)]
     return out
 
 
@@ -52,12 +57,43 @@ def draws_of(idata, name: str) -> np.ndarray:
 
 
 def aux_draws(idata, family, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``)."""
+    """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``); the
+    residual SD given the random effects (:func:`residual_sd`) for the scale parameter."""
     out = {}
-    for name in as_family(family).aux_names:
-        a = draws_of(idata, name)
+    fam = as_family(family)
+    for name in fam.aux_names:
+        a = residual_sd(idata) if name == fam.scale_param else draws_of(idata, name)
         out[name] = (a if idx is None else a[idx])[:, None]
     return out
+
+
+def residual_sd(idata) -> np.ndarray:
+    """Draws ``(S,)`` of the residual SD given the random effects: ``sigma``, or with compound symmetry
+    (``cosy``, carried by a random intercept) ``sigma · √(1 − cosy)``."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    sigma = post[N.SIGMA].values.reshape(S)
+    if N.COSY in post:
+        sigma = sigma * np.sqrt(1.0 - post[N.COSY].values.reshape(S))
+    return sigma
+
+
+def block_sd(idata, b, idx: np.ndarray | None = None) -> np.ndarray:
+    """Draws ``(S, k)`` of the SD of each coefficient of a term, for every kind of block: a random-effect term's
+    ``sd_<t>``; a smooth's one ``sd_<t>`` repeated over its k columns; a GP's ``sqrt(S(√λ_j))`` from
+    ``sdgp_<t>`` and ``lscale_<t>``. ``idata`` may be an InferenceData or its posterior."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    if b.kind == "gp":
+        from .design.smooth import gp_spectral_sd
+
+        out = gp_spectral_sd(post[N.sdgp(b.label)].values.reshape(S), post[N.lscale(b.label)].values.reshape(S),
+                             np.asarray(b.spectral))
+    elif b.kind == "smooth":
+        out = np.repeat(post[N.sd(b.label)].values.reshape(S, 1), b.k, axis=1)
+    else:
+        out = post[N.sd(b.label)].values.reshape(S, b.k)
+    return out if idx is None else out[idx]
 
 
 def interval(x: np.ndarray, prob: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -81,15 +117,21 @@ def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(d, index=pd.Index(design.x_names, name="term"))
 
 
-def ranef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+def ranef(idata, design: Design, prob: float = 0.95, wide: bool = False) -> dict[str, pd.DataFrame]:
     """Random effects (deviations from the fixed effects), one frame per term.
 
-    Each frame has index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``.
+    Long (default): index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``. Wide
+    (``wide=True``, as lme4's ``ranef``): the posterior means, one row per level (index named by the term
+    label) and one column per coefficient: the layout of ``simulate(..., return_effects=True)``.
     """
     out = {}
     for b in design.blocks:
         r = draws_of(idata, N.r(b.label))  # (S, J, k)
-        out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
+        if wide:
+            out[b.label] = pd.DataFrame(r.mean(axis=0), index=pd.Index(list(b.levels), name=b.label),
+                                        columns=list(b.coef_names))
+        else:
+            out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
     return out
 
 
@@ -129,7 +171,9 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
     """Variance components: one row per SD and correlation, plus the residual SD (Gaussian/Student-t).
 
     Columns ``group``, ``term``, ``kind`` (``"sd"``, ``"var"`` or ``"cor"``), ``mean``, ``median``, ``lower``,
-    ``upper``. A correlation's ``term`` is ``"a,b"``. ``kind="var"`` gives variances instead of SDs (the
+    ``upper``. A correlation's ``term`` is ``"a,b"``. A smooth term has one SD row (``group`` its label, e.g.
+    ``s(x)``), a GP its ``sdgp`` and ``lscale`` (kind ``"lscale"``), compound symmetry its correlation
+    (``cosy``), AR(1) residuals their lag-one correlation (group ``Residual``, term ``ar[1]``). ``kind="var"`` gives variances instead of SDs (the
     summaries of the variance draws: the posterior mean of a variance is not the square of the SD's), and
     ``kind="both"`` both, each SD row followed by its variance row, as lme4's ``VarCorr`` prints them.
     """
@@ -152,6 +196,16 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
             one(group, term, "var", x**2)
 
     for b in design.blocks:
+        if b.kind == "smooth":  # one SD for the term's penalised columns
+            add(b.label, "", "sd", draws_of(idata, N.sd(b.label)))
+            continue
+        if b.kind == "gp":
+            add(b.label, "sdgp", "sd", draws_of(idata, N.sdgp(b.label)))
+            one(b.label, "lscale", "lscale", draws_of(idata, N.lscale(b.label)))
+            continue
+        if b.kind == "cosy":
+            one(b.label, "cosy", "cor", draws_of(idata, N.COSY))
+            continue
         sd = draws_of(idata, N.sd(b.label))
         for j, c in enumerate(b.coef_names):
             add(b.label, c, "sd", sd[:, j])
@@ -163,6 +217,8 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
                     add(b.label, f"{b.coef_names[i]},{b.coef_names[j]}", "cor", c[:, i, j])
     if N.SIGMA in idata.posterior:
         add("Residual", "", "sd", draws_of(idata, N.SIGMA))
+    if N.AR in idata.posterior:
+        one("Residual", "ar[1]", "cor", draws_of(idata, N.AR)[:, 0])
     return pd.DataFrame(rows, columns=["group", "term", "kind", "mean", "median", "lower", "upper"])
 
 
@@ -331,7 +387,7 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
     if parm is not None:
         missing = [p for p in parm if p not in draws]
         if missing:
-            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
+            raise UnknownTermError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
         draws = {p: draws[p] for p in parm}
     rows = {}
     for name, x in draws.items():
@@ -342,14 +398,10 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
 
 def convergence(idata) -> pd.DataFrame:
     """R-hat, bulk and tail ESS of every population-level scalar (correlation matrices: upper triangle)."""
-    import arviz as az
+    from . import _arviz
 
     names = population_vars(idata)
-    with warnings.catch_warnings():  # constant diagonals of correlation matrices give 0/0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(idata, var_names=names)
-        bulk = az.ess(idata, var_names=names, method="bulk")
-        tail = az.ess(idata, var_names=names, method="tail")
+    rhat, bulk, tail = _arviz.convergence_stats(idata, names)  # correlation diagonals: NaN, quietly
     rows = []
     for n in names:
         r, b_, t = rhat[n].values, bulk[n].values, tail[n].values
