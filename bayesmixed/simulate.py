@@ -26,7 +26,7 @@ import pandas as pd
 from . import naming as N
 from .design import Design, build_design
 from .errors import DataError
-from .families import Family, as_family, bounds, get_family
+from .families import Family, as_family, bounds, family_names, get_family
 from .formula import Formula, parse_formula
 from .formula.ast import Name, expr_to_str
 from .predict import response_bounds, response_trials
@@ -50,7 +50,10 @@ def _trials_and_placeholders(
     d = data.copy()
     if not fam.needs_trials:
         if r.kind != "single":
-            raise DataError(f"the response {r.label!r} gives numbers of trials, which only family='binomial' uses")
+            raise DataError(
+                f"the response {r.label!r} gives numbers of trials, which only the families of successes out of "
+                f"trials use ({', '.join(n for n in family_names() if get_family(n).needs_trials)}), not {fam.name!r}"
+            )
         d[_as_name(r.expr, "the response")] = 0.0
         return d, None
     if r.kind == "single":
