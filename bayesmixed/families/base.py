@@ -305,7 +305,7 @@ class Family:
 
     def logcdf(self, y: np.ndarray, eta: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
         """Pointwise ``log P(Y ≤ y)`` given the linear predictor (NumPy/SciPy), for left- and interval-censored
-        and truncated responses (families with :attr:`has_cdf`)."""
+        and truncated responses (families with ``has_cdf``)."""
         raise NotImplementedError(f"family {self.name!r} has no cumulative distribution function")
 
     def logsf(self, y: np.ndarray, eta: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:

@@ -252,7 +252,7 @@ def draw(
 ) -> np.ndarray:
     """Random responses (as :meth:`~bayesmixed.families.Family.draw`) from the family truncated to
     ``[lb, ub]`` per row: rejection sampling, then, for draws still outside after
-    :data:`REJECTION_ROUNDS` rounds (bounds far in a tail), the inverse of the CDF by bisection."""
+    ``REJECTION_ROUNDS`` rounds (bounds far in a tail), the inverse of the CDF by bisection."""
     aux = aux or {}
     y = fam.draw(eta, aux, rng, trials)
     if not has_bounds(lb, ub):
