@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .base import AuxParam, Family, full
+from .base import AuxParam, full
+from .gaussian import _LocationScale
 from ._priors import SIGMA_T
 from .registry import register_family
 
@@ -19,7 +20,7 @@ __all__ = ["ExGaussian"]
 
 
 @register_family
-class ExGaussian(Family):
+class ExGaussian(_LocationScale):
     """``y ~ ExGaussian(μ − β, σ, β)`` (mean μ)."""
 
     name = "exgaussian"
@@ -62,15 +63,3 @@ class ExGaussian(Family):
         if self.link.name == "identity":
             return aux["sigma"] ** 2 + aux["exp_scale"] ** 2, "residual variance sigma^2 + exp_scale^2 (observation scale)"
         return super().latent_variance(aux, n_draws, mean_mu)
-
-    def variance_function(self, mu, aux):
-        return np.ones_like(mu)
-
-    def unit_deviance(self, y, mu, aux):
-        return (y - mu) ** 2
-
-    def dispersion_moment(self, y, pw, mu, p):
-        return float(np.sum(pw * (y - mu) ** 2) / max(len(y) - p, 1))
-
-    def pilot_variance(self, mu, pw, disp):
-        return np.full_like(mu, disp) / np.maximum(pw, 1e-300)

@@ -15,7 +15,8 @@ SIGMA = AuxParam("sigma", lambda s_y: {"dist": "exponential", "lam": 1.0 / s_y},
 
 
 class _LocationScale(Family):
-    """What Normal and Student-t share: a residual SD ``sigma`` and a variance free of the mean."""
+    """What Normal, Student-t, skew normal and ex-Gaussian share: a residual SD ``sigma``, a variance free of the
+    mean, and the pilot's (IRLS) Gaussian working quantities."""
 
     link_names = ("identity", "log")
     scale_param = "sigma"
@@ -37,7 +38,7 @@ class _LocationScale(Family):
         return float(np.sum(pw * (y - mu) ** 2) / max(len(y) - p, 1))  # σ²
 
     def pilot_variance(self, mu, pw, disp):
-        return np.full_like(mu, disp) / pw
+        return np.full_like(mu, disp) / np.maximum(pw, 1e-300)
 
 
 @register_family

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .base import AuxParam, Family, full
+from .base import AuxParam, full
+from .gaussian import _LocationScale
 from ._priors import SIGMA_T
 from .registry import register_family
 
@@ -29,7 +30,7 @@ def _location_scale(mu, sigma, alpha, sqrt=np.sqrt):
 
 
 @register_family
-class SkewNormal(Family):
+class SkewNormal(_LocationScale):
     """``y ~ SkewNormal`` with mean μ, SD σ and skewness α (brms)."""
 
     name = "skew_normal"
@@ -39,6 +40,7 @@ class SkewNormal(Family):
                              positive=False))
     scale_param = "sigma"
     constant_variance = True
+    has_cdf = False  # no log CDF here (PyMC's SkewNormal has none): no cens() or trunc()
     log_concave_links = frozenset({"identity"})
 
     def logpdf(self, y, eta, aux, trials=None):
@@ -63,19 +65,3 @@ class SkewNormal(Family):
     def variance(self, mu, aux, trials=None):
         return full(aux["sigma"] ** 2, mu)
 
-    def latent_variance(self, aux, n_draws, mean_mu):
-        if self.link.name == "identity":
-            return aux["sigma"] ** 2, "residual variance sigma^2 (observation scale)"
-        return super().latent_variance(aux, n_draws, mean_mu)
-
-    def variance_function(self, mu, aux):
-        return np.ones_like(mu)
-
-    def unit_deviance(self, y, mu, aux):
-        return (y - mu) ** 2
-
-    def dispersion_moment(self, y, pw, mu, p):
-        return float(np.sum(pw * (y - mu) ** 2) / max(len(y) - p, 1))
-
-    def pilot_variance(self, mu, pw, disp):
-        return np.full_like(mu, disp) / np.maximum(pw, 1e-300)
