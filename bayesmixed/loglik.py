@@ -2,7 +2,9 @@
 
 It is conditional on the random effects (as brms and rstanarm store it), for every parameterisation,
 including the marginalised one whose random effects are drawn after sampling. The densities are the
-families' (:meth:`bayesmixed.families.Family.logpdf`).
+families' (:meth:`bayesmixed.families.Family.logpdf`); with brms's response terms, weighted, censored and
+truncated as :mod:`bayesmixed.families.bounds` says (a row's log-likelihood times its weight, as brms's
+``log_lik``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,18 @@ def pointwise_loglik(
     aux = {n: draws_of(idata, n) for n in fam.aux_names if n in post}
     if fam.scale_param in aux:
         aux[fam.scale_param] = residual_sd(idata)  # given the random effects (compound symmetry: its intercept)
+    terms = design.response_terms
+    if terms is not None:  # weights(), cens(), trunc(): families.bounds
+        from .families import bounds
+
+        arrays = terms.arrays()
+        out = np.empty((S, design.n))
+        for start in range(0, S, chunk):
+            idx = np.arange(start, min(start + chunk, S))
+            a = {k: v[idx][:, None] for k, v in aux.items()}
+            out[idx[0] : idx[-1] + 1] = bounds.logpdf(fam, y, linear_predictor(idata, design, idx), a, design.trials,
+                                                      **arrays)
+        return out.reshape(C, D, design.n)
     if design.autocor is not None and design.autocor.kind == "ar":
         return _ar1_loglik(idata, design, fam, aux[fam.scale_param], chunk).reshape(C, D, design.n)
     if fam.linear_gaussian and use_kernels(S * design.n):

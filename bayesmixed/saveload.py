@@ -62,7 +62,7 @@ _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns", "frame", "autocor",
+    "response_levels", "n_dropped", "dropped_columns", "frame", "response_terms", "autocor",
 )
 BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels", "kind", "spectral")
 ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights")
@@ -301,6 +301,9 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     }
     if design.frame is not None:
         meta["frame"] = _enc_frame(design.frame, arrays)
+    if design.response_terms is not None:  # brms's weights(), cens(), trunc(): arrays rt_<field>
+        meta["response_terms"] = sorted(design.response_terms.arrays())
+        arrays.update({f"rt_{k}": np.asarray(v) for k, v in design.response_terms.arrays().items()})
     return meta, arrays
 
 
@@ -348,7 +351,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
-    from .design import Design, Encoding, GroupBlock
+    from .design import Design, Encoding, GroupBlock, ResponseTerms
     from .design.autocor import autocor_spec, build_autocor
     from .design.design import block_terms
     from .formula import parse_formula
@@ -406,6 +409,8 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         frame=frame,
         autocor=(build_autocor(autocor_spec(formula.autocor), frame)
                  if formula.autocor and frame is not None else None),
+        response_terms=(ResponseTerms(**{k: _frozen(arrays[f"rt_{k}"]) for k in meta["response_terms"]})
+                        if meta.get("response_terms") is not None else None),
     )
 
 

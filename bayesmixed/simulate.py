@@ -16,6 +16,7 @@ Parameters are given by the names the posterior uses::
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from typing import Any, Mapping
 
@@ -25,10 +26,10 @@ import pandas as pd
 from . import naming as N
 from .design import Design, build_design
 from .errors import DataError
-from .families import Family, as_family, get_family
+from .families import Family, as_family, bounds, family_names, get_family
 from .formula import Formula, parse_formula
 from .formula.ast import Name, expr_to_str
-from .predict import response_trials
+from .predict import response_bounds, response_trials
 
 __all__ = ["simulate"]
 
@@ -49,7 +50,10 @@ def _trials_and_placeholders(
     d = data.copy()
     if not fam.needs_trials:
         if r.kind != "single":
-            raise DataError(f"the response {r.label!r} gives numbers of trials, which only family='binomial' uses")
+            raise DataError(
+                f"the response {r.label!r} gives numbers of trials, which only the families of successes out of "
+                f"trials use ({', '.join(n for n in family_names() if get_family(n).needs_trials)}), not {fam.name!r}"
+            )
         d[_as_name(r.expr, "the response")] = 0.0
         return d, None
     if r.kind == "single":
@@ -173,13 +177,16 @@ def draw_from_design(
     aux: Mapping[str, Any],
     rng: np.random.Generator,
     trials: np.ndarray | None = None,
+    truncation: tuple[np.ndarray | None, np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, dict[str, pd.DataFrame]]:
     """Responses (one per design row) and group effects drawn from the model with the given parameters.
 
     The core of :func:`simulate`, on an encoded :class:`~bayesmixed.design.Design` (used by
     :func:`bayesmixed.calibrate`). ``sd[label]`` is the SD vector and ``corr[label]`` the correlation matrix
-    of each term; ``trials`` defaults to ``design.trials``.
+    of each term; ``trials`` defaults to ``design.trials``; ``truncation`` (bounds ``(lb, ub)`` per row)
+    to the design's ``trunc()`` bounds: responses are drawn from the truncated family.
     """
+    lb, ub = (design.lb, design.ub) if truncation is None else truncation
     eta = design.X @ np.asarray(beta, dtype=float)
     if design.offset is not None:
         eta = eta + design.offset
@@ -194,7 +201,7 @@ def draw_from_design(
         eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
     n_trials = design.trials if trials is None else trials
     aux = {name: np.asarray(float(v)) for name, v in aux.items()}
-    return as_family(family, link).draw(eta, aux, rng, n_trials), effects
+    return bounds.draw(as_family(family, link), eta, aux, rng, n_trials, lb, ub), effects
 
 
 def simulate(
@@ -213,7 +220,8 @@ def simulate(
     ----------
     formula
         lme4 formula; the response must be a column name (``cbind(s, f)``, ``s | trials(n)`` for binomial).
-        The response columns need not exist in ``data``.
+        The response columns need not exist in ``data``. brms's ``trunc(lb, ub)`` bounds the draws (drawn from
+        the truncated family); ``weights()`` and ``cens()`` are ignored here (their columns need not exist).
     data
         Predictors and grouping factors; never modified.
     params
@@ -265,6 +273,10 @@ def simulate(
     if unknown:
         raise DataError(f"unknown parameter(s) {unknown} in params; use {sorted(allowed)}")
     positional = data.reset_index(drop=True)  # rows by position: the user's index may repeat labels
+    lb, ub = response_bounds(f, positional)
+    if f.response.has_terms:  # weights() and cens() do not enter draws; trunc() bounds them (lb, ub above)
+        r = f.response
+        f = dataclasses.replace(f, response=dataclasses.replace(r, weights=None, cens=None, y2=None, lb=None, ub=None))
     d, T = _trials_and_placeholders(f, fam, positional, trials)
     design = build_design(f, d)
     beta = _beta(design, params.get("beta", {}))
@@ -281,7 +293,8 @@ def simulate(
     n_trials = None if T is None else T.to_numpy()[used]
     sds = {b.label: _sd(params, b) for b in design.blocks}
     corrs = {b.label: _corr(params, b) for b in design.blocks}
-    y, effects = draw_from_design(design, fam, None, beta, sds, corrs, aux, rng, n_trials)
+    cut = (None if lb is None else lb[used], None if ub is None else ub[used])
+    y, effects = draw_from_design(design, fam, None, beta, sds, corrs, aux, rng, n_trials, cut)
     out = data.copy()
     r = f.response
     complete = len(design.rows) == len(data)

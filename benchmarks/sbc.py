@@ -32,6 +32,11 @@ PRIORS = {
         "beta": ("normal", {"mu": 0.0, "sigma": 1.0}),
         "sd": ("half_normal", {"sigma": 1.0}),
     },
+    "zip": {  # as poisson_olre: counts on a realistic scale; zi keeps its default Beta(1, 1)
+        "Intercept": ("normal", {"mu": 1.0, "sigma": 1.0}),
+        "beta": ("normal", {"mu": 0.0, "sigma": 1.0}),
+        "sd": ("half_normal", {"sigma": 1.0}),
+    },
 }
 
 
@@ -73,12 +78,17 @@ def designs() -> dict[str, tuple[str, pd.DataFrame, str, dict]]:
     d["freq"] = d["item"].map({f"i{j:02d}": v for j, v in enumerate(np.round(rng.normal(size=12), 2))})
     out["items"] = ("y ~ freq + (1 | person) + (1 | item)", d, "bernoulli",
                     {"beta": [0.3, 0.5], "sd": {"person": 1.0, "item": 0.6}})
+    # zero-inflated Poisson (issue 17): structural zeros beside a group effect; zi sampled with the rest
+    g = np.repeat([f"z{i:02d}" for i in range(12)], 8)
+    d = pd.DataFrame({"g": g, "x": rng.normal(size=len(g))})
+    out["zip"] = ("y ~ x + (1 | g)", d, "zero_inflated_poisson", {"beta": [1.0, 0.4], "sd": {"g": 0.5}, "zi": 0.3})
     return out
 
 
 PARAMS = {"slope": ["marginal", "noncentered"], "crossed": ["marginal", "noncentered"],
           "binomial": ["noncentered", "auto"], "poisson_olre": ["noncentered", "auto"],
-          "nested": ["auto"], "bernoulli_weak": ["auto"], "items": [{"person": "centered", "item": "centered"}]}
+          "nested": ["auto"], "bernoulli_weak": ["auto"], "items": [{"person": "centered", "item": "centered"}],
+          "zip": ["auto"]}
 
 
 def main() -> None:

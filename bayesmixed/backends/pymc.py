@@ -94,6 +94,7 @@ def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
         "exponential": (pm.Exponential, {"lam": kw.get("lam")}),
         "gamma": (pm.Gamma, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
         "inverse_gamma": (pm.InverseGamma, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
+        "beta": (pm.Beta, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
         "uniform": (pm.Uniform, {"lower": kw.get("lower"), "upper": kw.get("upper")}),
         "flat": (pm.Flat, {}),
     }
@@ -740,5 +741,11 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         for p in fam.aux:
             if p.name not in aux:
                 aux[p.name] = prior_dist(priors[p.name], p.name)
-        fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
+        terms = design.response_terms
+        if terms is None:
+            fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
+        else:  # brms's weights(), cens(), trunc(): the likelihood as a potential (families.bounds)
+            from ..families import bounds
+
+            pm.Potential("_loglik", bounds.logp_pt(fam, y, eta, aux, n_trials, n=design.n, data=_data, **terms.arrays()))
     return model
