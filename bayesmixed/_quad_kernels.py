@@ -225,7 +225,25 @@ def _f_at(kind, b, eta_rest, tau2, y, t, z, lvl_rows, r0, r1):
     return f, g
 
 @njit(cache=True)
+def _tangent_point(kind, x, step, sign, er, tau2, y, t, z, lvl_rows, r0, r1):
+    """A point on the ``sign`` side of the mode whose tangent slope points back to it (``f' · sign < 0``),
+    moving out by doubling steps: the outer tangents of the hull must make its tails integrable even when
+    Newton's mode is inexact."""
+    f, g = _f_at(kind, x, er, tau2, y, t, z, lvl_rows, r0, r1)
+    for _ in range(60):
+        if g * sign < 0.0 or not math.isfinite(f):
+            break
+        step *= 2.0
+        x += sign * step
+        f, g = _f_at(kind, x, er, tau2, y, t, z, lvl_rows, r0, r1)
+    return x, f, g
+
+
+@njit(cache=True)
 def draw(kind, eta_rest, tau, y, t, z, lvl_ptr, lvl_rows, seed):
+    """Rejection sampling under the upper hull made of three tangents of ``f_j`` (at the mode and one
+    curvature-scale either side): for a concave ``f_j`` every tangent lies above it, so the hull is valid even
+    where Newton's mode is inexact (a flat top at ``f(b̂)`` is not: it failed one SBC simulation in 100)."""
     np.random.seed(seed)
     S = eta_rest.shape[0]
     J = len(lvl_ptr) - 1
@@ -237,31 +255,45 @@ def draw(kind, eta_rest, tau, y, t, z, lvl_ptr, lvl_rows, seed):
             r0, r1 = lvl_ptr[j], lvl_ptr[j + 1]
             m, h = _mode(kind, er, tau2, y, t, z, lvl_rows, r0, r1)
             delta = math.sqrt(-1.0 / h)
-            fm, _ = _f_at(kind, m, er, tau2, y, t, z, lvl_rows, r0, r1)
-            x1, x2 = m - delta, m + delta
-            f1, g1 = _f_at(kind, x1, er, tau2, y, t, z, lvl_rows, r0, r1)
-            f2, g2 = _f_at(kind, x2, er, tau2, y, t, z, lvl_rows, r0, r1)
-            g1 = max(g1, 1e-12 / delta)
-            g2 = min(g2, -1e-12 / delta)
-            z1 = x1 + (fm - f1) / g1
-            z2 = x2 + (fm - f2) / g2
-            w1, w2, w3 = 1.0 / g1, max(z2 - z1, 0.0), -1.0 / g2
-            tot = w1 + w2 + w3
+            fm, gm = _f_at(kind, m, er, tau2, y, t, z, lvl_rows, r0, r1)
+            x1, f1, g1 = _tangent_point(kind, m - delta, delta, -1.0, er, tau2, y, t, z, lvl_rows, r0, r1)
+            x2, f2, g2 = _tangent_point(kind, m + delta, delta, 1.0, er, tau2, y, t, z, lvl_rows, r0, r1)
             val = np.nan
+            if not (g1 > 0.0 and g2 < 0.0 and math.isfinite(fm + f1 + f2 + gm)):
+                out[s_, j] = val
+                continue
+            # breakpoints: where the tangent at the mode meets the outer ones (parallel lines: the same line)
+            z1 = (fm - f1 + g1 * x1 - gm * m) / (g1 - gm) if g1 - gm > 1e-14 * (1.0 + abs(g1)) else x1
+            z2 = (f2 - fm + gm * m - g2 * x2) / (gm - g2) if gm - g2 > 1e-14 * (1.0 + abs(g2)) else x2
+            z1 = min(max(z1, x1), m)
+            z2 = max(min(z2, x2), m)
+            L = z2 - z1
+            t1 = f1 + g1 * (z1 - x1)  # the hull at the breakpoints
+            tm1 = fm + gm * (z1 - m)
+            t2 = f2 + g2 * (z2 - x2)
+            gl = gm * L
+            mid = L if abs(gl) < 1e-8 else math.expm1(gl) / gm
+            a1 = t1 - math.log(g1)
+            a2 = tm1 + math.log(mid) if mid > 0.0 else -np.inf
+            a3 = t2 - math.log(-g2)
+            top = max(a1, max(a2, a3))
+            w1, w2, w3 = math.exp(a1 - top), math.exp(a2 - top), math.exp(a3 - top)
+            tot = w1 + w2 + w3
             for _ in range(10_000):
                 u = np.random.random() * tot
                 if u < w1:
                     xv = z1 - np.random.exponential() / g1
-                    hull = fm + g1 * (xv - z1)
+                    hull = f1 + g1 * (xv - x1)
                 elif u < w1 + w2:
-                    xv = z1 + (u - w1)
-                    hull = fm
+                    v = np.random.random()
+                    xv = z1 + (v * L if abs(gl) < 1e-8 else math.log1p(v * math.expm1(gl)) / gm)
+                    hull = fm + gm * (xv - m)
                 else:
                     xv = z2 - np.random.exponential() / g2
-                    hull = fm + g2 * (xv - z2)
+                    hull = f2 + g2 * (xv - x2)
                 fx, _ = _f_at(kind, xv, er, tau2, y, t, z, lvl_rows, r0, r1)
-                if fx > hull + 1e-8 * (1.0 + abs(hull)):
-                    break  # above the hull: not log-concave; left NaN
+                if not fx <= hull + 1e-8 * (1.0 + abs(hull)):
+                    break  # above the hull (not log-concave) or not a number: left NaN
                 if math.log(np.random.random()) < fx - hull:
                     val = xv
                     break

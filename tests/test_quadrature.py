@@ -151,6 +151,27 @@ def test_draws_follow_the_exact_conditional():
         assert stats.kstest(draws[:, j], lambda v, c=cdf: np.interp(v, grid, c)).pvalue > 0.001, j
 
 
+def test_draws_at_extreme_conditionals():
+    """Binomial levels whose conditional sits far from zero (all failures or all successes of 30 trials, a wide
+    prior, η of the other terms at ±6): the three-tangent hull stays valid and the draws follow the exact
+    conditional (Kolmogorov–Smirnov against its CDF on a fine grid)."""
+    y = np.array([0.0, 30.0, 0.0, 30.0, 15.0])
+    t = np.full(5, 30.0)
+    eta = np.array([6.0, -6.0, -6.0, 6.0, 0.0])
+    tau = 8.0
+    S = 3000
+    ptr, rows = np.arange(6, dtype=np.int64), np.arange(5, dtype=np.int64)
+    draws = QK.draw_kernel("binomial_logit")(np.tile(eta, (S, 1)), np.full(S, tau), y, t, np.ones(5), ptr, rows, 7)
+    assert np.isfinite(draws).all()
+    grid = np.linspace(-60, 60, 400_001)
+    for j in range(5):
+        e = eta[j] + grid
+        lp = y[j] * e - t[j] * np.logaddexp(0.0, e) - 0.5 * grid**2 / tau**2
+        cdf = np.cumsum(np.exp(lp - lp.max()))
+        cdf /= cdf[-1]
+        assert stats.kstest(draws[:, j], lambda v, c=cdf: np.interp(v, grid, c)).pvalue > 0.001, j
+
+
 @pytest.mark.slow
 def test_observation_level_effect_recovery():
     """Simulated overdispersed counts (60 groups x 6 rows, an observation-level SD of 0.5): ``auto`` integrates
