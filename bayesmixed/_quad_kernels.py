@@ -25,7 +25,7 @@ __all__ = ["KIND", "KERNELS", "kernel", "const", "loglik", "draw", "loglik_kerne
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 MAX_STEP = 1.0  # Newton steps longer than this (on the link scale) are shortened
-MAX_NEWTON = 50
+MAX_NEWTON = 100
 KIND = {"poisson_log": 0, "binomial_logit": 1, "binomial_probit": 2, "binomial_cloglog": 3}
 KERNELS = frozenset(KIND)
 
@@ -112,7 +112,8 @@ def lp_d(kind, y, eta, t):
 
 @njit(cache=True)
 def _mode(kind, eta_rest, tau2, y, t, z, lvl_rows, r0, r1):
-    """Newton's method for the mode of f_j (steps shortened to MAX_STEP); returns (b̂, f_j''(b̂))."""
+    """Newton's method for the mode of f_j (steps shortened to max(MAX_STEP, |b|): a mode far out, a level of
+    all successes under a wide prior, is reached by doubling); returns (b̂, f_j''(b̂))."""
     b = 0.0
     for _ in range(MAX_NEWTON):
         g = -b / tau2
@@ -123,7 +124,8 @@ def _mode(kind, eta_rest, tau2, y, t, z, lvl_rows, r0, r1):
             g += z[i] * d1
             h += z[i] * z[i] * d2
         step = -g / h
-        step = min(max(step, -MAX_STEP), MAX_STEP)
+        cap = max(MAX_STEP, abs(b))
+        step = min(max(step, -cap), cap)
         b += step
         if abs(step) < 1e-10 * (1.0 + abs(b)):
             break
