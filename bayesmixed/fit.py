@@ -362,11 +362,17 @@ class Summary:
                else "NUTS"),
             f" Formula: {d.formula.text}",
         ]
-        groups = "; ".join(f"{b.label}, {b.n_levels}" for b in d.blocks)
+        for p in d.predictors:
+            if p.dpar != N.MU:
+                lines.append(f"{p.dpar:>8}: {p.formula.text.split('~', 1)[1].strip()}")
+        groups = "; ".join(f"{b.label}, {b.n_levels}" for b in d.all_blocks)
         lines.append(f"    Data: {d.n} observations" + (f" ({d.n_dropped} dropped: missing values)" if d.n_dropped else ""))
         if groups:
             lines.append(f"  Groups: {groups}")
-        if d.response_levels is not None:
+        if d.response_levels is not None and f.spec.family_obj.response_kind == "categories":
+            lines.append(f"  Levels: {d.response_label}: {', '.join(map(str, d.response_levels))} "
+                         f"({'ordered' if d.response_ordered else 'unordered' if d.response_ordered is False else 'integers'})")
+        elif d.response_levels is not None:
             lines.append(f" Success: {d.response_label} == {d.response_levels[1]!r} (reference {d.response_levels[0]!r})")
         diag = self.diagnostics
         n_div = f.divergences
@@ -404,9 +410,11 @@ class Summary:
         lines.append(f"Fixed effects ({pct} intervals):")
         fx = self.fixed.copy()
         diag = self.diagnostics
-        fx["Rhat"] = [diag.loc[N.beta_coef(t), "r_hat"] for t in fx.index]
-        fx["Bulk_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_bulk"]) for t in fx.index]
-        fx["Tail_ESS"] = [int(diag.loc[f"beta[{t}]", "ess_tail"]) for t in fx.index]
+        param = {t: p for t, (p, _) in S.fixef_draws(self.fit.idata, self.fit.design).items()}
+        rows = [param.get(t, N.beta_coef(t)) for t in fx.index]
+        fx["Rhat"] = [diag.loc[r, "r_hat"] for r in rows]
+        fx["Bulk_ESS"] = [int(diag.loc[r, "ess_bulk"]) for r in rows]
+        fx["Tail_ESS"] = [int(diag.loc[r, "ess_tail"]) for r in rows]
         fx = fx.rename(columns={"mean": "Estimate", "sd": "Est.Error", "lower": f"l-{pct}", "upper": f"u-{pct}"})
         lines.append(fx.to_string(float_format=lambda v: f"{v:.4g}"))
         return "\n".join(lines)

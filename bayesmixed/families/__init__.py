@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 # the built-in families' modules, in the order their families are listed
-_BUILTIN = ("gaussian", "binary", "counts", "positive", "beta")
+_BUILTIN = ("gaussian", "binary", "counts", "positive", "beta", "ordinal")
 for _mod in _BUILTIN:
     importlib.import_module(f"{__name__}.{_mod}")
 
