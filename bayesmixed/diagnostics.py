@@ -288,7 +288,7 @@ def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Pr
     The address is ``("sd", label, a)`` or ``("corr", label, i, j)``.
     """
     out = []
-    for b in design.blocks:
+    for b in design.all_blocks:
         decov = priors.get(b.label)
         for a, c in enumerate(b.coef_names):
             p = decov if decov is not None else priors[N.sd_coef(b.label, c)]
@@ -362,7 +362,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 
     pop = _population_convergence(idata)
     rows = []
-    names = [N.r(b.label) for b in design.blocks if N.r(b.label) in idata.posterior]
+    names = [N.r(b.label) for b in design.all_blocks if N.r(b.label) in idata.posterior]
     if names:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -379,7 +379,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 
 def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame:
     rows = []
-    for b in design.blocks:
+    for b in design.all_blocks:
         sd = draws_of(idata, N.sd(b.label))
         for a, c in enumerate(b.coef_names):
             x = sd[:, a]

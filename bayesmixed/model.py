@@ -114,7 +114,7 @@ class Model:
                                          self.bf.dpars if self.bf is not None else None)
 
     def __repr__(self) -> str:
-        groups = ", ".join(f"{b.label} ({b.n_levels} levels)" for b in self.design.blocks) or "none"
+        groups = ", ".join(f"{b.label} ({b.n_levels} levels)" for b in self.design.all_blocks) or "none"
         params = sorted({v for _, v in self.spec.parameterization}) or ["-"]
         return (
             f"<bayesmixed.Model {self.formula.text!r}, family={self.spec.family} ({self.spec.link}), "

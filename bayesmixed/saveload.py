@@ -30,7 +30,9 @@ Values that JSON cannot type exactly (NumPy scalars such as ``float32``, timesta
 their dtype.
 
 Format 2 added contrasts, ``poly``/``ns``/``bs`` state, ``aliased`` and ``weights``; format-1 files are read
-(their categorical variables had treatment contrasts).
+(their categorical variables had treatment contrasts). Format 3 added the designs of other predicted parameters
+(``bf()``: ``dpars``, nested in the design's description with their arrays under ``dpar<i>_``), responses of
+categories (``response_ordered``) and ``drop_intercept``; files of formats 1 and 2 are read.
 
 Writes are atomic: the archive is written to a temporary file in the target's folder and moved into place
 with :func:`os.replace`, so an interrupt never leaves a half-written file under the target's name.
@@ -54,17 +56,18 @@ from .errors import BayesMixedError
 
 __all__ = ["FORMAT_VERSION", "save_fit", "read_fit", "write_atomic"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _FORMAT = "bayesmixed-fit"
 _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns", "frame",
+    "response_levels", "n_dropped", "dropped_columns", "frame", "response_ordered", "dpar", "dpars",
 )
 BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels")
-ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights")
+ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights",
+                   "drop_intercept")
 
 
 # ---------------------------------------------------------------------------------------------- atomic writes
@@ -246,28 +249,32 @@ def _check_fields(cls, known: tuple[str, ...]) -> None:
         )
 
 
-def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _enc_design(design, prefix: str = "", arrays: dict[str, np.ndarray] | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The Design as JSON and arrays; the designs of other predicted parameters (``dpars``) nested, their arrays
+    under ``dpar<i>_`` prefixes (the response and rows are the first design's)."""
     from .design import Design, Encoding, GroupBlock
 
     _check_fields(Design, DESIGN_FIELDS)
     _check_fields(GroupBlock, BLOCK_FIELDS)
     _check_fields(Encoding, ENCODING_FIELDS)
-    arrays: dict[str, np.ndarray] = {"y": np.asarray(design.y), "X": np.asarray(design.X)}
-    if design.trials is not None:
-        arrays["trials"] = np.asarray(design.trials)
+    arrays = {} if arrays is None else arrays
+    arrays[f"{prefix}X"] = np.asarray(design.X)
+    if not prefix:
+        arrays["y"] = np.asarray(design.y)
+        if design.trials is not None:
+            arrays["trials"] = np.asarray(design.trials)
     if design.offset is not None:
-        arrays["offset"] = np.asarray(design.offset)
+        arrays[f"{prefix}offset"] = np.asarray(design.offset)
     blocks = []
     for i, b in enumerate(design.blocks):
-        arrays[f"block{i}_Z"] = np.asarray(b.Z)
-        arrays[f"block{i}_codes"] = np.asarray(b.codes)
+        arrays[f"{prefix}block{i}_Z"] = np.asarray(b.Z)
+        arrays[f"{prefix}block{i}_codes"] = np.asarray(b.codes)
         blocks.append({"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]})
     enc = design.encoding
     meta = {
         "formula": design.formula.text,
         "x_names": list(design.x_names),
         "blocks": blocks,
-        "rows": _enc_index(design.rows, arrays, "rows"),
         "encoding": {
             "formula": enc.formula.text,
             "state": _enc_state(enc.state),
@@ -276,11 +283,20 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "block_levels": [[_enc_value(x) for x in lv] for lv in enc.block_levels],
             "aliased": list(enc.aliased),
             "weights": enc.weights,
+            "drop_intercept": bool(enc.drop_intercept),
         },
+        "dpar": design.dpar,
+    }
+    if prefix:
+        return meta, arrays
+    meta.update({
+        "rows": _enc_index(design.rows, arrays, "rows"),
         "response_levels": None if design.response_levels is None else [_enc_value(x) for x in design.response_levels],
+        "response_ordered": design.response_ordered,
         "n_dropped": int(design.n_dropped),
         "dropped_columns": list(design.dropped_columns),
-    }
+        "dpars": [_enc_design(d, f"dpar{i}_", arrays)[0] for i, d in enumerate(design.dpars)],
+    })
     if design.frame is not None:
         meta["frame"] = _enc_frame(design.frame, arrays)
     return meta, arrays
@@ -329,13 +345,16 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str = "", first=None):
+    """The Design written by :func:`_enc_design` (``first``: the model's first design, whose response and rows
+    the nested designs of other predicted parameters share)."""
     from .design import Design, Encoding, GroupBlock
     from .design.design import _block_labels
     from .formula import parse_formula
 
     formula = parse_formula(meta["formula"])
-    labels = _block_labels(formula.groups)
+    dpar = meta.get("dpar", "mu")
+    labels = _block_labels(formula.groups, dpar)
     saved = [b["label"] for b in meta["blocks"]]
     if labels != saved:
         raise BayesMixedError(
@@ -347,8 +366,8 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
             label=b["label"],
             term=g,
             coef_names=tuple(b["coef_names"]),
-            Z=_frozen(arrays[f"block{i}_Z"]),
-            codes=_frozen(arrays[f"block{i}_codes"]),
+            Z=_frozen(arrays[f"{prefix}block{i}_Z"]),
+            codes=_frozen(arrays[f"{prefix}block{i}_codes"]),
             levels=tuple(_dec_value(x) for x in b["levels"]),
         )
         for i, (b, g) in enumerate(zip(meta["blocks"], formula.groups))
@@ -363,16 +382,24 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         block_levels=tuple(tuple(_dec_value(x) for x in lv) for lv in e["block_levels"]),
         aliased=tuple(e.get("aliased", ())),
         weights=e.get("weights"),
+        drop_intercept=bool(e.get("drop_intercept", False)),
     )
+    X = _frozen(arrays[f"{prefix}X"])
+    offset = _frozen(arrays[f"{prefix}offset"]) if f"{prefix}offset" in arrays else None
+    if first is not None:  # another predicted parameter's design: the first one's response and rows
+        import dataclasses
+
+        return dataclasses.replace(first, formula=formula, X=X, x_names=tuple(meta["x_names"]), offset=offset,
+                                   blocks=blocks, encoding=encoding, dpar=dpar, dpars=(), frame=None)
     rl = meta["response_levels"]
     rows = _dec_index(meta["rows"], arrays)
-    return Design(
+    design = Design(
         formula=formula,
         y=_frozen(arrays["y"]),
         trials=_frozen(arrays["trials"]) if "trials" in arrays else None,
-        X=_frozen(arrays["X"]),
+        X=X,
         x_names=tuple(meta["x_names"]),
-        offset=_frozen(arrays["offset"]) if "offset" in arrays else None,
+        offset=offset,
         blocks=blocks,
         rows=rows,
         encoding=encoding,
@@ -380,7 +407,15 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         n_dropped=int(meta["n_dropped"]),
         dropped_columns=tuple(meta["dropped_columns"]),
         frame=_dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None,
+        response_ordered=meta.get("response_ordered"),
+        dpar=dpar,
     )
+    if meta.get("dpars"):
+        import dataclasses
+
+        dpars = tuple(_dec_design(m, arrays, f"dpar{i}_", design) for i, m in enumerate(meta["dpars"]))
+        design = dataclasses.replace(design, dpars=dpars)
+    return design
 
 
 # ---------------------------------------------------------------------------------------------- save / load
@@ -412,6 +447,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
         "parameterization": [list(x) for x in spec.parameterization],
         "parameterization_reason": [list(x) for x in spec.parameterization_reason],
         "quadrature_nodes": int(spec.quadrature_nodes),
+        "dpars": [list(x) for x in spec.dpars],
         "sampler_info": _json_safe(fit.sampler_info),
         "groups": list(fit.idata.groups()),
         "design": design_meta,
@@ -503,5 +539,6 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
         parameterization=tuple((k, v) for k, v in manifest["parameterization"]),
         parameterization_reason=tuple((k, v) for k, v in manifest["parameterization_reason"]),
         quadrature_nodes=int(manifest.get("quadrature_nodes", 0)),
+        dpars=tuple((k, v) for k, v in manifest.get("dpars", [])),
     )
     return {"spec": spec, "design": design, "idata": idata, "sampler_info": manifest["sampler_info"]}

@@ -21,6 +21,7 @@ __all__ = [
     "aux_draws",
     "family_inputs",
     "fixef_draws",
+    "fixef_names",
     "linear_predictors",
     "interval",
     "fixef",
@@ -120,6 +121,16 @@ def fixef_draws(idata, design: Design) -> dict[str, tuple[str, np.ndarray]]:
         for j, name in enumerate(d.x_names):
             out[N.dpar_coef(d.dpar, name)] = (f"{var}[{name}]", b[:, j])
     return out
+
+
+def fixef_names(design: Design, family) -> list[str]:
+    """The names ``fixef()`` gives a model's population-level coefficients, before fitting (see
+    :func:`fixef_draws`)."""
+    fam = as_family(family)
+    out = []
+    if fam.thresholds is not None and design.response_levels is not None:
+        out += [N.threshold_coef(k) for k in range(1, len(design.response_levels))]
+    return out + [N.dpar_coef(d.dpar, name) for d in design.predictors for name in d.x_names]
 
 
 def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:

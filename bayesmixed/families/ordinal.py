@@ -65,12 +65,17 @@ class _Ops:
             y = x
             for j, z in enumerate(xs):
                 if j != i:
-                    y = y + self.T.zeros_like(z[..., :1])
+                    y = y + self.zeros_col(z)
             out.append(y)
         return out
 
     def zeros_col(self, x):
-        return self.T.zeros_like(x[..., :1]) if self.pt else np.zeros_like(x[..., :1])
+        """Zeros shaped like the last axis's first column (kept, with a static length of 1)."""
+        return self.T.zeros_like(x[..., 0])[..., None] if self.pt else np.zeros_like(x[..., :1])
+
+    def last(self, x):
+        """The last column, kept (static length 1)."""
+        return x[..., -1][..., None]
 
     def logsumexp(self, x):
         if self.pt:
@@ -313,7 +318,7 @@ class Acat(_Ordinal):
         zero = ops.zeros_col(c)
         cum_up = ops.concat([zero, ops.cumsum(up)])  # Σ_{j<k} log q_j
         cum_down = ops.concat([zero, ops.cumsum(down)])
-        total_down = cum_down[..., -1:]
+        total_down = ops.last(cum_down)
         L = cum_up + (total_down - cum_down)  # + Σ_{j≥k} log(1 − q_j)
         return L - ops.logsumexp(L)
 

@@ -41,7 +41,7 @@ cat(sprintf("## radon, sigma ~ factor(floor)  (glmmTMB %s, ML; dispformula model
 b <- fixef(g)$cond
 d <- fixef(g)$disp
 cat("# glmmTMB dispersion coefficients (log sigma^2): ", paste(sprintf("%s %s", names(d), num(d)), collapse = ", "), "\n")
-cat("fixef = { ", paste(c(sprintf('%s = %s', names(b), num(b)),
+cat("fixef = { ", paste(c(sprintf("%s = %s", sub("\\(Intercept\\)", "Intercept", names(b)), num(b)),
                         sprintf('"sigma_%s" = %s', sub("\\(Intercept\\)", "Intercept", names(d)), num(d / 2))),
                       collapse = ", "), " }\n", sep = "")
 cat(sprintf('varcorr = [ { group = "county", term = "Intercept", kind = "sd", value = %s } ]\n',
