@@ -1,5 +1,8 @@
 """bayesmixed: Bayesian mixed-effects models from lme4 formulas, sampled with NUTS, explained.
 
+``bm.compare``, ``bm.simulate`` and ``bm.calibrate`` are the modules of those names, callable as their main
+function: ``bm.compare({...})`` ranks models and ``import bayesmixed.compare as c`` gives the module (``c.kfold``).
+
 >>> import bayesmixed as bm
 >>> fit = bm.Model("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).fit(seed=1)  # doctest: +SKIP
 >>> fit.summary()  # doctest: +SKIP
@@ -7,9 +10,8 @@
 
 from __future__ import annotations
 
-from . import datasets
-from .calibrate import Calibration, calibrate
-from .compare import compare
+from . import calibrate, compare, datasets, simulate  # callable modules: bm.compare(...) and bayesmixed.compare.kfold
+from .calibrate import Calibration
 from .design import Design, GroupBlock, build_design
 from .errors import BayesMixedError, DataError, FormulaError, ModelFileError, PriorError
 from .fit import Fit
@@ -17,7 +19,6 @@ from .fit import load_fit as load
 from .formula import BrmsFormula, Formula, bf, parse_formula
 from .model import Model
 from .priors import Prior
-from .simulate import simulate
 from .spec import ModelSpec, make_spec
 
 from ._version import __version__

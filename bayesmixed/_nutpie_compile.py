@@ -21,34 +21,50 @@ The cache lives in ``$BAYESMIXED_CACHE_DIR`` or ``bayesmixed/`` under PyTensor's
 ``BAYESMIXED_COMPILE_CACHE=0`` turns it off (every process then compiles its callbacks), and
 ``clear_disk_cache()`` (or ``bayesmixed.sampling.clear_compile_cache(disk=True)``) empties it.
 
+Nothing in the cache is executed or unpickled unless this user's bayesmixed wrote it (``bayesmixed._privatecache``):
+the directory is the user's own (``0700``), a record is JSON signed with an HMAC under a per-user key, and it
+carries the SHA-256 of numba's cache files for its callbacks (numba unpickles those), which are checked before
+numba reads them. The callbacks' source is generated again from the record's numbers, never read from it. A
+record names the structure it was made for (a hash of ``sampling._structure_key``) and the model's free
+variables; a record of another structure (a copied cache, a renamed file) is ignored. A damaged, truncated,
+foreign or stale record or cache file is ignored, its files deleted, and the structure compiled again into new
+files (written under temporary names and renamed, so concurrent writers never share a file).
+
 The initial point of each chain is the support point in the unconstrained space plus U(-1, 1) jitter seeded per
 chain (PyMC's jitter), computed the same way whether the model was compiled or rebuilt, so a seed gives the same
 draws either way.
 
-What it relies on from nutpie (``nutpie>=0.16,<0.17`` in ``pyproject.toml``): ``_make_functions`` (the PyTensor
-functions and shape information), ``CompiledPyMCModel`` (what ``nutpie.sample`` drives, given the addresses of a
-logp and an expand callback and of their user data), ``_prepare_dims_and_coords`` and
-``address_as_void_pointer``; and from numba: ``CFunc``'s cache and the cache locator list. ``compile_fast``
-falls back to ``nutpie.compile_pymc_model`` when nutpie's internals are not there.
+What it relies on (the versions in ``pyproject.toml`` are those it was tested with): from nutpie
+``compile_pymc._make_functions`` (the PyTensor functions and shape information), ``CompiledPyMCModel`` (what
+``nutpie.sample`` drives, given the addresses of a logp and an expand callback and of their user data) and
+``_prepare_dims_and_coords``; from numba ``CFunc``'s cache, ``CacheImpl._locator_classes`` and
+``_CacheLocator``; from PyTensor ``link.numba.cache.CACHED_SRC_FUNCTIONS`` and ``Function.vm.jit_fn``.
+:func:`fast_path_probe` checks that they are there; :func:`compile_fast` uses nutpie's public
+``nutpie.compile_pymc_model`` instead when they are not, when ``BAYESMIXED_FAST_COMPILE=0``, or when anything in
+the fast path fails, and says which path ran (``sampler_info["compile_path"]``: ``"fast"`` or ``"nutpie"``, with
+``"compile_fallback"`` saying why).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
-import pickle
 import warnings
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
-__all__ = ["compile_fast"]
+from . import _privatecache as pc
 
-_CACHE_VERSION = "bayesmixed-nutpie-callbacks-4"
+__all__ = ["compile_fast", "fast_path_probe", "Compiled", "clear_disk_cache", "disk_cache_enabled"]
+
+_CACHE_VERSION = "bayesmixed-nutpie-callbacks-5"
+_LOG = logging.getLogger("bayesmixed")
 
 
 def _frozen(value, dtype=None) -> np.ndarray:
@@ -58,13 +74,21 @@ def _frozen(value, dtype=None) -> np.ndarray:
     return arr
 
 
-def _layout(names: list[str], arrays: dict[str, np.ndarray]) -> tuple[dict[str, int], int]:
-    """Offsets of each array's (address, size, shape...) record in the flat table."""
+def _layout(names: list[str], arrays: dict[str, Any]) -> tuple[dict[str, int], int]:
+    """Offsets of each array's (address, size, shape...) record in the flat table (``arrays``: anything with
+    ``ndim``)."""
     offsets, pos = {}, 0
     for name in names:
         offsets[name] = pos
         pos += 2 + arrays[name].ndim
     return offsets, pos
+
+
+class _Meta(NamedTuple):
+    """What the generated source needs to know of a shared array."""
+
+    dtype: np.dtype
+    ndim: int
 
 
 def _fill(table: np.ndarray, names: list[str], arrays: dict[str, np.ndarray], offsets: dict[str, int]) -> None:
@@ -114,14 +138,13 @@ def _pointer_cast(dtype):
     return _CASTS[key]
 
 
-def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand_names, arrays):
-    import numba
-    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
-
+def _callback_source(n_dim: int, n_expanded: int, logp_names: list[str], expand_names: list[str],
+                     arrays: dict[str, Any]) -> tuple[str, dict[str, Any], list[str]]:
+    """The source of the two callbacks, the pointer casts it uses and the order of the table: a function of
+    the dimensions and the shared arrays' dtypes and ranks only (so a record's numbers give it back)."""
     names = list(dict.fromkeys([*logp_names, *expand_names]))
     offsets, n_table = _layout(names, arrays)
-    glob: dict[str, Any] = {"__name__": __name__, "numba": numba, "math": math,
-                            "_logp_inner": logp_jit, "_expand_inner": expand_jit}
+    glob: dict[str, Any] = {}
     l_lines, l_args, g1 = _unpack_lines(logp_names, arrays, offsets, "s")
     e_lines, e_args, g2 = _unpack_lines(expand_names, arrays, offsets, "e")
     glob.update(g1)
@@ -170,6 +193,23 @@ def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand
         "        out[i] = values[i]",
         "    return 0",
     ])
+    return src, glob, names
+
+
+def _callback_keys(src: str, inner_keys: dict[str, str | None]) -> dict[str, str | None]:
+    """numba cache keys of the callbacks: they name our source and the graph of the PyTensor function each calls,
+    so a cached callback is reused exactly when both are the same."""
+    return {fn: (sha256(f"{_CACHE_VERSION}\n{fn}\n{inner}\n{src}".encode()).hexdigest() if inner else None)
+            for fn, inner in inner_keys.items()}
+
+
+def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand_names, arrays, directory):
+    import numba
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    src, casts, names = _callback_source(n_dim, n_expanded, logp_names, expand_names, arrays)
+    glob: dict[str, Any] = {"__name__": __name__, "numba": numba, "math": math,
+                            "_logp_inner": logp_jit, "_expand_inner": expand_jit, **casts}
 
     @numba.extending.intrinsic
     def _u64ptr(typingctx, src):
@@ -181,22 +221,20 @@ def _build_callbacks(n_dim, n_expanded, logp_jit, expand_jit, logp_names, expand
         return sig, codegen
 
     glob["_u64ptr"] = _u64ptr
-    fns, keys = {}, {}
-    for fn_name, inner in (("logp_cb", logp_jit), ("expand_cb", expand_jit)):
-        inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
-        # the key names our source and the graph of the PyTensor function it calls, so a cached callback is
-        # reused exactly when both are the same
-        keys[fn_name] = (sha256(f"{_CACHE_VERSION}\n{fn_name}\n{inner_key}\n{src}".encode()).hexdigest()
-                         if inner_key else None)
-    cache = disk_cache_enabled() and all(k is not None for k in keys.values())
-    for fn_name in keys:
-        fns[fn_name] = _function_from_source(src, fn_name, dict(glob), keys[fn_name] if cache else None)
+    inner_keys = {fn: CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
+                  for fn, inner in (("logp_cb", logp_jit), ("expand_cb", expand_jit))}
+    keys = _callback_keys(src, inner_keys)
+    cache = directory is not None and all(k is not None for k in keys.values())
+    if cache:  # whatever sits under these names was not vouched for by a record: numba must not unpickle it
+        _remove_callback_files(directory, keys)
+    fns = {fn_name: _function_from_source(src, fn_name, dict(glob), keys[fn_name] if cache else None, directory)
+           for fn_name in keys}
     sig_logp, sig_expand = _signatures()["logp_cb"], _signatures()["expand_cb"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", numba.NumbaWarning)
         logp_cb = numba.cfunc(sig_logp, cache=cache)(fns["logp_cb"])
         expand_cb = numba.cfunc(sig_expand, cache=cache)(fns["expand_cb"])
-    return logp_cb, expand_cb, names, src, (keys if cache else None)
+    return logp_cb, expand_cb, names, (inner_keys, keys) if cache else None
 
 
 def _model_class():
@@ -250,7 +288,36 @@ def _cache_dir() -> Path:
     return Path(config.base_compiledir) / "bayesmixed"
 
 
-_KEYED: "WeakKeyDictionary[Any, str]" = WeakKeyDictionary()  # our callbacks' functions -> their cache keys
+def _private_cache_dir() -> Path | None:
+    """The cache directory, checked (ours, ``0700``), or None when the disk cache is off or unusable."""
+    if not disk_cache_enabled():
+        return None
+    return pc.usable_dir(_cache_dir())
+
+
+_CALLBACK_PREFIX = "bayesmixed_callbacks."
+
+
+def _callback_files(directory: Path, keys: dict[str, str]) -> list[Path]:
+    """numba's index and data files of our callbacks with these cache keys (``<name>-<key>.pyXY[.N].nbi|nbc``)."""
+    out = []
+    for path in directory.iterdir():
+        name = path.name
+        if name.startswith(_CALLBACK_PREFIX) and name.endswith((".nbi", ".nbc")) and \
+                any(f"-{k}.py" in name for k in keys.values()):
+            out.append(path)
+    return sorted(out)
+
+
+def _remove_callback_files(directory: Path, keys: dict[str, str]) -> None:
+    for path in _callback_files(directory, keys):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+_KEYED: "WeakKeyDictionary[Any, tuple[str, Path]]" = WeakKeyDictionary()  # callback function -> (key, directory)
 _LOCATOR_REGISTERED = False
 
 
@@ -263,15 +330,14 @@ def _register_locator() -> None:
     from numba.core.caching import CacheImpl, _CacheLocator
 
     class _Locator(_CacheLocator):
-        def __init__(self, py_func, py_file, key):
-            self._py_func, self._py_file, self._key = py_func, py_file, key
+        def __init__(self, py_func, py_file, key, directory):
+            self._py_func, self._py_file, self._key, self._dir = py_func, py_file, key, directory
 
         def ensure_cache_path(self):
-            path = _cache_dir()
-            path.mkdir(parents=True, exist_ok=True)
+            pc.usable_dir(self._dir)
 
         def get_cache_path(self):
-            return str(_cache_dir())
+            return str(self._dir)
 
         def get_source_stamp(self):
             return 0  # the key already names the source
@@ -281,20 +347,22 @@ def _register_locator() -> None:
 
         @classmethod
         def from_function(cls, py_func, py_file):
-            key = _KEYED.get(py_func)
-            return None if key is None else cls(py_func, py_file, key)
+            found = _KEYED.get(py_func)
+            return None if found is None else cls(py_func, py_file, *found)
 
     CacheImpl._locator_classes.insert(0, _Locator)
     _LOCATOR_REGISTERED = True
 
 
-def _function_from_source(src: str, name: str, glob: dict, key: str | None):
+def _function_from_source(src: str, name: str, glob: dict, key: str | None, directory: Path | None):
+    """The function ``name`` of ``src``: source generated by :func:`_callback_source` in this process (never
+    read from disk)."""
     namespace: dict[str, Any] = {}
-    exec(compile(src, "bayesmixed_callbacks", "exec"), glob, namespace)  # noqa: S102 (our own source)
+    exec(compile(src, "bayesmixed_callbacks", "exec"), glob, namespace)  # noqa: S102 (generated here)
     fn = namespace[name]
-    if key is not None:
+    if key is not None and directory is not None:
         _register_locator()
-        _KEYED[fn] = key
+        _KEYED[fn] = (key, directory)
     return fn
 
 
@@ -303,6 +371,7 @@ def _code_hash() -> str:
     written by other code is never reused."""
     global _CODE_HASH
     if _CODE_HASH is None:
+        import numba
         import nutpie
         import pymc
         import pytensor
@@ -310,7 +379,7 @@ def _code_hash() -> str:
         # the PyTensor flags that change the graph or the numba code it compiles to
         flags = {f: getattr(pytensor.config, f, None) for f in ("floatX", "numba__fastmath", "optimizer")}
         h = sha256(f"{_CACHE_VERSION} pymc {pymc.__version__} pytensor {pytensor.__version__} "
-                   f"nutpie {nutpie.__version__} {sorted(flags.items())}".encode())
+                   f"nutpie {nutpie.__version__} numba {numba.__version__} {sorted(flags.items())}".encode())
         root = Path(__file__).resolve().parent
         for path in sorted(root.rglob("*.py")):
             h.update(path.relative_to(root).as_posix().encode())
@@ -328,19 +397,24 @@ def disk_cache_enabled() -> bool:
 
 def clear_disk_cache() -> int:
     """Delete the records of compiled structures and their cached callbacks (PyTensor's own numba cache is left
-    alone); returns how many records went."""
+    alone; so is the key); returns how many records went. Records of older bayesmixed versions (``.pkl``, never
+    read now) go too."""
     d = _cache_dir()
     n = 0
     if d.is_dir():
         for path in d.iterdir():
-            if path.suffix in (".pkl", ".nbi", ".nbc", ".tmp"):
-                n += path.suffix == ".pkl"
+            if path.suffix in (".json", ".pkl", ".nbi", ".nbc", ".tmp") or ".tmp." in path.name:
+                n += path.suffix in (".json", ".pkl")
                 path.unlink(missing_ok=True)
     return n
 
 
-def _record_path(structure_key: str) -> Path:
-    return _cache_dir() / (sha256(f"{_code_hash()}\n{structure_key}".encode()).hexdigest()[:40] + ".pkl")
+def _structure_hash(structure_key: str) -> str:
+    return sha256(f"{_code_hash()}\n{structure_key}".encode()).hexdigest()
+
+
+def _record_path(directory: Path, structure_key: str) -> Path:
+    return directory / (_structure_hash(structure_key)[:40] + ".json")
 
 
 def _initial_point_fn(x0: np.ndarray):
@@ -354,12 +428,12 @@ def _initial_point_fn(x0: np.ndarray):
     return initial_point
 
 
-def _load_cfunc(src: str, name: str, key: str):
+def _load_cfunc(src: str, name: str, key: str, directory: Path):
     """The callback ``name`` of ``src`` from numba's cache, or None (nothing is compiled here)."""
     from numba.core import sigutils
     from numba.core.ccallback import CFunc
 
-    fn = _function_from_source(src, name, {"__name__": __name__}, key)
+    fn = _function_from_source(src, name, {"__name__": __name__}, key, directory)
     res = CFunc(fn, sigutils.normalize_signature(_signatures()[name]), locals={}, options={})
     res.enable_caching()
     cres = res._cache.load_overload(res._sig, res._targetdescr.target_context)
@@ -372,24 +446,74 @@ def _load_cfunc(src: str, name: str, key: str):
     return res
 
 
-def _from_record(model, rec: dict):
-    """A compiled model from a record and numba's cached callbacks, without building PyTensor functions."""
+_DTYPES = {"<f8", "<f4", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1"}
+
+
+def _record_payload(structure_key: str, n_dim: int, n_expanded: int, shape_info, x0: np.ndarray,
+                    logp_names: list[str], expand_names: list[str], shared: dict[str, np.ndarray],
+                    inner_keys: dict[str, str], keys: dict[str, str], files: dict[str, str]) -> dict[str, Any]:
+    names, slices, shapes = shape_info
+    return {
+        "format": _CACHE_VERSION,
+        "structure": _structure_hash(structure_key),
+        "n_dim": int(n_dim),
+        "n_expanded": int(n_expanded),
+        "shape_info": [[str(n) for n in names], [[int(s.start), int(s.stop)] for s in slices],
+                       [[int(d) for d in shape] for shape in shapes]],
+        "x0": [float(v) for v in np.asarray(x0, dtype="float64")],
+        "logp_names": list(logp_names),
+        "expand_names": list(expand_names),
+        "arrays": {name: [shared[name].dtype.str, int(shared[name].ndim)] for name in shared},
+        "inner_keys": dict(inner_keys),
+        "keys": dict(keys),
+        "files": dict(files),
+    }
+
+
+def _record_matches(model, rec: dict, structure_key: str) -> bool:
+    """Whether a (verified) record was made for this model's structure: the same structure hash, and its free
+    variables and data containers are the model's."""
+    if rec.get("format") != _CACHE_VERSION or rec.get("structure") != _structure_hash(structure_key):
+        return False
+    value_names = [v.name for v in model.value_vars]
+    names = rec["shape_info"][0]
+    data = {v.name: v.get_value() for v in model.data_vars}
+    return (names[: len(value_names)] == value_names
+            and all(name in data and np.ndim(data[name]) == ndim for name, (_, ndim) in rec["arrays"].items()))
+
+
+def _from_record(model, rec: dict, directory: Path):
+    """A compiled model from a verified record and numba's cached callbacks (their files checked against the
+    record's digests first), without building PyTensor functions; None where anything does not fit."""
     values = {v.name: v.get_value() for v in model.data_vars}
-    shared = {}
+    meta, shared = {}, {}
     for name, (dtype, ndim) in rec["arrays"].items():
-        if name not in values:
+        if dtype not in _DTYPES:
             return None
+        meta[name] = _Meta(np.dtype(dtype), int(ndim))
         arr = _frozen(values[name], dtype)
         if arr.ndim != ndim:
             return None
         shared[name] = arr
+    n_dim, n_expanded = int(rec["n_dim"]), int(rec["n_expanded"])
+    logp_names, expand_names = list(rec["logp_names"]), list(rec["expand_names"])
+    src, _, names = _callback_source(n_dim, n_expanded, logp_names, expand_names, meta)
+    keys = _callback_keys(src, rec["inner_keys"])
+    if keys != rec["keys"] or any(k is None for k in keys.values()):
+        return None
+    files = _callback_files(directory, keys)
+    if {p.name for p in files} != set(rec["files"]) or \
+            any(pc.file_digest(p) != rec["files"][p.name] for p in files):
+        return None  # a cache file changed since the record vouched for it (bit rot, a partial copy, a plant)
     callbacks = {}
     for name in ("logp_cb", "expand_cb"):
-        callbacks[name] = _load_cfunc(rec["src"], name, rec["keys"][name])
+        callbacks[name] = _load_cfunc(src, name, keys[name], directory)
         if callbacks[name] is None:
             return None
-    return _assemble(model, rec["n_dim"], rec["n_expanded"], rec["shape_info"], callbacks, shared,
-                     list(rec["arrays"]), rec["x0"])
+    sn, sl, sh = rec["shape_info"]
+    shape_info = (list(sn), [slice(a, b) for a, b in sl], [tuple(s) for s in sh])
+    return _assemble(model, n_dim, n_expanded, shape_info, callbacks, shared, names,
+                     np.asarray(rec["x0"], dtype="float64"))
 
 
 def _assemble(model, n_dim, n_expanded, shape_info, callbacks, shared, names, x0, logp_pt=None, expand_pt=None):
@@ -411,8 +535,9 @@ def _assemble(model, n_dim, n_expanded, shape_info, callbacks, shared, names, x0
     )
 
 
-def _compile(model):
-    """Build the PyTensor functions, compile (or load) the callbacks; returns the model and its record."""
+def _compile(model, structure_key: str | None, directory: Path | None):
+    """Build the PyTensor functions and compile the callbacks (into ``directory``'s numba cache when given);
+    returns the model and the payload of its record (None without a directory)."""
     from nutpie.compile_pymc import _make_functions
     from pymc.initial_point import make_initial_point_fn
 
@@ -429,14 +554,23 @@ def _compile(model):
     expand_names = [v.name for v in expand_pt.get_shared()]
     if len(set(logp_names)) != len(logp_names) or len(set(expand_names)) != len(expand_names):
         return None, None
-    logp_cb, expand_cb, names, src, keys = _build_callbacks(
-        n_dim, n_expanded, logp_pt.vm.jit_fn, expand_pt.vm.jit_fn, logp_names, expand_names, shared)
+    if any(shared[name].dtype.str not in _DTYPES for name in shared):
+        directory = None  # a dtype a record could not name: compile without the disk cache
+    directory = directory if structure_key is not None else None
+    logp_cb, expand_cb, names, cache_keys = _build_callbacks(
+        n_dim, n_expanded, logp_pt.vm.jit_fn, expand_pt.vm.jit_fn, logp_names, expand_names, shared, directory)
     compiled = _assemble(model, n_dim, n_expanded, shape_info, {"logp_cb": logp_cb, "expand_cb": expand_cb}, shared,
                          names, x0, logp_pt, expand_pt)
     record = None
-    if keys is not None:
-        record = {"n_dim": n_dim, "n_expanded": n_expanded, "shape_info": shape_info, "x0": x0, "src": src,
-                  "keys": keys, "arrays": {name: (shared[name].dtype.str, shared[name].ndim) for name in names}}
+    if cache_keys is not None:
+        inner_keys, keys = cache_keys
+        files = {}
+        for path in _callback_files(directory, keys):
+            pc.tighten(path)
+            files[path.name] = pc.file_digest(path)
+        if files and all(files.values()):
+            record = _record_payload(structure_key, n_dim, n_expanded, shape_info, x0, logp_names, expand_names,
+                                     {name: shared[name] for name in names}, inner_keys, keys, files)
     return compiled, record
 
 
@@ -446,38 +580,115 @@ def _nutpie_own(model):
     return nutpie.compile_pymc_model(model)
 
 
-def compile_fast(model, structure_key: str | None = None):
-    """A nutpie compiled model for ``model``; returns ``(compiled, source)`` with source ``"disk"`` when it was
-    rebuilt from the record of an earlier process's compilation of the same structure, else None.
+class Compiled(NamedTuple):
+    """A nutpie compiled model and how it was made.
+
+    ``source``: ``"disk"`` when rebuilt from an earlier process's record, else None. ``path``: ``"fast"``
+    (bayesmixed's cacheable callbacks) or ``"nutpie"`` (``nutpie.compile_pymc_model``). ``fallback``: why the
+    fast path was not used (None when it was).
+    """
+
+    model: Any
+    source: str | None
+    path: str
+    fallback: str | None = None
+
+
+_PROBE: list = []
+
+
+def fast_path_probe() -> tuple[bool, str | None]:
+    """Whether every internal of nutpie, numba and PyTensor that the fast path uses is there:
+    ``(True, None)``, or ``(False, what is missing)``. Checked once per process; ``BAYESMIXED_FAST_COMPILE=0``
+    turns the fast path off."""
+    if os.environ.get("BAYESMIXED_FAST_COMPILE", "1").lower() in ("0", "false", "no", "off"):
+        return False, "turned off by BAYESMIXED_FAST_COMPILE=0"
+    if _PROBE:
+        return _PROBE[0]
+    global _FAST_CLASS
+    result: tuple[bool, str | None] = (True, None)
+    try:
+        import numba
+        import numba.core.caching as caching
+        import nutpie.compile_pymc as ncp
+        from numba.core import sigutils  # noqa: F401
+        from numba.core.ccallback import CFunc
+        from pymc.initial_point import make_initial_point_fn  # noqa: F401
+        from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+        needed = {
+            "nutpie.compile_pymc._make_functions": callable(getattr(ncp, "_make_functions", None)),
+            "nutpie.compile_pymc._prepare_dims_and_coords": callable(getattr(ncp, "_prepare_dims_and_coords", None)),
+            "numba.core.caching.CacheImpl._locator_classes": isinstance(
+                getattr(caching.CacheImpl, "_locator_classes", None), list),
+            "numba.core.caching._CacheLocator": isinstance(getattr(caching, "_CacheLocator", None), type),
+            "numba.core.ccallback.CFunc.enable_caching": callable(getattr(CFunc, "enable_caching", None)),
+            "numba.extending.intrinsic": callable(getattr(numba.extending, "intrinsic", None)),
+            "pytensor.link.numba.cache.CACHED_SRC_FUNCTIONS": hasattr(CACHED_SRC_FUNCTIONS, "get"),
+        }
+        fields = {f.name for f in dataclasses.fields(ncp.CompiledPyMCModel)}
+        wanted = {"_n_dim", "dims", "_coords", "_shapes", "compiled_logp_func", "compiled_expand_func",
+                  "initial_point_func", "shared_data", "user_data", "n_expanded", "shape_info", "logp_func",
+                  "expand_func"}
+        needed["nutpie.compile_pymc.CompiledPyMCModel fields " + ", ".join(sorted(wanted - fields))] = wanted <= fields
+        missing = [name for name, ok in needed.items() if not ok]
+        if missing:
+            result = (False, "missing: " + "; ".join(missing))
+        elif _FAST_CLASS is None:
+            _FAST_CLASS = _model_class()
+    except Exception as err:  # noqa: BLE001 - an import or a class that changed shape: the public path
+        result = (False, f"{type(err).__name__}: {err}")
+    _PROBE.append(result)
+    return result
+
+
+def compile_fast(model, structure_key: str | None = None) -> Compiled:
+    """A nutpie compiled model for ``model`` (see :class:`Compiled`): through the fast path when
+    :func:`fast_path_probe` passes, else, or when anything in it fails, through ``nutpie.compile_pymc_model``.
 
     ``structure_key`` names what the compiled graph depends on besides the values of the data containers (see
     ``sampling._structure_key``); without it nothing is read from or written to disk.
     """
-    global _FAST_CLASS
+    ok, why = fast_path_probe()
+    if not ok:
+        return Compiled(_nutpie_own(model), None, "nutpie", why)
     try:
-        if _FAST_CLASS is None:
-            _FAST_CLASS = _model_class()
-    except (ImportError, AttributeError, TypeError):  # a nutpie whose internals moved: its own path
-        return _nutpie_own(model), None
-    path = _record_path(structure_key) if structure_key is not None and disk_cache_enabled() else None
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as fh:
-                compiled = _from_record(model, pickle.load(fh))
-            if compiled is not None:
-                return compiled, "disk"
-        except Exception:  # noqa: BLE001 (a damaged or foreign record: compile afresh and overwrite it)
+        return _compile_fast(model, structure_key)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as err:  # noqa: BLE001 - any failure of the internals: nutpie's public path
+        _LOG.debug("bayesmixed fast compile path failed; using nutpie.compile_pymc_model", exc_info=True)
+        return Compiled(_nutpie_own(model), None, "nutpie", f"the fast path failed: {type(err).__name__}: {err}")
+
+
+def _compile_fast(model, structure_key: str | None) -> Compiled:
+    directory = _private_cache_dir() if structure_key is not None else None
+    key = pc.user_key(directory) if directory is not None else None
+    if key is None:
+        directory = None
+    path = _record_path(directory, structure_key) if directory is not None else None
+    if path is not None and os.path.lexists(path):
+        rec = pc.read_record(path, key)
+        compiled = None
+        if rec is not None and _record_matches(model, rec, structure_key):
+            try:
+                compiled = _from_record(model, rec, directory)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+                compiled = None
+        if compiled is not None:
+            return Compiled(compiled, "disk", "fast")
+        if rec is not None and rec.get("structure") == _structure_hash(structure_key):
+            _remove_callback_files(directory, rec.get("keys", {}))
+        try:  # foreign, damaged, stale or of another structure: rebuilt below, into new files
+            path.unlink()
+        except OSError:
             pass
-    compiled, record = _compile(model)
+    compiled, record = _compile(model, structure_key, directory)
     if compiled is None:  # shared variables with clashing names: nutpie's own path handles (or reports) them
-        return _nutpie_own(model), None
+        return Compiled(_nutpie_own(model), None, "nutpie", "shared variables with clashing names")
     if path is not None and record is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(record, fh)
-            os.replace(tmp, path)
+            pc.write_record(path, key, record)
         except OSError:  # a read-only cache directory only costs the next process a compilation
             pass
-    return compiled, None
+    return Compiled(compiled, None, "fast")

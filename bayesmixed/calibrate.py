@@ -3,8 +3,8 @@
 For a model and its priors: draw parameters from the prior, simulate a data set from them (same predictors,
 grouping and trials as the model's data, ``bayesmixed.simulate.draw_from_design``), refit, and record the
 rank of each true parameter among ``L`` posterior draws. If the sampler and the model code are right, each
-rank is uniform on ``0, …, L``. The refits run on Dask (:mod:`bayesmixed.cluster`): a ``LocalCluster`` by
-default, a user's cluster when given.
+rank is uniform on ``0, …, L``. The refits run on this machine (``bayesmixed._refits``: in this process
+or in worker processes that never import ``__main__``) or on a user's Dask cluster when given.
 
 Uniformity is tested per parameter with a chi-square test on ``bins`` equal bins of the ranks (``L + 1``
 must be a multiple of ``bins``, so that every bin holds the same number of rank values). A parameter passes
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ import pandas as pd
 
 from . import naming as N
 from .design import Design
+from ._warnings import warn_user
 from .errors import BayesMixedError
 
 __all__ = ["calibrate", "Calibration"]
@@ -117,6 +117,7 @@ def _refit_sim(
     L: int,
     spec=None,
     design: Design | None = None,
+    cores: int = 1,
 ) -> dict:
     """Run on a worker: fit the simulated data set, return the ranks and the fit's diagnostics."""
     from .runner import quiet_refit
@@ -125,7 +126,7 @@ def _refit_sim(
     y = np.asarray(y, dtype=np.asarray(design.y).dtype)
     sim_design = dataclasses.replace(design, y=y, dpars=tuple(dataclasses.replace(d, y=y) for d in design.dpars))
     try:
-        refit = quiet_refit(spec, sim_design, seed, settings)
+        refit = quiet_refit(spec, sim_design, seed, settings, cores)
     except Exception as exc:  # a refit that cannot start (e.g. absurd simulated data) is recorded, not fatal
         first = (str(exc).strip().splitlines() or [""])[0]
         return {"sim": sim, "ranks": None, "error": f"{type(exc).__name__}: {first}"[:200],
@@ -275,10 +276,10 @@ def calibrate(
     alpha: float = 0.05,
     seed: int | None = None,
     client: Any = None,
-    n_workers: int = 2,
+    n_workers: int | None = None,
     progressbar: bool = True,
 ) -> Calibration:
-    """Simulation-based calibration of a model: prior draws, simulated data, refits on Dask, rank statistics.
+    """Simulation-based calibration of a model: prior draws, simulated data, refits, rank statistics.
 
     Parameters
     ----------
@@ -297,8 +298,10 @@ def calibrate(
     seed
         Seed of the prior draws, the simulated responses and the refits.
     client, n_workers
-        ``None``: a Dask ``LocalCluster`` of ``n_workers`` processes, created and closed here; or a
-        ``distributed.Client`` / scheduler address (workers need bayesmixed installed).
+        As in :func:`bayesmixed.compare.kfold`: ``client=None`` refits on this machine (in this process, or in
+        worker processes that never import your ``__main__``: no ``if __name__ == "__main__":`` guard needed),
+        ``n_workers`` of them at once (``None``: as the cores allow, each refit's chains side by side); a
+        ``distributed.Client`` or scheduler address runs them on Dask (``pip install bayesmixed[dask]``).
     progressbar
         Show a progress bar of finished refits.
 
@@ -316,6 +319,14 @@ def calibrate(
     """
     from .simulate import draw_from_design
 
+    from . import _validate as V
+
+    if not (hasattr(model, "spec") and hasattr(model, "design") and hasattr(model, "formula")):
+        raise BayesMixedError(
+            f"calibrate needs a bm.Model (its design, priors and parameterisation), got {type(model).__name__}: "
+            "bm.calibrate(bm.Model(formula, data), n_sims=...)"
+        )
+    seed = V.seed(seed)
     spec, design = model.spec, model.design
     for name, v, low in (("n_sims", n_sims, 1), ("L", L, 1), ("bins", bins, 2)):
         if not isinstance(v, (int, np.integer)) or v < low:
@@ -342,24 +353,22 @@ def calibrate(
         truths.append(truth)
         tasks.append((s, y, truth, fit_seeds[s], settings, L))
         labels.append(f"simulation {s + 1} of {n_sims}")
-    from .cluster import dask_client, run_tasks
+    from ._refits import run_refits
 
-    with dask_client(client, n_workers) as c:
-        results = run_tasks(
-            c, _refit_sim, tasks, labels, shared={"spec": spec, "design": design}, progressbar=progressbar,
-            description=f"SBC ({n_sims} refits)",
-        )
+    results, _ = run_refits(
+        _refit_sim, tasks, labels, {"spec": spec, "design": design}, chains=chains, client=client,
+        n_workers=n_workers, progressbar=progressbar, description=f"SBC ({n_sims} refits)",
+    )
     ok = [r for r in results if r["error"] is None]
     ranks = pd.DataFrame([r["ranks"] for r in ok], index=pd.Index([r["sim"] for r in ok], name="sim"))
     fits = pd.DataFrame(
         [{k: r[k] for k in ("sim", "divergences", "max_rhat", "min_ess_bulk", "seconds", "error")} for r in results]
     ).set_index("sim")
     if len(ok) < n_sims:
-        warnings.warn(
+        warn_user(
             f"{n_sims - len(ok)} of {n_sims} refits failed (see Calibration.fits['error']); their simulations "
             "have no ranks and the calibration does not pass. Simulated data this extreme usually mean the "
-            "priors are too wide for the scale of the link: give tighter priors.",
-            stacklevel=2,
+            "priors are too wide for the scale of the link: give tighter priors."
         )
     params = "/".join(sorted({v for _, v in spec.parameterization})) or "-"
     label = f"{model.formula.text} [{spec.family}, {params}]"
@@ -372,3 +381,8 @@ def calibrate(
         alpha=alpha,
         label=label,
     )
+
+
+from ._callable import make_callable  # noqa: E402 (after the function it calls)
+
+make_callable(__name__, "calibrate")

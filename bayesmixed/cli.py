@@ -9,6 +9,7 @@ comparison with its reference estimates) and writes ``DIR/summary.txt``, ``DIR/p
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -25,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--data", help="CSV file or shipped data set name (with --formula)")
     f.add_argument("--family", default=None, help="response family (default gaussian)")
     f.add_argument("--link", default=None)
-    f.add_argument("--out", default=None, help="output folder for summary.txt, posterior.nc and plots")
+    f.add_argument("--out", default=None,
+                   help="output folder for summary.txt, posterior.nc (ArviZ), fit.bmfit (bm.load) and plots")
     f.add_argument("--draws", type=int, default=None)
     f.add_argument("--tune", type=int, default=None)
     f.add_argument("--chains", type=int, default=None)
@@ -38,11 +40,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fit_command(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     from . import datasets
     from .model import Model
-    from .modelfile import load_model_file, reference_table
+    from .errors import DataError
+    from .modelfile import load_model_file, read_csv, reference_table
 
     if args.model_file and args.formula:
         raise SystemExit("give either a model file or --formula/--data, not both")
@@ -57,7 +59,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         fit_opts.update(mf.fit)
         title = mf.name
     elif args.formula and args.data:
-        data = datasets.load(args.data) if args.data in datasets.names() else pd.read_csv(args.data)
+        data = datasets.load(args.data) if args.data in datasets.names() else read_csv(Path(args.data), DataError)
         model = Model(args.formula, data, family=args.family or "gaussian", link=args.link)
         title = Path(args.data).stem
     else:
@@ -86,6 +88,7 @@ def _fit_command(args: argparse.Namespace) -> int:
         )
     print(text)
     if args.out:
+        from . import _arviz
         from .saveload import write_atomic
 
         out = Path(args.out)
@@ -93,7 +96,8 @@ def _fit_command(args: argparse.Namespace) -> int:
         written: list[Path] = []
         try:  # every file goes through a temporary file and os.replace: an interrupt leaves only whole files
             written.append(write_atomic(out / "summary.txt", lambda p: Path(p).write_text(text + "\n")))
-            written.append(write_atomic(out / "posterior.nc", lambda p: fit.idata.to_netcdf(p, engine="h5netcdf")))
+            written.append(write_atomic(out / "posterior.nc", lambda p: _arviz.to_netcdf(fit.idata, p)))
+            written.append(fit.save(out / "fit.bmfit"))  # the whole fit, for bm.load
             if not args.no_plots:
                 try:
                     from .plots import save_all
@@ -106,6 +110,7 @@ def _fit_command(args: argparse.Namespace) -> int:
             print(f"\ninterrupted while writing to {out}; complete files written: {done} (no partial files)", file=sys.stderr)
             return 130
         print("\nwrote " + ", ".join(str(p) for p in written))
+        print(f"load the fit in Python with: bm.load({str(out / 'fit.bmfit')!r})")
     return 0
 
 
@@ -125,6 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     except BayesMixedError as e:
         print(f"bayesmixed: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # e.g. an output folder that cannot be written
+        print(f"bayesmixed: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - a bug, not a mistake of the user's: say so, without a traceback
+        if os.environ.get("BAYESMIXED_DEBUG"):
+            raise
+        print(f"bayesmixed: internal error ({type(e).__name__}: {e}); please report it with the command you ran "
+              "(BAYESMIXED_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

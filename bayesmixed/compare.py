@@ -1,6 +1,8 @@
-"""Model comparison: PSIS-LOO, WAIC, leave-one-group-out, and exact k-fold cross-validation on Dask.
+"""Model comparison: PSIS-LOO, WAIC, leave-one-group-out, and exact k-fold cross-validation by refits.
 
-All estimates are ArviZ ``ELPDData`` objects, so ``az.compare`` and :func:`compare` accept any of them.
+Every estimate is a :class:`~bayesmixed.elpd.ELPD` (bayesmixed's frozen result type; :func:`to_arviz` gives
+ArviZ's ``ELPDData``), and :func:`compare` ranks any of them (ArviZ's comparison table, through
+``bayesmixed._arviz``).
 
 PSIS-LOO and WAIC
     :func:`loo` and :func:`waic` run ArviZ on the pointwise log-likelihood stored in ``fit.idata``
@@ -14,36 +16,39 @@ Leave-one-group-out (PSIS)
     ``kfold(fit, k=None, by="Subject")``.
 Exact k-fold
     :func:`kfold` splits the rows (or the levels of ``by``) into ``k`` folds, refits the model without each
-    fold and scores the held-out rows. Refits run on Dask (see :mod:`bayesmixed.cluster`).
+    fold and scores the held-out rows. Refits run on this machine, in this process or in worker processes
+    that never import ``__main__`` (``bayesmixed._refits``), or on a Dask cluster given as ``client=``.
 
 How refits get their data
--------------------------
-A refit needs no copy of the user's data frame: the fitted :class:`~bayesmixed.design.Design` *is* the
-encoded data, and a training fold is its rows taken by position (:func:`take_rows`), with every term's
-level list, the fixed-effect columns and the transform state of the full data unchanged. So the held-out
-rows are encoded exactly as in the full fit, and a level whose rows are all held out keeps its place in
-the model with no data: its effects in the refit's posterior are draws from the population distribution
-``N(0, G)`` — the ``groups="sample_new"`` semantics of :mod:`bayesmixed.predict`, which is what
-leave-one-group-out must use. Refits use the fitted :class:`~bayesmixed.spec.ModelSpec` unchanged (the
-same priors, including the defaults that were scaled to the full data).
+    A refit needs no copy of the user's data frame: the fitted :class:`~bayesmixed.design.Design` *is* the
+    encoded data, and a training fold is its rows taken by position (:func:`take_rows`), with every term's
+    level list, the fixed-effect columns and the transform state of the full data unchanged. So the held-out
+    rows are encoded exactly as in the full fit, and a level whose rows are all held out keeps its place in
+    the model with no data: its effects in the refit's posterior are draws from the population distribution
+    ``N(0, G)`` — the ``groups="sample_new"`` semantics of :mod:`bayesmixed.predict`, which is what
+    leave-one-group-out must use. Refits use the fitted :class:`~bayesmixed.spec.ModelSpec` unchanged (the
+    same priors, including the defaults that were scaled to the full data).
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from . import _arviz
 from . import naming as N
 from .design import Design, GroupBlock
+from .elpd import ELPD
+from ._warnings import warn_user
 from .errors import BayesMixedError
 
 __all__ = [
     "PARETO_K_THRESHOLD",
+    "ELPD",
     "loo",
     "waic",
     "compare",
@@ -52,7 +57,7 @@ __all__ = [
     "kfold_elpd",
     "loglik_by",
     "take_rows",
-    "KFoldELPDData",
+    "to_arviz",
 ]
 
 PARETO_K_THRESHOLD = 0.7
@@ -61,16 +66,15 @@ _REFIT_SETTINGS = ("draws", "tune", "chains", "sampler", "target_accept")
 
 # --------------------------------------------------------------------------- helpers
 def _require_loglik(fit) -> None:
-    if "log_likelihood" not in fit.idata.groups() or "y" not in fit.idata.log_likelihood:
+    if "log_likelihood" not in _arviz.groups(fit.idata) or "y" not in fit.idata.log_likelihood:
         raise BayesMixedError(
             "the fit has no pointwise log-likelihood (it was too large to store by default, or "
             "log_likelihood=False was passed): add it with fit = fit.add_log_likelihood()"
         )
 
 
-def _pop_idata(fit, log_lik):
-    """InferenceData with the posterior's population-level variables and the given log-likelihood."""
-    import arviz as az
+def _pop_posterior(fit):
+    """The posterior's population-level variables (what ArviZ's relative efficiency reads)."""
     import xarray as xr
 
     from .summaries import population_vars
@@ -86,7 +90,7 @@ def _pop_idata(fit, log_lik):
             d1, d2 = v.dims[-2:]
             v = v.isel({d1: xr.DataArray(iu, dims="pair"), d2: xr.DataArray(ju, dims="pair")}).drop_vars([d1, d2])
         keep[name] = v
-    return az.InferenceData(posterior=xr.Dataset(keep), log_likelihood=xr.Dataset({"y": log_lik}))
+    return xr.Dataset(keep)
 
 
 def loglik_by(fit, by: str):
@@ -131,18 +135,19 @@ def _is_fit(obj) -> bool:
     return all(hasattr(obj, a) for a in ("spec", "design", "idata", "sampler_info"))
 
 
-def _elpd(data: dict[str, Any], cls=None):
-    from arviz.stats.stats_utils import ELPDData
+def data_fingerprint(design: Design, by: str | None = None) -> str:
+    """A hash of the response a fit was made on (values, trials, row order; with ``by``, the level of every
+    row): estimates with different fingerprints are of different data and cannot be compared."""
+    from hashlib import sha256
 
-    cls = cls or ELPDData
-    return cls(data=list(data.values()), index=list(data.keys()))
-
-
-def _rebuild(res, drop=(), **extra):
-    """A copy of an ELPDData without the keys ``drop`` and with ``extra`` appended."""
-    data = {k: res[k] for k in res.index if k not in drop}
-    data.update(extra)
-    return _elpd(data)
+    h = sha256(np.ascontiguousarray(np.asarray(design.y, dtype=float)).tobytes())
+    if design.trials is not None:
+        h.update(np.ascontiguousarray(np.asarray(design.trials, dtype=float)).tobytes())
+    if by is not None:
+        b = _block(design, by)
+        h.update(np.ascontiguousarray(b.codes, dtype=np.int64).tobytes())
+        h.update(repr([str(v) for v in b.levels]).encode())
+    return h.hexdigest()[:16]
 
 
 def _row_table(fit, by: str | None) -> pd.DataFrame:
@@ -158,14 +163,14 @@ def _row_table(fit, by: str | None) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.Index(d.rows, name="row"))
 
 
-def _flag(res, fit, by: str | None, kind: str = "loo") -> pd.DataFrame:
+def _flag(res: ELPD, fit, by: str | None, warn: bool = True) -> pd.DataFrame:
     """Units with Pareto k above the threshold, with a warning that says which and what to do."""
-    k = np.asarray(res["pareto_k"].values)
+    k = np.asarray(res.pareto_k.values)
     table = _row_table(fit, by)
     table.insert(0, "pareto_k", k)
-    table.insert(1, "elpd_loo_i", np.asarray(res["loo_i"].values))
+    table.insert(1, "elpd_loo_i", np.asarray(res.pointwise.values))
     flagged = table[k > PARETO_K_THRESHOLD].sort_values("pareto_k", ascending=False)
-    if len(flagged):
+    if len(flagged) and warn:
         unit = f"levels of {by!r}" if by is not None else "observations"
         shown = ", ".join(f"{idx!r} (k={v:.2f})" for idx, v in flagged["pareto_k"].head(10).items())
         more = f" and {len(flagged) - 10} more" if len(flagged) > 10 else ""
@@ -179,18 +184,22 @@ def _flag(res, fit, by: str | None, kind: str = "loo") -> pd.DataFrame:
                 "These rows are influential, so PSIS-LOO is unreliable for them: use the exact fit.kfold(k=10), "
                 "check them for data errors, or consider a more robust family (e.g. student_t for outliers)"
             )
-        warnings.warn(
+        warn_user(
             f"{len(flagged)} of {len(table)} {unit} have Pareto k > {PARETO_K_THRESHOLD}: {shown}{more}. {advice}. "
-            "They are listed in result['flagged'].",
-            UserWarning,
-            stacklevel=3,
+            "They are listed in result['flagged']."
         )
     return flagged
 
 
+def to_arviz(estimate: ELPD):
+    """ArviZ's ``ELPDData`` of an estimate, for ArviZ's own tools (a k-fold estimate under PSIS-LOO's names,
+    as ``arviz.compare`` reads it)."""
+    return _arviz.to_elpddata(estimate)
+
+
 # --------------------------------------------------------------------------- PSIS-LOO and WAIC
-def loo(fit, pointwise: bool = False, by: str | None = None):
-    """PSIS-LOO (ArviZ) of a fit; with ``by``, leave-one-group-out over the levels of that grouping factor.
+def loo(fit, pointwise: bool = False, by: str | None = None, *, warn: bool = True) -> ELPD:
+    """PSIS-LOO of a fit; with ``by``, leave-one-group-out over the levels of that grouping factor.
 
     Parameters
     ----------
@@ -200,43 +209,43 @@ def loo(fit, pointwise: bool = False, by: str | None = None):
         Keep the pointwise values (``loo_i``) and Pareto k (``pareto_k``) in the result.
     by
         A grouping factor (or term label) of the model: sum the log-likelihood by its levels first.
+    warn
+        Warn about units with Pareto k > 0.7 (naming them, with the exact k-fold call).
 
     Returns
     -------
-    arviz.ELPDData
-        ArviZ's entries, plus ``"flagged"`` (a DataFrame of the units with Pareto k > 0.7: row labels of the
-        user's data and their group levels, or the levels for ``by``) and ``"by"``.
+    ELPD
+        ``kind="loo"``: ``elpd``, ``se``, ``p``, ``flagged`` (a DataFrame of the units with Pareto k > 0.7: row
+        labels of the user's data and their group levels, or the levels for ``by``), ``by``; readable by ArviZ's
+        names too (``est["elpd_loo"]``, ``est["loo_i"]``, ``est["pareto_k"]``).
     """
-    import arviz as az
+    from dataclasses import replace as _replace
 
     _require_loglik(fit)
     ll = loglik_by(fit, by) if by is not None else fit.idata.log_likelihood["y"]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        res = az.loo(_pop_idata(fit, ll), pointwise=True)
-    flagged = _flag(res, fit, by)
-    drop = () if pointwise else ("loo_i", "pareto_k")
-    return _rebuild(res, drop, flagged=flagged, by=None if by is None else _block(fit.design, by).label)
+    label = None if by is None else _block(fit.design, by).label
+    res = _arviz.loo(_pop_posterior(fit), ll, by=label)
+    flagged = _flag(res, fit, by, warn=warn)
+    res = _replace(res, flagged=flagged, data=data_fingerprint(fit.design, by))
+    return res if pointwise else _replace(res, pointwise=None, pareto_k=None)
 
 
-def waic(fit, pointwise: bool = False, by: str | None = None):
-    """WAIC (ArviZ) of a fit; ``by`` sums the log-likelihood by the levels of a grouping factor first."""
-    import arviz as az
+def waic(fit, pointwise: bool = False, by: str | None = None) -> ELPD:
+    """WAIC of a fit (an :class:`~bayesmixed.elpd.ELPD`, ``kind="waic"``); ``by`` sums the log-likelihood by the
+    levels of a grouping factor first."""
+    from dataclasses import replace as _replace
 
     _require_loglik(fit)
     ll = loglik_by(fit, by) if by is not None else fit.idata.log_likelihood["y"]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="For one or more samples the posterior variance")
-        res = az.waic(_pop_idata(fit, ll), pointwise=True)
-    if res["warning"]:
-        warnings.warn(
+    label = None if by is None else _block(fit.design, by).label
+    res = _arviz.waic(_pop_posterior(fit), ll, by=label)
+    if res.warning:
+        warn_user(
             "the posterior variance of the log predictive density exceeds 0.4 for some "
-            f"{'levels' if by else 'observations'}: WAIC may be unreliable; prefer loo (and check its Pareto k)",
-            UserWarning,
-            stacklevel=2,
+            f"{'levels' if by else 'observations'}: WAIC may be unreliable; prefer loo (and check its Pareto k)"
         )
-    drop = () if pointwise else ("waic_i",)
-    return _rebuild(res, drop, by=None if by is None else _block(fit.design, by).label)
+    res = _replace(res, data=data_fingerprint(fit.design, by))
+    return res if pointwise else _replace(res, pointwise=None)
 
 
 def compare(
@@ -244,6 +253,10 @@ def compare(
     ic: str = "loo",
     by: str | None = None,
     method: str = "stacking",
+    *,
+    k: int | None = 10,
+    seed: int | None = None,
+    kfold_options: Mapping[str, Any] | None = None,
     **kwargs,
 ) -> pd.DataFrame:
     """Rank models by expected log predictive density (ArviZ's comparison table).
@@ -251,14 +264,21 @@ def compare(
     Parameters
     ----------
     models
-        ``{name: Fit | InferenceData | ELPDData}``; ELPDData from :func:`loo`, :func:`waic` or :func:`kfold`
-        are used as they are (all of one kind).
+        ``{name: Fit | InferenceData | ELPD}``; estimates from :func:`loo`, :func:`waic` or :func:`kfold`
+        are used as they are. Every model must have been fitted to the same data (the same response values,
+        in the same order): estimates of different data are refused.
     ic
-        ``"loo"`` (PSIS-LOO) or ``"waic"``; ignored for precomputed estimates.
+        ``"loo"`` (PSIS-LOO), ``"waic"``, or ``"kfold"``: exact k-fold cross-validation by refits of every fit,
+        on the same folds (``k``, ``seed``; with ``by``, folds of that factor's levels, ``k=None`` one per
+        level). When PSIS-LOO is unreliable for some model (Pareto k > 0.7), a warning gives the ``ic="kfold"``
+        call. Ignored for precomputed estimates.
     by
-        Leave-one-group-out: compute the estimates of fits on the log-likelihood summed by this factor.
+        Leave-one-group-out: estimates of fits on the log-likelihood summed by this factor.
     method, kwargs
         Passed to ``arviz.compare`` (model weights: ``"stacking"``, ``"BB-pseudo-BMA"``, ``"pseudo-BMA"``).
+    k, seed, kfold_options
+        ``ic="kfold"``: folds, the seed of the folds and refits (one for every model, so they see the same
+        folds), and other arguments of :func:`kfold` (``draws``, ``chains``, ``n_workers``, ``client``, ...).
 
     Returns
     -------
@@ -267,48 +287,78 @@ def compare(
         ``dse``, ``warning``, ``scale``), best model first. When every model was scored by k-fold, the
         columns are ``elpd_kfold`` and ``p_kfold``.
     """
-    import arviz as az
-    from arviz.stats.stats_utils import ELPDData
-
     if not isinstance(models, Mapping) or len(models) < 2:
         raise BayesMixedError("compare needs a dict of at least two models: {'name': fit, ...}")
-    if ic not in ("loo", "waic"):
-        raise BayesMixedError(f"ic must be 'loo' or 'waic', got {ic!r} (k-fold: pass fit.kfold(...) results)")
-    pre = [v for v in models.values() if isinstance(v, ELPDData)]
-    if pre:
-        ic = "waic" if "elpd_waic" in pre[0].index else "loo"
-    elpds = {}
+    if ic not in ("loo", "waic", "kfold"):
+        raise BayesMixedError(f"ic must be 'loo', 'waic' or 'kfold', got {ic!r}")
+    if ic == "kfold" and seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])  # one seed: the same folds for every model
+    elpds: dict[str, ELPD] = {}
+    unreliable = {}
     for name, m in models.items():
-        if isinstance(m, ELPDData):
-            kind = "waic" if "elpd_waic" in m.index else "loo"
-            if f"{kind}_i" not in m.index:
+        if isinstance(m, ELPD):
+            if m.pointwise is None:
                 raise BayesMixedError(
                     f"the estimate of {name!r} has no pointwise values: compute it with pointwise=True"
                 )
             elpds[name] = m
         elif _is_fit(m):
-            elpds[name] = loo(m, pointwise=True, by=by) if ic == "loo" else waic(m, pointwise=True, by=by)
-        else:  # InferenceData
-            if by is not None:
-                raise BayesMixedError(f"by= needs bayesmixed fits; {name!r} is a {type(m).__name__}")
-            elpds[name] = (az.loo if ic == "loo" else az.waic)(m, pointwise=True)
-    sizes = {name: int(e["n_data_points"]) for name, e in elpds.items()}
+            if ic == "kfold":
+                elpds[name] = kfold(m, k, by, seed, **dict(kfold_options or {}))
+            elif ic == "loo":
+                elpds[name] = loo(m, pointwise=True, by=by, warn=False)
+                if len(elpds[name].flagged):
+                    unreliable[name] = (len(elpds[name].flagged), elpds[name].n_data_points)
+            else:
+                elpds[name] = waic(m, pointwise=True, by=by)
+        elif hasattr(m, "groups") and "log_likelihood" in _arviz.groups(m):
+            if by is not None or ic == "kfold":
+                raise BayesMixedError(f"by= and ic='kfold' need bayesmixed fits; {name!r} is a {type(m).__name__}")
+            elpds[name] = _arviz.loo_idata(m, ic)
+        else:
+            raise BayesMixedError(
+                f"{name!r} is a {type(m).__name__}: compare takes bayesmixed fits, their loo()/waic()/kfold() "
+                "estimates (pointwise=True), or ArviZ InferenceData with a log_likelihood group"
+            )
+    sizes = {name: int(e.n_data_points) for name, e in elpds.items()}
     if len(set(sizes.values())) > 1:
         raise BayesMixedError(
             f"the estimates have different numbers of pointwise values ({sizes}): compare models on the same "
             "rows, and leave-one-group-out estimates only with the same by= factor"
         )
-    kinds = {name: ("kfold" if "elpd_kfold" in e.index else ic) for name, e in elpds.items()}
-    if len(set(kinds.values())) > 1:
-        warnings.warn(
-            f"comparing k-fold with PSIS-{ic.upper()} estimates ({kinds}): both estimate the same ELPD, but "
-            "their errors differ; prefer one method for all models",
-            UserWarning,
-            stacklevel=2,
+    prints = {name: e.data for name, e in elpds.items() if e.data is not None}
+    if len(set(prints.values())) > 1:
+        groups: dict[str, list[str]] = {}
+        for name, fp in prints.items():
+            groups.setdefault(fp, []).append(name)
+        sets = "; ".join(", ".join(map(repr, g)) for g in groups.values())
+        raise BayesMixedError(
+            f"the models were fitted to different data (same number of rows, different response values or row "
+            f"order): {sets}. ELPDs of different data are not comparable: fit every model to the same data frame "
+            "(the same rows, in the same order)"
         )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        table = az.compare(elpds, ic=ic, method=method, **kwargs)
+    if unreliable:
+        detail = "; ".join(f"{name!r}: {n} of {total}" for name, (n, total) in unreliable.items())
+        unit = f"levels of {by!r}" if by is not None else "observations"
+        call = f"bm.compare(models, ic='kfold'{f', by={by!r}' if by else ''})"
+        warn_user(
+            f"PSIS-LOO is unreliable for {len(unreliable)} of {len(elpds)} models ({unit} with Pareto k > "
+            f"{PARETO_K_THRESHOLD}: {detail}), so this ranking may be wrong (an observation-level or otherwise very "
+            f"flexible model is typically favoured). Rank them by exact cross-validation instead: {call} refits "
+            f"every model {k if k else 'once per level'} times on the same folds (see each fit's loo()['flagged'] "
+            "for the influential units)."
+        )
+    kinds = {name: e.kind for name, e in elpds.items()}
+    if len(set(kinds.values())) > 1:
+        if "waic" in kinds.values():
+            raise BayesMixedError(
+                f"WAIC estimates cannot be ranked together with PSIS-LOO or k-fold ones ({kinds}): use one ic"
+            )
+        warn_user(
+            f"comparing k-fold with PSIS-LOO estimates ({kinds}): both estimate the same ELPD, but their errors "
+            "differ; prefer one method for all models"
+        )
+    table = _arviz.compare(elpds, method=method, **kwargs)
     if set(kinds.values()) == {"kfold"}:
         table = table.rename(columns={"elpd_loo": "elpd_kfold", "p_loo": "p_kfold"})
     return table
@@ -337,12 +387,13 @@ def _check_settings(settings: dict) -> None:
     """Refit settings are checked here, before any worker starts."""
     from .sampling import resolve_sampler
 
+    from . import _validate as V
+
     for name in ("draws", "tune", "chains"):
-        v = settings[name]
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if name == "tune" else 1):
-            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
-    if not 0 < settings["target_accept"] < 1:
-        raise BayesMixedError(f"target_accept must lie in (0, 1), got {settings['target_accept']}")
+        settings[name] = V.whole_number(name, settings[name], 0 if name == "tune" else 1)
+    settings["target_accept"] = V.probability("target_accept", settings["target_accept"])
+    if not isinstance(settings["sampler"], str):
+        raise BayesMixedError(f"sampler must be a name such as 'auto' or 'nutpie', got {settings['sampler']!r}")
     settings["sampler"] = resolve_sampler(settings["sampler"])
 
 
@@ -384,6 +435,7 @@ def _refit_fold(
     settings: dict,
     spec=None,
     design: Design | None = None,
+    cores: int = 1,
 ) -> dict:
     """Run on a worker: refit without the fold, return the held-out log predictive density per unit."""
     from scipy.special import logsumexp
@@ -393,7 +445,7 @@ def _refit_fold(
 
     t0 = time.perf_counter()
     train, test = take_rows(design, train_idx), take_rows(design, test_idx)
-    refit = quiet_refit(spec, train, seed, settings)
+    refit = quiet_refit(spec, train, seed, settings, cores)
     ll = pointwise_loglik(refit.idata, test, spec.family, spec.link).reshape(-1, test.n)  # (S, n_test)
     units, inverse = np.unique(unit_of_test, return_inverse=True)
     ll_units = _sum_by(ll, inverse, len(units))
@@ -410,66 +462,17 @@ def _refit_fold(
     }
 
 
-_KFOLD_CLASS: list[type] = []
-KFoldELPDData: type  # the class itself is made on first access, by the module's __getattr__ below
-
-
-def _kfold_class() -> type:
-    """The ELPDData subclass of k-fold estimates, made on first use (ArviZ is imported lazily)."""
-    if _KFOLD_CLASS:
-        return _KFOLD_CLASS[0]
-    from arviz.stats.stats_utils import ELPDData
-
-    class _KFoldELPDData(ELPDData):  # pylint: disable=too-many-ancestors
-        """ArviZ ``ELPDData`` of an exact k-fold estimate; prints as k-fold.
-
-        Holds ``elpd_kfold``, ``se``, ``p_kfold``, ``kfold_i`` (pointwise), and the same numbers under the
-        names ``arviz.compare`` reads (``elpd_loo``, ``p_loo``, ``loo_i``), so that ArviZ accepts it.
-        """
-
-        def __str__(self):
-            unit = f"levels of {self['by']!r}" if self["by"] is not None else "observations"
-            k = self["k"]
-            lines = [
-                f"Computed from {int(self['n_samples'])} posterior draws per refit and {int(self['n_data_points'])} "
-                f"{unit}: exact {'leave-one-group-out' if k == 'logo' else f'{k}-fold'} cross-validation.",
-                "",
-                "              Estimate       SE",
-                f"elpd_kfold {self['elpd_kfold']:11.2f} {self['se']:8.2f}",
-                f"p_kfold    {self['p_kfold']:11.2f}        -",
-            ]
-            if self["warning"]:
-                lines += ["", "Some refits had divergences or R-hat above 1.05: see result['refits']."]
-            return "\n".join(lines)
-
-        def __repr__(self):
-            return self.__str__()
-
-    _KFoldELPDData.__name__ = _KFoldELPDData.__qualname__ = "KFoldELPDData"
-    _KFoldELPDData.__module__ = __name__
-    _KFOLD_CLASS.append(_KFoldELPDData)
-    return _KFoldELPDData
-
-
-def __getattr__(name: str):
-    # ``KFoldELPDData`` subclasses ArviZ's ELPDData; it is made when first asked for, so that importing this
-    # module does not import ArviZ (and pickles of k-fold results find their class).
-    if name == "KFoldELPDData":
-        return _kfold_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def kfold(
     fit,
     k: int | None = 10,
     by: str | None = None,
     seed: int | None = None,
     client: Any = None,
-    n_workers: int = 2,
+    n_workers: int | None = None,
     progressbar: bool = True,
     **fit_kwargs,
 ):
-    """Exact k-fold cross-validation, the refits spread over a Dask cluster.
+    """Exact k-fold cross-validation: the model refitted without each fold, the fold scored.
 
     Parameters
     ----------
@@ -485,26 +488,36 @@ def kfold(
         Seed of the fold assignment and of the refits. Use the same seed (and ``k``, ``by``) for models you
         compare, so they see the same folds.
     client
-        ``None``: a ``LocalCluster`` of ``n_workers`` processes (one thread each), created and closed here.
-        A ``distributed.Client`` or a scheduler address: run there (workers need bayesmixed installed).
+        ``None`` (default): the refits run on this machine, in this process or in worker processes that never
+        import your ``__main__`` (so a script needs no ``if __name__ == "__main__":`` guard, and notebooks and
+        the REPL work too; see ``bayesmixed._refits``). A ``distributed.Client`` or a scheduler address:
+        run on that Dask cluster (``pip install bayesmixed[dask]``; its workers need bayesmixed installed),
+        one core per refit.
     n_workers
-        Worker processes of the local cluster.
+        ``None``: as many refits at once as the cores allow with each refit's chains side by side (on 2 cores
+        with 2 chains: one at a time, in this process). ``1``: one after the other in this process. More:
+        that many worker processes sharing the cores.
     progressbar
         Show a progress bar of finished refits.
     fit_kwargs
         ``draws``, ``tune``, ``chains``, ``sampler``, ``target_accept`` of the refits; by default those of
-        the original fit. Each refit samples its chains one after the other (one core).
+        the original fit.
 
     Returns
     -------
-    KFoldELPDData
-        An ArviZ ``ELPDData`` with ``elpd_kfold``, ``se``, ``p_kfold`` (in-sample lppd − elpd_kfold, when the
-        fit stores its log-likelihood), ``kfold_i`` (pointwise, indexed by row label or level), ``fold`` (fold
-        of each unit), ``refits`` (per-fold diagnostics), the ArviZ names ``elpd_loo``/``p_loo``/``loo_i``,
-        and ``warning`` (some refit had divergences or R-hat > 1.05).
+    ELPD
+        ``kind="kfold"``: ``elpd`` (``elpd_kfold``), ``se``, ``p`` (``p_kfold``: in-sample lppd − elpd_kfold,
+        when the fit stores its log-likelihood), ``pointwise`` (``kfold_i``, by row or level), ``fold`` (fold of
+        each unit), ``refits`` (per-fold diagnostics), ``k``, ``by``, and ``warning`` (some refit had
+        divergences or R-hat > 1.05).
     """
     from scipy.special import logsumexp
 
+    from . import _validate as V
+
+    if not _is_fit(fit):
+        raise BayesMixedError(f"kfold needs a fitted model (model.fit(...)), got {type(fit).__name__}")
+    seed = V.seed(seed)
     unknown = sorted(set(fit_kwargs) - set(_REFIT_SETTINGS))
     if unknown:
         raise BayesMixedError(
@@ -532,13 +545,12 @@ def kfold(
         train = np.flatnonzero(fold != j)
         tasks.append((j, train, test, unit[test], seeds[j], settings))
         names.append(f"refit {j + 1} of {K} (holding out {len(test)} rows)")
-    from .cluster import dask_client, run_tasks
+    from ._refits import run_refits
 
-    with dask_client(client, n_workers) as c:
-        results = run_tasks(
-            c, _refit_fold, tasks, names, shared={"spec": fit.spec, "design": design}, progressbar=progressbar,
-            description=f"k-fold ({K} refits)",
-        )
+    results, _ = run_refits(
+        _refit_fold, tasks, names, {"spec": fit.spec, "design": design}, chains=int(settings["chains"]),
+        client=client, n_workers=n_workers, progressbar=progressbar, description=f"k-fold ({K} refits)",
+    )
     n_units = len(labels)
     elpd_i = np.full(n_units, np.nan)
     unit_fold = np.full(n_units, -1)
@@ -550,7 +562,7 @@ def kfold(
          for r in results]
     ).set_index("fold")
     lppd_i = None
-    if "log_likelihood" in fit.idata.groups() and "y" in fit.idata.log_likelihood:
+    if "log_likelihood" in _arviz.groups(fit.idata) and "y" in fit.idata.log_likelihood:
         ll = fit.idata.log_likelihood["y"].transpose("chain", "draw", "obs").values.reshape(-1, design.n)
         ll_units = ll if by is None else _sum_by(ll, unit, n_units)
         lppd_i = logsumexp(ll_units, axis=0) - np.log(ll.shape[0])
@@ -562,6 +574,7 @@ def kfold(
         k="logo" if (by is not None and k is None) else K,
         by=None if by is None else _block(design, by).label,
         lppd_i=lppd_i,
+        data=data_fingerprint(design, by),
     )
 
 
@@ -573,8 +586,10 @@ def kfold_elpd(
     k: int | str,
     by: str | None = None,
     lppd_i: np.ndarray | None = None,
-):
-    """Assemble the ``KFoldELPDData`` of pointwise held-out values (one per row, or per level of ``by``).
+    data: str | None = None,
+) -> ELPD:
+    """Assemble the k-fold :class:`~bayesmixed.elpd.ELPD` of pointwise held-out values (one per row, or per
+    level of ``by``).
 
     The pointwise values have the dims of PSIS-LOO's: ``obs`` (positions) for rows, the term label (level
     labels) for levels, so that they line up with ``loo(..., pointwise=True)``. ``fold`` is indexed by the
@@ -586,29 +601,16 @@ def kfold_elpd(
     n_units = len(elpd_i)
     elpd = float(elpd_i.sum())
     se = float(np.sqrt(n_units * np.var(elpd_i)))
-    p = float(np.sum(lppd_i) - elpd) if lppd_i is not None else np.nan
+    p = float(np.sum(lppd_i) - elpd) if lppd_i is not None else float("nan")
     if by is None:
         pointwise = xr.DataArray(elpd_i, dims=["obs"], coords={"obs": np.arange(n_units)}, name="kfold_i")
     else:
         pointwise = xr.DataArray(elpd_i, dims=[by], coords={by: np.asarray(fold.index)}, name="kfold_i")
     warn = bool(len(refits) and ((refits["divergences"] > 0).any() or (refits["max_rhat"] > 1.05).any()))
-    return _elpd(
-        {
-            "elpd_loo": elpd,
-            "se": se,
-            "p_loo": p,
-            "n_samples": int(n_samples),
-            "n_data_points": n_units,
-            "warning": warn,
-            "loo_i": pointwise.rename("loo_i"),
-            "scale": "log",
-            "elpd_kfold": elpd,
-            "p_kfold": p,
-            "kfold_i": pointwise,
-            "fold": fold,
-            "refits": refits,
-            "k": k,
-            "by": by,
-        },
-        _kfold_class(),
-    )
+    return ELPD(kind="kfold", elpd=elpd, se=se, p=p, n_samples=int(n_samples), n_data_points=n_units,
+                warning=warn, pointwise=pointwise, by=by, k=k, fold=fold, refits=refits, data=data)
+
+
+from ._callable import make_callable  # noqa: E402 (after the function it calls)
+
+make_callable(__name__, "compare")

@@ -34,7 +34,6 @@ prior-to-posterior contraction
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import _arviz
 from . import naming as N
 from .design import Design
 from .priors import Prior
@@ -285,10 +285,17 @@ def prior_moments(p: Prior, k: int = 1, sigma_prior: Prior | None = None) -> tup
 def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Prior, int, int, tuple]]:
     """The θ parameters: ``(name, prior, k, coef index, posterior address)`` per SD and correlation.
 
-    The address is ``("sd", label, a)`` or ``("corr", label, i, j)``.
+    The address is ``("sd", label, a)``, ``("corr", label, i, j)``, or ``("var", name)`` for the scalar
+    parameters of smooth terms (``sd_s(x)``), GPs (``sdgp_gp(x)``, ``lscale_gp(x)``) and compound symmetry
+    (``cosy``).
     """
     out = []
     for b in design.all_blocks:
+        if b.kind != "group":
+            names = {"smooth": [f"sd_{b.label}"], "gp": [f"sdgp_{b.label}", f"lscale_{b.label}"],
+                     "cosy": ["cosy"]}[b.kind]
+            out += [(n, priors[n], 1, 0, ("var", n)) for n in names]
+            continue
         decov = priors.get(b.label)
         for a, c in enumerate(b.coef_names):
             p = decov if decov is not None else priors[N.sd_coef(b.label, c)]
@@ -319,7 +326,9 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
     sigma_prior = priors.get(N.SIGMA)
     rows = []
     for name, p, k, a, addr in theta_priors(design, priors):
-        if addr[0] == "sd":
+        if addr[0] == "var":
+            post = draws_of(idata, addr[1])
+        elif addr[0] == "sd":
             post = draws_of(idata, N.sd(addr[1]))[:, addr[2]]
         else:
             post = draws_of(idata, N.corr(addr[1]))[:, addr[2], addr[3]]
@@ -348,7 +357,7 @@ def contraction(idata, design: Design, priors: dict[str, Prior], seed: int = 0, 
 
 # ---------------------------------------------------------------------------------------- sampler
 def _stat(idata, *names: str):
-    ss = idata.sample_stats if "sample_stats" in idata.groups() else None
+    ss = idata.sample_stats if "sample_stats" in _arviz.groups(idata) else None
     if ss is None:
         return None
     for n in names:
@@ -358,17 +367,11 @@ def _stat(idata, *names: str):
 
 
 def _convergence_table(idata, design: Design) -> pd.DataFrame:
-    import arviz as az
-
     pop = _population_convergence(idata)
     rows = []
     names = [N.r(b.label) for b in design.all_blocks if N.r(b.label) in idata.posterior]
     if names:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            rhat = az.rhat(idata, var_names=names)
-            bulk = az.ess(idata, var_names=names, method="bulk")
-            tail = az.ess(idata, var_names=names, method="tail")
+        rhat, bulk, tail = _arviz.convergence_stats(idata, names)
         for n in names:
             rows.append(dict(parameter=f"{n} (worst level)", r_hat=float(np.nanmax(rhat[n].values)),
                              ess_bulk=float(np.nanmin(bulk[n].values)), ess_tail=float(np.nanmin(tail[n].values))))
@@ -380,6 +383,8 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame:
     rows = []
     for b in design.all_blocks:
+        if b.kind != "group":  # smooth, GP and compound-symmetry blocks: not a hierarchy of levels
+            continue
         sd = draws_of(idata, N.sd(b.label))
         for a, c in enumerate(b.coef_names):
             x = sd[:, a]
@@ -449,8 +454,6 @@ class Evidence:
 def gather_evidence(idata, design: Design, spec, limits) -> Evidence:
     """The tables and figures the checks read. The pooling table (for the parameterisation advice) is computed
     here; a failure there is kept as text (``pool_error``) and reported as a note, never hidden."""
-    import arviz as az
-
     from .errors import BayesMixedError
     from .pooling import pooling as _pooling
 
@@ -464,9 +467,7 @@ def gather_evidence(idata, design: Design, spec, limits) -> Evidence:
             pool_error = f"{type(err).__name__}: {err}"
     ebfmi: tuple[float, ...] = ()
     if _stat(idata, "energy") is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ebfmi = tuple(float(v) for v in np.atleast_1d(az.bfmi(idata)))
+        ebfmi = tuple(float(v) for v in _arviz.bfmi(idata))
     dv = _stat(idata, "diverging")
     div = np.zeros(chains * draws, dtype=bool) if dv is None else dv.reshape(-1).astype(bool)
     sat = np.nan
@@ -526,6 +527,8 @@ def check_funnels(ev: Evidence) -> list[Finding]:
     param = dict(ev.spec.parameterization)
     out = []
     for blk in ev.design.blocks:
+        if blk.kind != "group":
+            continue
         t = _term_state(ev, blk)
         label, sds = t["label"], t["sds"]
         extra = [t["strength"]] if t["strength"] else []

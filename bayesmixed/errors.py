@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["BayesMixedError", "FormulaError", "DataError", "PriorError", "ModelFileError"]
+__all__ = ["BayesMixedError", "FormulaError", "DataError", "PriorError", "ModelFileError", "UnknownTermError",
+           "MissingFileError"]
 
 
 class BayesMixedError(ValueError):
@@ -34,3 +35,14 @@ class PriorError(BayesMixedError):
 
 class ModelFileError(BayesMixedError):
     """A model TOML file is malformed."""
+
+
+class UnknownTermError(BayesMixedError, KeyError):
+    """A random-effect term or coefficient the model does not have (also a ``KeyError``, as a lookup)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingFileError(BayesMixedError, FileNotFoundError):
+    """A file bayesmixed was asked to read does not exist (also a ``FileNotFoundError``)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import naming as N
@@ -101,9 +102,11 @@ class Fit:
         """Fixed effects: index term; columns mean, sd, lower, upper."""
         return S.fixef(self.idata, self.design, prob)
 
-    def ranef(self, group: str | None = None, prob: float = 0.95):
-        """Random effects per term (dict of frames), or one term's frame with ``group``."""
-        out = S.ranef(self.idata, self.design, prob)
+    def ranef(self, group: str | None = None, prob: float = 0.95, wide: bool = False):
+        """Random effects per term (dict of frames), or one term's frame with ``group``. Long by default
+        (``level``, ``coef``; ``mean``, ``sd``, ``lower``, ``upper``); ``wide=True``: posterior means, levels ×
+        coefficients, as lme4's ``ranef`` and ``simulate(..., return_effects=True)``."""
+        out = S.ranef(self.idata, self.design, prob, wide)
         return out if group is None else out[self.design.block(group).label]
 
     def coef(self, group: str | None = None, prob: float = 0.95):
@@ -191,20 +194,22 @@ class Fit:
         """A new Fit whose InferenceData has the pointwise log-likelihood (if it was not stored)."""
         from .loglik import add_log_likelihood
 
-        idata = self.idata.copy()
+        from . import _arviz
+
+        idata = _arviz.copy(self.idata)
         add_log_likelihood(idata, self.spec, self.design)
         return Fit(self.spec, self.design, idata, dict(self.sampler_info))
 
     # --- comparison and prediction (compare.py, predict.py)
     def loo(self, pointwise: bool = False, by: str | None = None):
-        """PSIS-LOO (ArviZ ``ELPDData``); ``by="<factor>"``: leave-one-group-out over that factor's levels.
+        """PSIS-LOO (an :class:`~bayesmixed.elpd.ELPD`); ``by="<factor>"``: leave-one-group-out over its levels.
         Pareto k > 0.7 is reported with the rows concerned. See :func:`bayesmixed.compare.loo`."""
         from .compare import loo
 
         return loo(self, pointwise=pointwise, by=by)
 
     def waic(self, pointwise: bool = False, by: str | None = None):
-        """WAIC (ArviZ ``ELPDData``). See :func:`bayesmixed.compare.waic`."""
+        """WAIC (an :class:`~bayesmixed.elpd.ELPD`). See :func:`bayesmixed.compare.waic`."""
         from .compare import waic
 
         return waic(self, pointwise=pointwise, by=by)
@@ -215,11 +220,12 @@ class Fit:
         by: str | None = None,
         seed: int | None = None,
         client: Any = None,
-        n_workers: int = 2,
+        n_workers: int | None = None,
         progressbar: bool = True,
         **fit_kwargs,
     ):
-        """Exact k-fold cross-validation with refits on Dask (a local cluster unless ``client`` is given);
+        """Exact k-fold cross-validation by refits (on this machine, from any script, notebook or REPL; on Dask
+        with ``client=``);
         ``by`` folds a grouping factor's levels, ``k=None`` with ``by`` leaves one level out at a time.
         ``fit_kwargs``: ``draws``, ``tune``, ``chains``, ``sampler``, ``target_accept`` of the refits.
         See :func:`bayesmixed.compare.kfold`."""
@@ -352,6 +358,23 @@ class Summary:
         self.varcorr = fit.varcorr(prob)
         self.diagnostics = fit.convergence()
 
+    def _effects_line(self) -> str:
+        """How each term's effects entered the model (``fit.spec.parameterization``), in words."""
+        spec = self.fit.spec
+        words = {
+            "marginal": "integrated out exactly",
+            "centered": "sampled, centred",
+            "noncentered": "sampled, non-centred",
+        }
+        parts = []
+        for label, how in spec.parameterization:
+            if how == "quadrature":
+                k = spec.quadrature_nodes
+                parts.append(f"{label} integrated out by adaptive quadrature" + (f" ({k} nodes)" if k else ""))
+            else:
+                parts.append(f"{label} {words.get(how, how)}")
+        return "; ".join(parts)
+
     def _header(self) -> list[str]:
         f, d, info = self.fit, self.fit.design, self.fit.sampler_info
         kind = "linear" if f.spec.family_obj.linear_gaussian else "generalized linear"
@@ -369,6 +392,7 @@ class Summary:
         lines.append(f"    Data: {d.n} observations" + (f" ({d.n_dropped} dropped: missing values)" if d.n_dropped else ""))
         if groups:
             lines.append(f"  Groups: {groups}")
+            lines.append(f" Effects: {self._effects_line()}")
         if d.response_levels is not None and f.spec.family_obj.response_kind == "categories":
             lines.append(f"  Levels: {d.response_label}: {', '.join(map(str, d.response_levels))} "
                          f"({'ordered' if d.response_ordered else 'unordered' if d.response_ordered is False else 'integers'})")
@@ -395,29 +419,33 @@ class Summary:
         pct = f"{100 * self.prob:g}%"
         lines = self._header()
         lines.append("")
-        lines.append(f"Random effects (posterior mean, median and {pct} interval):")
+        # the columns keep the names of the tables they come from (fit.varcorr(), fit.fixef(),
+        # fit.convergence()), so that what the summary shows can be looked up by the same name
+        lines.append(f"Random effects (fit.varcorr(): posterior mean, median, {pct} interval lower and upper):")
         vc = self.varcorr
         if len(vc):
             t = vc.copy()
             t["group"] = t["group"].where(t["group"] != t["group"].shift(), "")
-            t["term"] = t["term"].replace("", "")
-            t = t.rename(columns={"lower": f"l-{pct}", "upper": f"u-{pct}"})
-            t["kind"] = t["kind"].map({"sd": "Std.Dev.", "cor": "Corr"})
+            t["kind"] = t["kind"].map({"sd": "Std.Dev.", "cor": "Corr"}).fillna(t["kind"])
             lines.append(t.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         else:
             lines.append(" (none)")
         lines.append("")
-        lines.append(f"Fixed effects ({pct} intervals):")
+        lines.append(f"Fixed effects (fit.fixef(): posterior mean, sd, {pct} interval lower and upper; "
+                     "fit.convergence()):")
+        lines.append(self._fixed_table().to_string(float_format=lambda v: f"{v:.4g}"))
+        return "\n".join(lines)
+
+    def _fixed_table(self) -> pd.DataFrame:
+        """``fit.fixef()`` with the R-hat and ESS columns of ``fit.convergence()``, under the same names."""
         fx = self.fixed.copy()
         diag = self.diagnostics
         param = {t: p for t, (p, _) in S.fixef_draws(self.fit.idata, self.fit.design).items()}
         rows = [param.get(t, N.beta_coef(t)) for t in fx.index]
-        fx["Rhat"] = [diag.loc[r, "r_hat"] for r in rows]
-        fx["Bulk_ESS"] = [int(diag.loc[r, "ess_bulk"]) for r in rows]
-        fx["Tail_ESS"] = [int(diag.loc[r, "ess_tail"]) for r in rows]
-        fx = fx.rename(columns={"mean": "Estimate", "sd": "Est.Error", "lower": f"l-{pct}", "upper": f"u-{pct}"})
-        lines.append(fx.to_string(float_format=lambda v: f"{v:.4g}"))
-        return "\n".join(lines)
+        for col in ("r_hat", "ess_bulk", "ess_tail"):
+            values = [diag.loc[r, col] for r in rows]
+            fx[col] = values if col == "r_hat" else [int(v) if np.isfinite(v) else v for v in values]
+        return fx
 
     def _repr_html_(self) -> str:
         import html
@@ -425,7 +453,7 @@ class Summary:
         pct = f"{100 * self.prob:g}%"
         head = "<br>".join(html.escape(x) for x in self._header())
         vc = self.varcorr.to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        fx = self.fixed.to_html(float_format=lambda v: f"{v:.4g}")
+        fx = self._fixed_table().to_html(float_format=lambda v: f"{v:.4g}")
         return (
             f"<div class='bayesmixed-fit'><p style='font-family:monospace'>{head}</p>"
             f"<b>Random effects</b> ({pct} intervals){vc}<b>Fixed effects</b> ({pct} intervals){fx}</div>"

@@ -106,6 +106,8 @@ def _parameters(fit) -> tuple[dict[str, _Param], list[str]]:
         for j, c in enumerate(p.x_names):
             add(_Param(f"{var}[{c}]", "vec", (var, j)), N.dpar_coef(p.dpar, c), f"b_{N.dpar_coef(p.dpar, c)}")
     for b in d.all_blocks:
+        if b.is_smooth:  # its one SD (sd_s(x)) or sdgp/lscale are scalars: added with the auxiliaries below
+            continue
         for a, c in enumerate(b.coef_names):
             add(_Param(f"sd_{b.label}[{c}]", "sd", (b.label, a)), f"sd_{b.label}__{c}")
         if f"corr_{b.label}" in post:

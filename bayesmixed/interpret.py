@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .design import Design
-from .design.design import _frozen
+from .design.design import _frozen, smooth_columns
 from .design.evaluate import _CATEGORICAL_FUNCS, _levels_of, expr_columns, is_categorical_series, numeric_column
 from .errors import BayesMixedError, DataError
 from .formula.ast import Call, Name
@@ -160,6 +160,8 @@ def _predictor_names(design: Design) -> list[str]:
                 cols += expr_columns(e)
         for o in f.offsets:
             cols += expr_columns(o)
+        for sm in f.smooths:
+            cols += smooth_columns(sm)
         for g in f.groups:
             for t in g.terms:
                 for e in t.factors:
@@ -320,7 +322,7 @@ class _Context:
         terms = self.terms
         groups = "sample_new" if self.allow_new_levels else "include"
         if terms != ():
-            kept = design.all_blocks if terms is None else [b for b in design.all_blocks if b.label in terms]
+            kept = [b for b in design.all_blocks if not b.is_smooth and (terms is None or b.label in terms)]
             missing = {c for b in kept for c in b.term.factor if c not in data.columns}
             if missing and not (self.grid or self.allow_new_levels):
                 raise DataError(
@@ -873,6 +875,9 @@ def _default_effects(design: Design, vars_: dict[str, Variable]) -> list[str]:
             out.append(cols[0])
         elif len(cols) == 2:
             out.append(":".join(cols))
+    for sm in design.formula.smooths:  # a smooth along its variable (with its by factor as the lines)
+        cols = [c for c in smooth_columns(sm) if c in vars_]
+        out += [cols[0]] if len(cols) == 1 else [":".join(cols[:2])] if cols else []
     return list(dict.fromkeys(out))
 
 
@@ -1036,7 +1041,9 @@ def emmeans(
     if not pairwise:
         return EMMeans(emm)
     rows, cols = [], []
-    groups = keys.groupby(by, sort=False).groups.values() if by else [keys.index]
+    # one key a scalar, not a one-element list (pandas 3 deprecates .groups keyed by 1-tuples); only the
+    # members are used
+    groups = keys.groupby(by[0] if len(by) == 1 else by, sort=False).groups.values() if by else [keys.index]
     for members in groups:
         members = list(members)
         for a_i, a in enumerate(members):

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _arviz
 from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .families import Family, as_family
-from .summaries import draws_of, family_inputs, linear_predictor, linear_predictors
+from .summaries import draws_of, family_inputs, linear_predictor, linear_predictors, residual_sd
 
 if TYPE_CHECKING:
     from .spec import ModelSpec
@@ -34,16 +35,39 @@ def pointwise_loglik(
     C, D = post.sizes["chain"], post.sizes["draw"]
     S = C * D
     y = np.asarray(design.y)
+    if design.autocor is not None and design.autocor.kind == "ar":
+        return _ar1_loglik(idata, design, fam, residual_sd(idata), chunk).reshape(C, D, design.n)
     if fam.linear_gaussian and not design.dpars and use_kernels(S * design.n):
         # one fused pass per term and one for the density, in place, over all draws at once
         out = linear_predictor(idata, design, np.arange(S))
-        return gaussian_logpdf_inplace(out, y, draws_of(idata, fam.scale_param)).reshape(C, D, design.n)
+        return gaussian_logpdf_inplace(out, y, residual_sd(idata)).reshape(C, D, design.n)
     out = np.empty((S, design.n))
     for start in range(0, S, chunk):
         idx = np.arange(start, min(start + chunk, S))
         eta, aux = family_inputs(idata, fam, linear_predictors(idata, design, idx), idx)
         out[idx[0] : idx[-1] + 1] = fam.logpdf(y, eta, aux, design.trials)
     return out.reshape(C, D, design.n)
+
+
+def _ar1_loglik(idata, design: Design, fam: Family, sigma: np.ndarray, chunk: int) -> np.ndarray:
+    """``(S, n)``: log density of each residual given the previous one of its series (AR(1), Gaussian identity
+    link; ``bayesmixed.design.autocor``); the terms add up to the exact joint log density."""
+    post = idata.posterior
+    S = len(sigma)
+    phi = post[N.AR].values.reshape(S)
+    ac = design.autocor
+    has = ac.prev >= 0
+    prev = np.where(has, ac.prev, 0)
+    lag = np.maximum(ac.lag, 1.0)
+    y = np.asarray(design.y, dtype=float)
+    out = np.empty((S, design.n))
+    for start in range(0, S, chunk):
+        idx = np.arange(start, min(start + chunk, S))
+        eta = linear_predictor(idata, design, idx)
+        pl = np.where(has, phi[idx, None] ** lag, 0.0)
+        mean = eta + pl * (y - eta)[:, prev]
+        out[idx] = fam.logpdf(y, mean, {fam.scale_param: sigma[idx, None] * np.sqrt(1.0 - pl**2)}, design.trials)
+    return out
 
 
 def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
@@ -57,6 +81,4 @@ def add_log_likelihood(idata, spec: ModelSpec, design: Design) -> None:
         dims=("chain", "draw", N.OBS),
         coords={"chain": post["chain"].values, "draw": post["draw"].values, N.OBS: np.arange(design.n)},
     )
-    if "log_likelihood" in idata.groups():
-        delattr(idata, "log_likelihood")
-    idata.add_groups({"log_likelihood": xr.Dataset({N.RESPONSE: da})})
+    _arviz.set_group(idata, "log_likelihood", xr.Dataset({N.RESPONSE: da}))

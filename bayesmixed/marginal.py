@@ -20,6 +20,7 @@ from scipy import sparse
 
 from .design import Design
 from .design.matrices import _sparse_block, fixed_design, sparse_z  # noqa: F401 - re-exported
+from .summaries import block_sd, residual_sd
 
 __all__ = [
     "SufficientStats",
@@ -273,7 +274,8 @@ def _draw_one_term(b, ZtZ: np.ndarray, zr_of, sigma, sd, corr, rng, width: int =
 
 
 def _term_draws(post, b, S: int):
-    sd = post[f"sd_{b.label}"].values.reshape(S, b.k)
+
+    sd = block_sd(post, b)
     corr = post[f"corr_{b.label}"].values.reshape(S, b.k, b.k) if f"corr_{b.label}" in post else None
     return sd, corr
 
@@ -291,7 +293,7 @@ def draw_marginal_term(idata, design: Design, label: str, seed: int | None = Non
     b = next(blk for blk in design.blocks if blk.label == label)
     Zs_T = _sparse_block(b, design.n).T.tocsr()
     y = np.asarray(design.y, dtype=float)
-    sigma = post["sigma"].values.reshape(S)
+    sigma = residual_sd(post)
     sd, corr = _term_draws(post, b, S)
 
     def zr_of(lo: int, hi: int) -> np.ndarray:
@@ -318,7 +320,7 @@ def draw_random_effects(
     C, D = post.sizes["chain"], post.sizes["draw"]
     stats = sufficient_stats(design)
     rng = np.random.default_rng(seed)
-    sigma = post["sigma"].values.reshape(C * D)
+    sigma = residual_sd(post)
     sds, corrs = map(list, zip(*(_term_draws(post, b, C * D) for b in design.blocks)))
     result: dict[str, np.ndarray] = {}
     if fixed_prior is None:

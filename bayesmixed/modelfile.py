@@ -3,7 +3,7 @@
 Layout::
 
     name = "sleepstudy"
-    data = "sleepstudy"              # a shipped data set, or a path to a CSV relative to the file
+    data = "sleepstudy"              # a shipped data set, or a CSV file in the model file's folder (or below)
     formula = "Reaction ~ Days + (Days | Subject)"
     family = "gaussian"              # optional, with optional link = "..."
     [dpars]                          # optional: formulas of other parameters (bf(); distributional regression)
@@ -44,6 +44,11 @@ _KEYS = {
     "name", "description", "data", "formula", "family", "link", "priors", "fit", "reference", "parameterization",
     "weights", "contrasts", "rank_deficient", "dpars",
 }
+#: the type each key must have (a TOML string, table, ...)
+_TYPES = {"name": str, "description": str, "data": str, "formula": str, "family": str, "link": str, "priors": dict,
+          "fit": dict, "reference": dict, "parameterization": (str, dict), "weights": str, "contrasts": dict,
+          "rank_deficient": str}
+_FIT_KEYS = {"draws", "tune", "chains", "seed", "sampler", "target_accept", "trajectory", "cores"}
 
 
 @dataclass(frozen=True)
@@ -76,20 +81,27 @@ class ModelFile:
         return bf(self.formula, **self.dpars)
 
     def load_data(self) -> pd.DataFrame:
-        """The data set: a shipped one by name, or a CSV path relative to the model file."""
+        """The data set: a shipped one by name, or a CSV file in the model file's folder (or a folder below it).
+
+        A model file can come from anyone: it may not point its data at other files (``/etc/passwd``,
+        ``../secret.csv``); for those, ``bayesmixed fit --formula ... --data PATH`` reads a file you name
+        yourself. Errors name the file, never its contents.
+        """
         from . import datasets
 
         if self.data in datasets.names():
             return datasets.load(self.data)
-        p = Path(self.data)
-        if not p.is_absolute():
-            p = self.path.parent / p
-        if not p.exists():
+        home = self.path.parent.resolve()
+        p = (home / self.data).resolve()
+        where = f"{self.path}: data {self.data!r} is not a shipped data set ({', '.join(datasets.names())})"
+        if Path(self.data).is_absolute() or not p.is_relative_to(home) or p.suffix.lower() != ".csv":
             raise ModelFileError(
-                f"{self.path}: data {self.data!r} is neither a shipped data set ({', '.join(datasets.names())}) "
-                f"nor an existing file ({p})"
+                f"{where}, and a model file may read only shipped data sets or .csv files in its own folder "
+                f"({home}); to fit another file run bayesmixed fit --formula '...' --data PATH"
             )
-        return pd.read_csv(p)
+        if not p.is_file():
+            raise ModelFileError(f"{where} nor an existing .csv file in the model file's folder ({p})")
+        return read_csv(p, ModelFileError)
 
     def model(self, data: pd.DataFrame | None = None):
         """The :class:`bayesmixed.Model` this file describes."""
@@ -108,13 +120,30 @@ class ModelFile:
         )
 
 
+def read_csv(path: Path, error: type = ModelFileError) -> pd.DataFrame:
+    """A CSV file as a data frame; a file that is not one gives ``error`` naming the file (and not what is in
+    it: a message never shows a line of a file that was named by mistake)."""
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise error(f"no such file: {str(path)!r}") from None
+    except IsADirectoryError:
+        raise error(f"{str(path)!r} is a folder, not a CSV file") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as e:
+        raise error(f"{str(path)!r} cannot be read as a CSV file ({type(e).__name__}); check that it is one") from None
+
+
 def load_model_file(path: str | Path) -> ModelFile:
-    """Read and check a model file."""
+    """Read and check a model file: TOML with the keys of the module docstring, each of its type."""
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"model file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise ModelFileError(f"model file {str(path)!r} is not a file (a folder?); give a .toml file")
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path}: not a text file; a model file is TOML (see models/*.toml)") from None
     except tomllib.TOMLDecodeError as e:
         raise ModelFileError(f"{path}: not valid TOML: {e}") from None
     unknown = set(raw) - _KEYS
@@ -123,6 +152,14 @@ def load_model_file(path: str | Path) -> ModelFile:
     for key in ("formula", "data"):
         if key not in raw:
             raise ModelFileError(f"{path}: the key {key!r} is required")
+    names = {str: "a string", dict: "a table", (str, dict): "a string or a table"}
+    for key, want in _TYPES.items():
+        if key in raw and not isinstance(raw[key], want):
+            raise ModelFileError(f"{path}: {key} must be {names[want]}, got {type(raw[key]).__name__} {raw[key]!r}")
+    bad_fit = set(raw.get("fit", {})) - _FIT_KEYS
+    if bad_fit:
+        raise ModelFileError(f"{path}: unknown key(s) {', '.join(sorted(bad_fit))} in [fit]; allowed: "
+                             f"{', '.join(sorted(_FIT_KEYS))}")
     return ModelFile(
         path=path,
         name=raw.get("name", path.stem),

@@ -7,6 +7,11 @@ variable            dims                                         what
 ``sd_<t>``          ``<t>_coef``                                 SDs of term ``<t>``'s coefficients
 ``corr_<t>``        ``<t>_coef``, ``<t>_coef2``                  their correlation matrix (correlated terms)
 ``r_<t>``           ``<t>``, ``<t>_coef``                        random effects, one row per level
+``sd_<s>``          scalar                                       the one SD of a smooth's penalised part (``s(x)``)
+``sdgp_<g>``        scalar                                       a GP's marginal SD (``gp(x)``)
+``lscale_<g>``      scalar                                       a GP's length-scale
+``ar``              ``ar_lag``                                   AR(1) residual correlation (``ar[1]``)
+``cosy``            scalar                                       compound-symmetry residual correlation
 ``sigma``, ...      scalar                                       the family's auxiliary parameters
 ``y``               ``obs``                                      log-likelihood, posterior predictive
 ``Intercept``       ``threshold``                                ordinal thresholds ``Intercept[1]``, ...
@@ -52,6 +57,11 @@ __all__ = [
     "r",
     "sd",
     "sd_coef",
+    "sdgp",
+    "lscale",
+    "AR",
+    "AR_LAG",
+    "COSY",
 ]
 
 BETA = "beta"
@@ -68,6 +78,9 @@ DPAR_SEP = "__"
 SD_PREFIX = "sd_"
 CORR_PREFIX = "corr_"
 R_PREFIX = "r_"
+AR = "ar"
+AR_LAG = "ar_lag"
+COSY = "cosy"
 
 
 def sd(label: str) -> str:
@@ -93,6 +106,16 @@ def coef_dim(label: str) -> str:
 def coef2_dim(label: str) -> str:
     """``<label>_coef2``: the second dimension of a term's correlation matrix."""
     return f"{label}_coef2"
+
+
+def sdgp(label: str) -> str:
+    """``sdgp_<label>``: the marginal SD of an approximate GP (brms's name)."""
+    return f"sdgp_{label}"
+
+
+def lscale(label: str) -> str:
+    """``lscale_<label>``: the length-scale of an approximate GP (brms's name)."""
+    return f"lscale_{label}"
 
 
 def beta_coef(coef: str) -> str:

@@ -12,7 +12,6 @@ same as ``plots.<name>(fit, ...)``; :func:`save_all` writes every applicable fig
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from . import naming as N
 from . import pooling as P
+from .errors import UnknownTermError
 from .families import get_link
 from .summaries import draw_index, draws_of, interval
 
@@ -102,7 +102,7 @@ def _coefs(block, term: str | None) -> list[str]:
     if term is None:
         return list(block.coef_names)
     if term not in block.coef_names:
-        raise KeyError(f"term {block.label!r} has no varying coefficient {term!r}; it has {', '.join(block.coef_names)}")
+        raise UnknownTermError(f"term {block.label!r} has no varying coefficient {term!r}; it has {', '.join(block.coef_names)}")
     return [term]
 
 
@@ -399,7 +399,7 @@ def _x_choice(fit: Fit, blk, x: str | None) -> tuple[str, Any]:
         cat = categorical(x)
         if cat:
             return cat
-        raise KeyError(f"{x!r} is not a column of the model; choose one of {', '.join(n for n in names if n != 'Intercept')}")
+        raise UnknownTermError(f"{x!r} is not a column of the model; choose one of {', '.join(n for n in names if n != 'Intercept')}")
     for c in blk.coef_names:
         if c != "Intercept":
             return numeric(c)
@@ -777,8 +777,7 @@ def ppc(fit: Fit, n_draws: int = 100, group: str | None = None, prob: float = 0.
 # -------------------------------------------------------------------------------------- trace and rank
 def _scalar_posterior(fit: Fit, var_names: list[str] | None, max_params: int):
     """Population-level scalars as an ArviZ dataset with readable names (``beta[Days]``, ``corr_S[a,b]``)."""
-    import arviz as az
-
+    from . import _arviz
     from .summaries import population_draws
 
     post = fit.idata.posterior
@@ -787,23 +786,21 @@ def _scalar_posterior(fit: Fit, var_names: list[str] | None, max_params: int):
     if var_names is not None:
         missing = [v for v in var_names if v not in out]
         if missing:
-            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(out)}")
+            raise UnknownTermError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(out)}")
         out = {k: out[k] for k in var_names}
     elif len(out) > max_params:
         out = dict(list(out.items())[:max_params])
-    return az.from_dict(posterior={k: v.reshape(C, D) for k, v in out.items()}), list(out)
+    return _arviz.from_dict(posterior={k: v.reshape(C, D) for k, v in out.items()}), list(out)
 
 
 @_styled
 def trace(fit: Fit, var_names: list[str] | None = None, max_params: int = 12) -> Figure:
     """ArviZ trace plot (marginal densities per chain and traces) of the population-level parameters."""
-    import arviz as az
+    from . import _arviz
 
     data, names = _scalar_posterior(fit, var_names, max_params)
     fig, axes = _figure(9.0, 1.55 * len(names) + 0.4, len(names), 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        az.plot_trace(data, axes=axes, compact=False, combined=False, show=False)
+    _arviz.plot_trace(data, axes)
     for ax in axes.flat:
         ax.title.set_fontsize(8)
         ax.tick_params(labelsize=7)
@@ -813,15 +810,13 @@ def trace(fit: Fit, var_names: list[str] | None = None, max_params: int = 12) ->
 @_styled
 def rank(fit: Fit, var_names: list[str] | None = None, max_params: int = 12) -> Figure:
     """ArviZ rank plot (rank histograms per chain; uniform when chains agree) of the population parameters."""
-    import arviz as az
+    from . import _arviz
 
     data, names = _scalar_posterior(fit, var_names, max_params)
     ncol = min(3, len(names))
     nrow = int(np.ceil(len(names) / ncol))
     fig, axes = _figure(3.2 * ncol, 2.2 * nrow + 0.3, nrow, ncol)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        az.plot_rank(data, ax=axes.ravel()[: len(names)], show=False)
+    _arviz.plot_rank(data, axes.ravel()[: len(names)])
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for ax in axes.flat:
@@ -898,5 +893,7 @@ def save_all(fit: Fit, out_dir, dpi: int = 150) -> list[Path]:
             path = write_atomic(out / name, lambda p, fig=fig: fig.savefig(p, dpi=dpi, bbox_inches="tight", format="png"))
             written.append(path)
         except Exception as e:  # noqa: BLE001 - report and keep going
-            warnings.warn(f"could not draw {name}: {type(e).__name__}: {e}", RuntimeWarning, stacklevel=2)
+            from ._warnings import warn_user
+
+            warn_user(f"could not draw {name}: {type(e).__name__}: {e}", RuntimeWarning)
     return written

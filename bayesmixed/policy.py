@@ -14,6 +14,9 @@
   needs a constant residual SD, and quadrature integrates one term of one linear predictor of a log-concave
   family. The mean's terms are centred or non-centred from the pilot where the family has one (it ignores the
   predicted parameters); every other term is non-centred (:func:`choose_sampled`).
+- **AR(1) residuals** (``ar()``): the residual density is evaluated given the random effects, so every term is
+  sampled (centred or non-centred as above). Smooth and GP blocks (one level, k columns) and the random intercept
+  of compound symmetry (``cosy()``) are terms like any other here.
 
 :func:`bayesmixed.diagnostics.diagnose` and :func:`bayesmixed.pooling.recommend` read their thresholds from here,
 so that their advice and ``auto`` cannot disagree.
@@ -229,12 +232,15 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
         return choose_sampled(design, fam, link)
 
     labels = [b.label for b in design.blocks]
-    if fam.linear_gaussian and labels:
+    ar = design.autocor is not None and design.autocor.kind == "ar"
+    if fam.linear_gaussian and labels and not ar:
         g = gaussian_choice(design, priors)
         if g.kind == "marginal":
             return Decision({lab: "marginal" for lab in labels}, {lab: g.reason for lab in labels})
     else:
         g = None
+    if ar:  # Gaussian identity link (checked in make_spec)
+        g = GaussianChoice(None, "AR(1) residuals: the likelihood is evaluated given the random effects")
     param, why = pilot_choice(design, fam.name, link)
     # an observation-level effect is integrated out first; nested pairs of the rest may form centring chains;
     # then a weakly informed (or, in small data, any) remaining term is integrated out

@@ -53,7 +53,10 @@ shrinkage factor of a level
 ``omega`` (ω_j), the per-level pooling factor
     The population's weight in the level's conditional posterior mean: ``ω_j = diag((I + G I_j)⁻¹)`` with
     ``G`` the covariance of the term's effects and ``I_j = Σ_i∈j W_i z_i z_iᵀ`` the information of the
-    level's own data, ``W_i = (dμ/dη)² / Var(y_i)`` at the fitted mean. For one coefficient
+    level's own data, ``W_i = (dμ/dη)² / Var(y_i)`` at the fitted mean. When another term is nested in this
+    one (casks within batches), its effects absorb part of that information: ``I_j`` is then
+    ``Z_jᵀ (W⁻¹ + Z_c G_c Z_cᵀ)⁻¹ Z_j``, the information about the level's effect with the nested effects
+    integrated out (balanced Gaussian intercepts: ``1 / (τ_c²/m_j + σ²/n_j)`` with ``m_j`` child levels). For one coefficient
     ``ω_j = (1/τ²) / (1/τ² + I_j)``; for a Gaussian intercept ``I_j = n_j/σ²`` and
     ``ω_j = (σ²/n_j) / (σ²/n_j + τ²)``. Computed per posterior draw, reported as the posterior mean.
 ``info_ratio``
@@ -91,6 +94,7 @@ from ._glm import _glm, _response
 from ._thresholds import THRESHOLDS
 from .design import Design, GroupBlock
 from .errors import DataError
+from .errors import UnknownTermError
 from .families import Family, as_family
 from .summaries import aux_draws, draw_index, draws_of, interval
 
@@ -340,7 +344,65 @@ def level_information(
         for b_ in range(a, k):
             M = sparse.csr_matrix((Z[:, a] * Z[:, b_], (rows, blk.codes)), shape=(design.n, J))
             info[:, :, a, b_] = info[:, :, b_, a] = np.asarray((M.T @ W.T).T)
+    child = _nested_child(design, blk)
+    if child is not None:
+        info = info - _absorbed_by_child(idata, idx, W, blk, child)
     return info, tau, G
+
+
+def _nested_child(design: Design, blk: GroupBlock) -> GroupBlock | None:
+    """The term nested in ``blk`` with the fewest levels (casks within batches: every level of it lies in one
+    level of ``blk``), or None."""
+    found = []
+    for other in design.blocks:
+        if other is blk or other.n_levels <= blk.n_levels:
+            continue
+        cells = np.unique(other.codes.astype(np.int64) * blk.n_levels + blk.codes)
+        if len(cells) == len(np.unique(other.codes)):  # each of its levels (with rows) in one level of blk
+            found.append(other)
+    return min(found, key=lambda b: b.n_levels) if found else None
+
+
+def _absorbed_by_child(idata, idx: np.ndarray, W: np.ndarray, blk: GroupBlock, child: GroupBlock) -> np.ndarray:
+    """The part of each level's information that the effects of a term nested in it absorb, ``(S', J, k, k)``.
+
+    Given the child's covariance ``G_c``, a level's data ``y_j`` have covariance ``V_j = W⁻¹ + Z_c G_c Z_cᵀ``
+    (block diagonal over the child's levels ``l`` within ``j``), so the level's information is
+    ``Z_jᵀ V_j⁻¹ Z_j = Σ_l (Z_lᵀ W Z_l − B_l (G_c⁻¹ + A_l)⁻¹ B_lᵀ)`` with ``A_l = Zc_lᵀ W Zc_l`` and
+    ``B_l = Z_lᵀ W Zc_l`` (Woodbury); this returns ``Σ_l B_l G_c (I + A_l G_c)⁻¹ B_lᵀ``, which stays finite as
+    ``G_c → 0``. Exact for Gaussian models with one nested term (a working-weight approximation for GLMMs);
+    with a deeper nesting only the coarsest nested term is absorbed.
+    """
+    from scipy import sparse
+
+    n, L, k, kc = len(blk.codes), child.n_levels, blk.k, child.k
+    tau = draws_of(idata, f"sd_{child.label}")[idx]
+    corr_name = f"corr_{child.label}"
+    C = draws_of(idata, corr_name)[idx] if corr_name in idata.posterior else np.broadcast_to(np.eye(kc), (len(idx), kc, kc))
+    Gc = tau[:, :, None] * C * tau[:, None, :]  # (S, kc, kc)
+    rows = np.arange(n)
+    Z, Zc = np.asarray(blk.Z, dtype=float), np.asarray(child.Z, dtype=float)
+
+    def per_level(u: np.ndarray) -> np.ndarray:  # Σ_{i ∈ l} W_i u_i for every child level l: (S, L)
+        return np.asarray((sparse.csr_matrix((u, (rows, child.codes)), shape=(n, L)).T @ W.T).T)
+
+    A = np.empty((len(idx), L, kc, kc))
+    B = np.empty((len(idx), L, k, kc))
+    for a in range(kc):
+        for c in range(a, kc):
+            A[:, :, a, c] = A[:, :, c, a] = per_level(Zc[:, a] * Zc[:, c])
+        for c in range(k):
+            B[:, :, c, a] = per_level(Z[:, c] * Zc[:, a])
+    inner = np.linalg.inv(np.eye(kc) + A @ Gc[:, None])  # (I + A_l G_c)⁻¹
+    absorbed = B @ Gc[:, None] @ inner @ np.swapaxes(B, -1, -2)  # (S, L, k, k)
+    parent = np.zeros(L, dtype=np.int64)
+    parent[child.codes] = blk.codes
+    P = sparse.csr_matrix((np.ones(L), (np.arange(L), parent)), shape=(L, blk.n_levels))
+    out = np.empty((len(idx), blk.n_levels, k, k))
+    for a in range(k):
+        for c in range(k):
+            out[:, :, a, c] = np.asarray((P.T @ absorbed[:, :, a, c].T).T)
+    return out
 
 
 def level_pooling(idata, design: Design, family: str, link: str, label: str) -> tuple[np.ndarray, np.ndarray]:
@@ -436,7 +498,7 @@ def shrinkage(
     coefs = list(blk.coef_names) if term is None else [term]
     for c in coefs:
         if c not in blk.coef_names:
-            raise KeyError(f"term {blk.label!r} has no varying coefficient {c!r}; it has {', '.join(blk.coef_names)}")
+            raise UnknownTermError(f"term {blk.label!r} has no varying coefficient {c!r}; it has {', '.join(blk.coef_names)}")
     npool = no_pooling(design, blk.label, family, link, idata)
     cpool = complete_pooling(design, blk.label, family, link, idata)
     theta = partial_pooling_draws(idata, design, blk.label)
@@ -595,6 +657,8 @@ def pooling(
     param = dict(parameterization or {})
     rows = []
     for blk in design.blocks:
+        if blk.kind != "group":  # a smooth's or GP's penalised part, compound symmetry: no levels to pool
+            continue
         pf = pooling_factor(idata, design, blk.label)
         omega_d, ratio_d = level_pooling(idata, design, family, link, blk.label)
         omega = omega_d.mean(axis=0)

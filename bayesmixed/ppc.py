@@ -108,9 +108,9 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
         parameters, one chain), ``prior_predictive`` (``y``, dim ``obs``; successes for binomial models) and
         ``observed_data`` (``y``, and ``trials`` for binomial models).
     """
-    import arviz as az
     import xarray as xr
 
+    from . import _arviz
     from .backends.pymc import build_model
 
     if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 1:
@@ -122,7 +122,7 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
     if design.trials is not None:
         obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
     pp = idata.prior_predictive[["y"]].assign_coords(obs=np.arange(design.n))
-    return az.InferenceData(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
+    return _arviz.inference_data(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
 
 
 def forward_draws(model, draws: int, var_names: list[str], seed: int | None):
@@ -413,19 +413,18 @@ def prior_check(
 @_styled
 def _loo_pit(fit, seed: int) -> Figure:
     """LOO-PIT: PSIS weights from the pointwise log-likelihood, randomised for discrete responses."""
-    import arviz as az
     from scipy.stats import beta as beta_dist
 
-    if "log_likelihood" not in fit.idata.groups():
+    from . import _arviz
+
+    if "log_likelihood" not in _arviz.groups(fit.idata):
         raise DataError("kind='loo_pit' needs the pointwise log-likelihood: use fit.add_log_likelihood().pp_check(...)")
     d = fit.design
     y = np.asarray(d.y, dtype=float)
     ll = fit.idata.log_likelihood["y"].values
     ll = ll.reshape(-1, ll.shape[-1])  # (S, n)
     yrep = _replicates(fit, None, seed)  # every draw, in the log-likelihood's order
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lw, _ = az.psislw(-ll.T.copy())  # (n, S)
+    lw, _ = _arviz.psislw(-ll.T)  # (n, S)
     w = np.exp(lw - lw.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
     below = (yrep.T < y[:, None]).astype(float)

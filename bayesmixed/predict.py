@@ -30,11 +30,13 @@ import pandas as pd
 from . import naming as N
 from .design import Design, GroupBlock
 from .design.design import _check_finite, _factor_codes
+from .design.design import smooth_columns
 from .design.evaluate import Categorical, check_columns, data_columns, evaluate, expr_columns
 from .design.matrix import model_matrix
+from .design.smooth import build_smooth, smooth_terms
 from .errors import DataError
 from .formula.ast import expr_to_str
-from .summaries import draws_of, family_inputs, interval, observed_data
+from .summaries import block_sd, draws_of, family_inputs, interval, observed_data
 
 __all__ = [
     "NewRows",
@@ -74,6 +76,9 @@ class NewRows:
         Per term: labels of levels not in the fitted data, in code order after the fitted ones.
     trials
         Numbers of trials (binomial), when known.
+    labels
+        The labels of the terms that ``codes``, ``Z`` and ``new_levels`` describe: every term, or (random effects
+        excluded) only the smooth terms' blocks, which are population-level and enter every prediction.
     dpars
         The same rows encoded by the designs of the model's other predicted parameters (``design.dpars``).
     """
@@ -85,6 +90,7 @@ class NewRows:
     Z: tuple[np.ndarray, ...]
     new_levels: tuple[tuple[str, ...], ...]
     trials: np.ndarray | None = None
+    labels: tuple[str, ...] | None = None  # the blocks that codes/Z belong to (None: design.blocks, in order)
     dpars: tuple["NewRows", ...] = ()
 
     @property
@@ -104,7 +110,7 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 def _from_design(design: Design, groups: str) -> NewRows:
     """The fitted rows as :class:`NewRows`."""
-    blocks = () if groups == "exclude" else design.blocks
+    blocks = [b for b in design.blocks if b.is_smooth] if groups == "exclude" else design.blocks
     return NewRows(
         index=design.rows,
         X=design.X,
@@ -113,6 +119,7 @@ def _from_design(design: Design, groups: str) -> NewRows:
         Z=tuple(b.Z for b in blocks),
         new_levels=tuple(() for _ in blocks),
         trials=design.trials,
+        labels=tuple(b.label for b in blocks),
         dpars=tuple(_from_design(d, groups) for d in design.dpars),
     )
 
@@ -135,7 +142,14 @@ def _formula_columns(design: Design, groups: str) -> dict[str, str]:
     for o in f.offsets:
         for c in expr_columns(o):
             out.setdefault(c, f"offset({expr_to_str(o)})")
+    for sm in f.smooths:
+        for c in smooth_columns(sm):
+            out.setdefault(c, f"the smooth term {expr_to_str(sm)}")
     if groups != "exclude":
+        for b in design.blocks:
+            if b.kind == "cosy":
+                for c in b.term.factor:
+                    out.setdefault(c, f"the groups of {design.autocor.text} (or pass groups='exclude')")
         for g in f.groups:
             for t in g.terms:
                 for e in t.factors:
@@ -235,6 +249,12 @@ def _encode_rows(design: Design, new_data: pd.DataFrame, groups: str, trials) ->
     f = design.formula
     state = design.encoding.state_dict()
     X, names = model_matrix(f.terms, f.intercept, new_data, state, False, "the fixed effects")
+    smooth_Z = {}
+    if f.smooths:
+        parts = [build_smooth(t, new_data, state, False) for t in smooth_terms(f.smooths)]
+        X = np.hstack([X] + [p.fixed for p in parts])
+        names = tuple(names) + tuple(nm for p in parts for nm in p.fixed_names)
+        smooth_Z = {lab: Z for p in parts for lab, Z, _, _ in p.blocks}
     if design.aliased:  # columns dropped as aliased when fitting
         keep = [j for j, c in enumerate(names) if c not in design.aliased]
         X, names = X[:, keep], tuple(names[j] for j in keep)
@@ -250,13 +270,19 @@ def _encode_rows(design: Design, new_data: pd.DataFrame, groups: str, trials) ->
         for o in f.offsets:
             offset = offset + evaluate(o, new_data, state, False).values
         _check_finite(offset[:, None], ("offset",), new_data)
-    codes, Zs, new_levels = [], [], []
-    if groups != "exclude":
-        for b in design.blocks:
+    codes, Zs, new_levels, labels = [], [], [], []
+    for b in design.blocks:
+        if b.is_smooth:
+            c, Z, new = np.zeros(len(new_data), dtype=np.int64), smooth_Z[b.label], ()
+            _check_finite(Z, tuple(f"{b.label}[{c}]" for c in b.coef_names), new_data)
+        elif groups == "exclude":
+            continue
+        else:
             c, Z, new = _encode_block(b, new_data, state, groups)
-            codes.append(c)
-            Zs.append(Z)
-            new_levels.append(new)
+        codes.append(c)
+        Zs.append(Z)
+        new_levels.append(new)
+        labels.append(b.label)
     return NewRows(
         index=new_data.index.copy(),
         X=X,
@@ -271,6 +297,7 @@ def _encode_rows(design: Design, new_data: pd.DataFrame, groups: str, trials) ->
             if design.encoding.weights is not None
             else response_trials(f, new_data)
         ),
+        labels=tuple(labels),
         dpars=tuple(_encode_rows(d, new_data, groups, None) for d in design.dpars),
     )
 
@@ -294,7 +321,7 @@ def encode_terms(
         new_data = pd.DataFrame(new_data)
     fill = {}
     for b in design.all_blocks:
-        if b.label in terms:
+        if b.label in terms or b.is_smooth:
             continue
         parts = str(b.levels[0]).split(":") if len(b.term.factor) > 1 else [b.levels[0]]
         for c, part in zip(b.term.factor, parts if len(parts) == len(b.term.factor) else [b.levels[0]] * 9):
@@ -346,7 +373,7 @@ def _encode_block(b: GroupBlock, data: pd.DataFrame, state, groups: str):
 
 def _new_effects(idata, b: GroupBlock, n_new: int, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draws ``(S, n_new, k)`` of effects of unseen levels from ``N(0, G_s)``, one per posterior draw ``s``."""
-    sd = draws_of(idata, N.sd(b.label))[idx]  # (S, k)
+    sd = block_sd(idata, b, idx)  # (S, k)
     z = rng.standard_normal((len(idx), n_new, b.k))
     name = N.corr(b.label)
     if name in idata.posterior and b.k > 1:
@@ -417,25 +444,28 @@ def _eta(idata, design: Design, rows: NewRows, groups: str, idx: np.ndarray, rng
         eta += draws_of(idata, var)[idx] @ rows.X.T
     if rows.offset is not None:
         eta += rows.offset
-    if groups != "exclude":
-        from ._kernels import add_term, use_kernels
+    from ._kernels import add_term, use_kernels
 
-        big = use_kernels(eta.size)  # one fused pass per term, as summaries.linear_predictor
-        for b, codes, Z, new in zip(design.blocks, rows.codes, rows.Z, rows.new_levels):
-            if terms is not None and b.label not in terms:
-                continue
-            r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
-            if new:
-                if groups != "sample_new":
-                    raise DataError(f"unseen levels of {b.factor!r} need groups='sample_new'")
-                r = np.concatenate([r, _new_effects(idata, b, len(new), idx, rng)], axis=1)
-            intercept_only = b.coef_names == ("Intercept",)
-            if big:
-                add_term(eta, r, codes, Z, intercept_only)
-            elif intercept_only:  # a column of ones: a plain gather
-                eta += np.take(r[:, :, 0], codes, axis=1)
-            else:
-                eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
+    big = use_kernels(eta.size)  # one fused pass per term, as summaries.linear_predictor
+    by_label = {b.label: b for b in design.blocks}
+    labels = rows.labels if rows.labels is not None else tuple(b.label for b in design.blocks)
+    # smooth terms enter every prediction; random-effect terms unless excluded
+    for lab, codes, Z, new in zip(labels, rows.codes, rows.Z, rows.new_levels):
+        b = by_label[lab]
+        if not b.is_smooth and (groups == "exclude" or (terms is not None and b.label not in terms)):
+            continue
+        r = draws_of(idata, f"r_{b.label}")[idx]  # (S, J, k)
+        if new:
+            if groups != "sample_new":
+                raise DataError(f"unseen levels of {b.factor!r} need groups='sample_new'")
+            r = np.concatenate([r, _new_effects(idata, b, len(new), idx, rng)], axis=1)
+        intercept_only = b.coef_names == ("Intercept",)
+        if big:
+            add_term(eta, r, codes, Z, intercept_only)
+        elif intercept_only:  # a column of ones: a plain gather
+            eta += np.take(r[:, :, 0], codes, axis=1)
+        else:
+            eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
     return eta
 
 
@@ -531,8 +561,9 @@ def posterior_predictive(fit, seed: int | None = None):
     ``az.plot_ppc`` and ``fit.plot.ppc()`` compare with ``observed_data``). ``observed_data`` is added when
     missing. The input is not modified.
     """
-    import arviz as az
     import xarray as xr
+
+    from . import _arviz
 
     design = fit.design
     post = fit.idata.posterior
@@ -542,8 +573,8 @@ def posterior_predictive(fit, seed: int | None = None):
         {N.RESPONSE: xr.DataArray(y_rep.reshape(post.sizes["chain"], post.sizes["draw"], design.n),
                                   dims=("chain", "draw", N.OBS), coords=coords)}
     )
-    groups = {g: getattr(fit.idata, g) for g in fit.idata.groups() if g != "posterior_predictive"}
+    groups = {g: getattr(fit.idata, g) for g in _arviz.groups(fit.idata) if g != "posterior_predictive"}
     groups["posterior_predictive"] = pp
     if "observed_data" not in groups:
         groups["observed_data"] = observed_data(design)
-    return az.InferenceData(**groups)
+    return _arviz.inference_data(**groups)

@@ -20,6 +20,10 @@ Names users give priors by
     Standard deviations of a random-effect term (``sd_Subject``, ``sd_Subject[Days]``), or ``"sd"`` for all.
 ``"corr_<term>"``
     ``Prior("lkj", eta=...)`` on the correlation of a correlated term, or ``"corr"`` for all.
+``"sd_s(x)"``, ``"sdgp_gp(x)"``, ``"lscale_gp(x)"``
+    The SD of a smooth term's penalised part; a GP's marginal SD and length-scale.
+``"ar"``, ``"cosy"``
+    The AR(1) coefficient (truncated to (-1, 1)) and the compound-symmetry correlation.
 ``"<term>"``
     ``Prior("decov", ...)``: rstanarm's prior on the whole covariance matrix of a term.
 
@@ -34,6 +38,9 @@ the response for identity links and 0 otherwise, and ``s_x`` the sd of a predict
 * SD of coefficient c of a term: ``HalfStudentT(nu=3, sigma = 2.5 s_y / s_z)``, ``s_z`` the sd of that
   term's column (1 for the intercept);
 * correlations: ``LKJ(eta = 1)`` (uniform over correlation matrices);
+* SD of a smooth term, marginal SD of a GP: ``HalfStudentT(nu=3, sigma = 2.5 s_y)`` (brms's scale);
+  GP length-scale: brms's inverse gamma with 1 % of its mass below the smallest and 1 % above the largest
+  distance between (scaled) data points; ``ar``: ``Uniform(-1, 1)``; ``cosy``: ``Uniform(0, 1)``;
 * Student-t ``nu``: ``Gamma(2, 0.1)``; negative binomial ``alpha`` (reciprocal dispersion):
   ``Exponential(1)`` as rstanarm; gamma ``alpha`` (shape), inverse Gaussian ``lam``, beta ``phi``:
   ``Gamma(0.01, 0.01)`` as brms.
@@ -224,12 +231,46 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     for d in design.predictors:
         scale = s_y if d.dpar == N.MU else 1.0
         for b in d.blocks:
+            if b.kind == "smooth":
+                out[f"sd_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale)
+                continue
+            if b.kind == "gp":
+                out[f"sdgp_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale)
+                out[f"lscale_{b.label}"] = lscale_prior(d, b)
+                continue
+            if b.kind == "cosy":
+                out["cosy"] = Prior("uniform", lower=0.0, upper=1.0)
+                continue
             for j, c in enumerate(b.coef_names):
                 s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])
                 out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale / s_z)
             if b.correlated:
                 out[N.corr(b.label)] = Prior("lkj", eta=1.0)
+    if design.autocor is not None and design.autocor.kind == "ar":
+        out[N.AR] = Prior("uniform", lower=-1.0, upper=1.0)
     return out
+
+
+def lscale_prior(design, b) -> Prior:
+    """brms's default prior of a GP's length-scale (``def_lscale_prior``): the inverse gamma with 1 % of its
+    mass below the smallest distance between two distinct (scaled) data points, floored at 1 % of the largest,
+    and 1 % above the largest (1 after brms's scaling)."""
+    import json
+
+    from scipy import optimize, stats
+
+    st = next(json.loads(v[1]) for _, v in design.encoding.state
+              if v[0] == "smooth" and json.loads(v[1]).get("slambda") == list(b.spectral))
+    hi = float(st["dmax"])
+    lo = max(st["dmin"], 0.01 * hi)
+
+    # IG(a, b) is b times IG(a, 1): the shape fixes the ratio of the 99 % and 1 % quantiles, the scale the rest
+    def log_ratio(log_a):
+        a = np.exp(log_a)
+        return np.log(stats.invgamma.isf(0.01, a) / stats.invgamma.ppf(0.01, a)) - np.log(hi / lo)
+
+    a = float(np.exp(optimize.brentq(log_ratio, np.log(1e-2), np.log(1e4))))
+    return Prior("inverse_gamma", alpha=a, beta=float(lo / stats.invgamma.ppf(0.01, a)))
 
 
 def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) -> dict[str, Prior]:
@@ -254,7 +295,8 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
     if not user:
         return priors
     user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
-    labels = [b.label for b in design.all_blocks]
+    labels = [b.label for b in design.all_blocks if b.kind == "group"]
+    smooth_sd = {N.sd(b.label) for b in design.all_blocks if b.kind == "smooth"}
     known = set(priors) | set(broad_betas) | {"sd", "corr"} | {N.sd(b) for b in labels} | {N.corr(b) for b in labels} | set(labels)
     location = {N.intercept_key(d) for d in predicted} | {N.INTERCEPT}
 
@@ -273,8 +315,13 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
             raise PriorError(
                 f"a prior given for the term {name!r} itself must be Prior('decov', ...); for its SDs use 'sd_{name}'"
             )
-        elif name in positive_aux and p.dist not in _POSITIVE:
+        elif (name in positive_aux or name.startswith(("sdgp_", "lscale_"))) and p.dist not in _POSITIVE:
             raise PriorError(f"prior for {name!r} must be positive-valued ({', '.join(sorted(_POSITIVE))}), got {p.dist!r}")
+        elif name == "ar" and (p.dist not in _LOCATION_SCALE or p.dist == "flat"):
+            raise PriorError(f"prior for the autocorrelation 'ar' must be one of {', '.join(sorted(_LOCATION_SCALE - {'flat'}))}"
+                             f" (it is truncated to (-1, 1)), got {p.dist!r}")
+        elif name == "cosy" and p.dist != "uniform":
+            raise PriorError(f"prior for 'cosy' must be Prior('uniform', lower=..., upper=...) within [0, 1], got {p.dist!r}")
         if p.relative and not (name.startswith("sd") or p.dist == "decov"):
             raise PriorError(f"relative=True only applies to random-effect SD priors, not {name!r}")
         if p.relative and not fam.relative_sd_priors:
@@ -330,7 +377,7 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
                 priors[name] = p
                 priors.pop(f"corr_{label}", None)
     for name, p in user.items():
-        if name in priors and name not in labels and not (name.startswith("sd_") and "[" not in name):
+        if name in priors and name not in labels and (name in smooth_sd or not (name.startswith("sd_") and "[" not in name)):
             priors[name] = p
         elif name.startswith("corr_"):
             priors[name] = p

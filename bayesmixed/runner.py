@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from . import _arviz
+from . import _validate as V
 from . import naming as N
 from . import summaries as S
 from .design import Design
@@ -50,31 +53,39 @@ def sample(
     from .backends.pymc import build_model, centring_head
     from .sampling import choose_trajectory, resolve_sampler, run_nuts
 
-    for name, v in (("draws", draws), ("tune", tune), ("chains", chains)):
-        if not isinstance(v, (int, np.integer)) or v < (0 if name == "tune" else 1):
-            raise BayesMixedError(f"{name} must be a positive whole number, got {v!r}")
-    if not 0 < target_accept < 1:
-        raise BayesMixedError(f"target_accept must lie in (0, 1), got {target_accept}")
+    draws, tune, chains = (V.whole_number("draws", draws, 1), V.whole_number("tune", tune, 0),
+                           V.whole_number("chains", chains, 1))
+    target_accept = V.probability("target_accept", target_accept)
+    seed, cores = V.seed(seed), V.cores(cores)
+    log_likelihood = V.flag_or_auto("log_likelihood", log_likelihood)
+    if not isinstance(sampler, str):
+        raise BayesMixedError(f"sampler must be a name such as 'auto' or 'nutpie', got {sampler!r}")
     sampler = resolve_sampler(sampler)
     choose_trajectory(trajectory, sampler)  # a bad name or "static" with another sampler, before compiling
     t0 = time.perf_counter()
-    model = build_model(spec, design)
+    with warnings.catch_warnings():
+        # PyTensor's note that pip's install has no BLAS to link its C code to: nutpie runs numba code, and the
+        # note is about PyTensor's packaging, not about the user's model
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        model = build_model(spec, design)
     t_build = time.perf_counter() - t0
     try:
-        idata, info = run_nuts(
-            model,
-            sampler=sampler,
-            draws=int(draws),
-            tune=int(tune),
-            chains=int(chains),
-            seed=seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            cores=cores,
-            structure=json.dumps(spec.to_dict(), sort_keys=True),
-            trajectory=trajectory,
-            marginal=bool(spec.integrated),
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            idata, info = run_nuts(
+                model,
+                sampler=sampler,
+                draws=int(draws),
+                tune=int(tune),
+                chains=int(chains),
+                seed=seed,
+                target_accept=target_accept,
+                progressbar=progressbar,
+                cores=cores,
+                structure=json.dumps(spec.to_dict(), sort_keys=True),
+                trajectory=trajectory,
+                marginal=bool(spec.integrated),
+            )
     except KeyboardInterrupt as e:  # propagate, saying that no Fit (and no file) came of it
         why = str(e.args[0]) if e.args else "sampling was interrupted by the user"
         raise KeyboardInterrupt(f"{why}; no fit was returned and nothing was written") from None
@@ -140,9 +151,9 @@ class Refit:
     min_ess_bulk: float
 
 
-def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict) -> Refit:
-    """A refit on a worker (k-fold, calibration): no progress bar, one core, no log-likelihood, PyMC's
-    "Initializing NUTS..." lines and warnings silenced."""
+def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict, cores: int = 1) -> Refit:
+    """A refit on a worker (k-fold, calibration): no progress bar, ``cores`` cores (the chains side by side up
+    to that many), no log-likelihood, PyMC's "Initializing NUTS..." lines and warnings silenced."""
     import logging
     import warnings
 
@@ -152,7 +163,8 @@ def quiet_refit(spec: ModelSpec, design: Design, seed: int, settings: dict) -> R
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            idata, _ = sample(spec, design, seed=seed, progressbar=False, cores=1, log_likelihood=False, **settings)
+            idata, _ = sample(spec, design, seed=seed, progressbar=False, cores=cores, log_likelihood=False,
+                              **settings)
             divergences = int(idata.sample_stats["diverging"].sum())
             if idata.posterior.sizes["chain"] < 2:  # R-hat needs two chains
                 return Refit(idata, divergences, float("nan"), float("nan"))
@@ -190,13 +202,16 @@ def _add_random_effects(idata, design: Design, draws: dict[str, np.ndarray]) -> 
 
 
 def _public(idata, design: Design):
-    """Drop internal variables (names starting with ``_``) and make ``observed_data`` hold the response."""
+    """Drop internal variables (``N.is_internal``: names starting with ``_``), the unconstrained values some
+    samplers store (``sigma_log__``: PyMC's ``<name>_<transform>__``) and the coordinates only those used
+    (``_b_dim_0``), and make ``observed_data`` hold the response."""
     post = idata.posterior
-    internal = [v for v in post.data_vars if N.is_internal(v)]
+    internal = [v for v in post.data_vars if N.is_internal(v) or v.endswith("__")]
     if internal:
-        idata.posterior = post.drop_vars(internal)
-    for grp in ("constant_data", "observed_data"):
-        if grp in idata.groups():
-            delattr(idata, grp)
-    idata.add_groups({"observed_data": S.observed_data(design)})
+        post = post.drop_vars(internal)
+    used = {d for v in post.data_vars for d in post[v].dims} | {"chain", "draw"}
+    unused = [c for c in post.coords if not set(post[c].dims) <= used]
+    idata.posterior = post.drop_vars(unused) if unused else post
+    _arviz.drop_groups(idata, ("constant_data", "observed_data"))
+    _arviz.set_group(idata, "observed_data", S.observed_data(design))
     return idata

@@ -51,25 +51,26 @@ def _structure_key(model, structure: str) -> str:
     return repr((structure, sorted(coords.items()), sorted(shapes.items())))
 
 
-def _compile_nutpie(model, structure: str | None) -> tuple[Any, str | None]:
-    """The compiled model and where it came from: ``"memory"`` (compiled earlier in this process), ``"disk"``
-    (rebuilt from an earlier process's compilation of the same structure, see ``_nutpie_compile``) or None."""
+def _compile_nutpie(model, structure: str | None):
+    """The compiled model (a :class:`bayesmixed._nutpie_compile.Compiled`) with ``source`` ``"memory"``
+    (compiled earlier in this process), ``"disk"`` (rebuilt from an earlier process's compilation of the same
+    structure, see ``_nutpie_compile``) or None, and the path that compiled it (``"fast"`` or ``"nutpie"``)."""
     from ._nutpie_compile import compile_fast
 
     if structure is None:
-        return compile_fast(model)[0], None
+        return compile_fast(model)
     key = _structure_key(model, structure)
     if key in _COMPILED:
         _COMPILED.move_to_end(key)
-        compiled = _COMPILED[key]
-        shared = getattr(compiled, "shared_data", {})
+        done = _COMPILED[key]
+        shared = getattr(done.model, "shared_data", {})
         updates = {k: v for k, v in _data_values(model).items() if k in shared}
-        return compiled.with_data(**updates), "memory"
-    compiled, source = compile_fast(model, key)
-    _COMPILED[key] = compiled
+        return done._replace(model=done.model.with_data(**updates), source="memory")
+    done = compile_fast(model, key)
+    _COMPILED[key] = done
     while len(_COMPILED) > _CACHE_SIZE:
         _COMPILED.popitem(last=False)
-    return compiled, source
+    return done
 
 
 SAMPLERS = ("nutpie", "pymc", "numpyro", "blackjax")
@@ -216,6 +217,8 @@ class SamplerInfo:
     parameterization_reason: dict[str, str] = field(default_factory=dict)
     compile_cache_hit: bool = False
     compile_cache: str | None = None  # "memory" (this process), "disk" (an earlier process) or None
+    compile_path: str | None = None  # nutpie: "fast" (bayesmixed's cacheable callbacks) or "nutpie" (its own)
+    compile_fallback: str | None = None  # why the fast path was not used
     chain_method: str | None = None  # JAX samplers: "parallel" (a device per chain) or "vectorized" (one device)
     trajectory: str = "nuts"  # "static": fixed-length trajectories (choose_trajectory)
     static_steps: int | None = None  # their leapfrog steps
@@ -235,6 +238,8 @@ class SamplerInfo:
             "parameterization_reason": dict(self.parameterization_reason),
             "compile_cache_hit": self.compile_cache_hit,
             "compile_cache": self.compile_cache,
+            "compile_path": self.compile_path,
+            "compile_fallback": self.compile_fallback,
             "chain_method": self.chain_method,
             "trajectory": self.trajectory,
             "static_steps": self.static_steps,
@@ -243,11 +248,12 @@ class SamplerInfo:
 
 
 def _versions(sampler: str) -> dict[str, str]:
-    import arviz
     import pymc
     import pytensor
 
-    out = {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": arviz.__version__}
+    from ._arviz import version
+
+    out = {"pymc": pymc.__version__, "pytensor": pytensor.__version__, "arviz": version()}
     if sampler != "pymc":
         mod = importlib.import_module(_MODULE[sampler])
         out[sampler] = getattr(mod, "__version__", "?")
@@ -381,11 +387,13 @@ def _run_nuts(
 
         t0 = time.perf_counter()
         note(progressbar, "compiling the model (a structure compiled before is reused in a fraction of a second)")
-        compiled, source = _compile_nutpie(model, structure)
+        done = _compile_nutpie(model, structure)
+        compiled = done.model
         t1 = time.perf_counter()
-        note(progressbar, f"model ready in {t1 - t0:.1f} s ({source or 'compiled'})")
-        info.compile_cache_hit = source is not None
-        info.compile_cache = source
+        note(progressbar, f"model ready in {t1 - t0:.1f} s ({done.source or 'compiled'})")
+        info.compile_cache_hit = done.source is not None
+        info.compile_cache = done.source
+        info.compile_path, info.compile_fallback = done.path, done.fallback
         static = choose_trajectory(trajectory, sampler, marginal, compiled.n_dim) == "static"
         settings = {}
         # one BLAS thread per chain: the chains already use the cores, and OpenBLAS threads started inside the

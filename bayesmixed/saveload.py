@@ -52,7 +52,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .errors import BayesMixedError
+from . import _arviz
+from . import naming as N
+from .errors import BayesMixedError, MissingFileError
 
 __all__ = ["FORMAT_VERSION", "save_fit", "read_fit", "write_atomic"]
 
@@ -63,9 +65,9 @@ _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns", "frame", "response_ordered", "dpar", "dpars",
+    "response_levels", "n_dropped", "dropped_columns", "frame", "autocor", "response_ordered", "dpar", "dpars",
 )
-BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels")
+BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels", "kind", "spectral")
 ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights",
                    "drop_intercept")
 
@@ -105,6 +107,10 @@ def _enc_value(v: Any) -> Any:
         return {"__numpy__": v.dtype.str, "value": item}
     if isinstance(v, pd.Timestamp):
         return {"__timestamp__": v.isoformat(), "tz": None if v.tz is None else str(v.tz)}
+    if isinstance(v, pd.Interval):
+        return {"__interval__": [_enc_value(v.left), _enc_value(v.right)], "closed": v.closed}
+    if isinstance(v, pd.Period):
+        return {"__period__": str(v), "freq": v.freqstr}
     raise BayesMixedError(
         f"cannot save a value of type {type(v).__name__} ({v!r}) used as a level or row label; "
         "use strings, numbers, booleans or pandas categories"
@@ -124,6 +130,11 @@ def _dec_value(v: Any) -> Any:
         if "__timestamp__" in v:
             ts = pd.Timestamp(v["__timestamp__"])
             return ts.tz_convert(v["tz"]) if v.get("tz") else ts
+        if "__interval__" in v:
+            left, right = (_dec_value(x) for x in v["__interval__"])
+            return pd.Interval(left, right, closed=v["closed"])
+        if "__period__" in v:
+            return pd.Period(v["__period__"], freq=v["freq"])
         raise BayesMixedError(f"unknown tagged value {v!r} in the saved fit")
     return v
 
@@ -153,6 +164,8 @@ def _enc_state(state: tuple[tuple[str, Any], ...]) -> list[list[Any]]:
             out.append([key, ["ns", _floats(st[1]), _floats(st[2]), bool(st[3])]])
         elif kind == "bs":
             out.append([key, ["bs", _floats(st[1]), _floats(st[2]), int(st[3]), bool(st[4])]])
+        elif kind == "smooth":  # knots and transforms of a smooth term, already JSON text
+            out.append([key, ["smooth", str(st[1])]])
         else:
             raise BayesMixedError(f"cannot save the transform state {kind!r} of {key!r}")
     return out
@@ -177,6 +190,9 @@ def _dec_state(state: list[list[Any]]) -> tuple[tuple[str, Any], ...]:
             out.append((key, ("ns", tuple(_floats(st[1])), tuple(_floats(st[2])), bool(st[3]))))
         elif kind == "bs":
             out.append((key, ("bs", tuple(_floats(st[1])), tuple(_floats(st[2])), int(st[3]), bool(st[4]))))
+        elif kind == "smooth":
+            json.loads(st[1])  # plain numbers only: refuse anything that is not JSON
+            out.append((key, ("smooth", str(st[1]))))
         else:
             raise BayesMixedError(
                 f"the saved fit holds a transform state {kind!r} (of {key!r}) that this bayesmixed does not know; "
@@ -269,7 +285,10 @@ def _enc_design(design, prefix: str = "", arrays: dict[str, np.ndarray] | None =
     for i, b in enumerate(design.blocks):
         arrays[f"{prefix}block{i}_Z"] = np.asarray(b.Z)
         arrays[f"{prefix}block{i}_codes"] = np.asarray(b.codes)
-        blocks.append({"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]})
+        entry = {"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]}
+        if b.kind != "group":
+            entry.update(kind=b.kind, spectral=[float(v) for v in b.spectral])
+        blocks.append(entry)
     enc = design.encoding
     meta = {
         "formula": design.formula.text,
@@ -349,12 +368,15 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str
     """The Design written by :func:`_enc_design` (``first``: the model's first design, whose response and rows
     the nested designs of other predicted parameters share)."""
     from .design import Design, Encoding, GroupBlock
-    from .design.design import _block_labels
+    from .design.autocor import autocor_spec, build_autocor
+    from .design.design import block_terms
     from .formula import parse_formula
 
     formula = parse_formula(meta["formula"])
     dpar = meta.get("dpar", "mu")
-    labels = _block_labels(formula.groups, dpar)
+    smooth_labels = tuple(b["label"] for b in meta["blocks"] if b.get("kind") in ("smooth", "gp"))
+    terms = block_terms(formula, smooth_labels, dpar)
+    labels = [lab for lab, _ in terms]
     saved = [b["label"] for b in meta["blocks"]]
     if labels != saved:
         raise BayesMixedError(
@@ -369,8 +391,10 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str
             Z=_frozen(arrays[f"{prefix}block{i}_Z"]),
             codes=_frozen(arrays[f"{prefix}block{i}_codes"]),
             levels=tuple(_dec_value(x) for x in b["levels"]),
+            kind=b.get("kind", "group"),
+            spectral=tuple(float(v) for v in b.get("spectral", ())),
         )
-        for i, (b, g) in enumerate(zip(meta["blocks"], formula.groups))
+        for i, (b, (_, g)) in enumerate(zip(meta["blocks"], terms))
     )
     e = meta["encoding"]
     enc_formula = formula if e["formula"] == meta["formula"] else parse_formula(e["formula"])
@@ -393,6 +417,7 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str
                                    blocks=blocks, encoding=encoding, dpar=dpar, dpars=(), frame=None)
     rl = meta["response_levels"]
     rows = _dec_index(meta["rows"], arrays)
+    frame = _dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None
     design = Design(
         formula=formula,
         y=_frozen(arrays["y"]),
@@ -406,7 +431,9 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str
         response_levels=None if rl is None else tuple(_dec_value(x) for x in rl),
         n_dropped=int(meta["n_dropped"]),
         dropped_columns=tuple(meta["dropped_columns"]),
-        frame=_dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None,
+        frame=frame,
+        autocor=(build_autocor(autocor_spec(formula.autocor), frame)
+                 if formula.autocor and frame is not None else None),
         response_ordered=meta.get("response_ordered"),
         dpar=dpar,
     )
@@ -449,7 +476,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
         "quadrature_nodes": int(spec.quadrature_nodes),
         "dpars": [list(x) for x in spec.dpars],
         "sampler_info": _json_safe(fit.sampler_info),
-        "groups": list(fit.idata.groups()),
+        "groups": _arviz.groups(fit.idata),
         "design": design_meta,
     }
     manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
@@ -459,7 +486,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
     def write(tmp: str) -> None:
         with tempfile.TemporaryDirectory(prefix="bayesmixed-save-") as d:
             nc = os.path.join(d, _IDATA)
-            fit.idata.to_netcdf(nc, engine="h5netcdf")
+            _arviz.to_netcdf(fit.idata, nc)
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(_MANIFEST, manifest_bytes)
                 zf.write(nc, _IDATA, compress_type=zipfile.ZIP_STORED)
@@ -477,8 +504,20 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     was written by a newer format."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no such file: {str(path)!r}")
+        raise MissingFileError(f"no such file: {str(path)!r}; check the path (fit.save(path) writes one)")
+    if path.is_dir():
+        raise BayesMixedError(f"{str(path)!r} is a folder, not a saved fit: give the .bmfit file inside it")
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith((b"\x89HDF", b"CDF\x01", b"CDF\x02")):  # netCDF-4 (HDF5) or classic netCDF
+            sibling = path.with_name("fit.bmfit")
+            where = (f"the whole fit is in {str(sibling)!r} beside it: bm.load({str(sibling)!r})" if sibling.exists()
+                     else "`bayesmixed fit ... --out DIR` writes the whole fit as DIR/fit.bmfit")
+            raise BayesMixedError(
+                f"{str(path)!r} is a netCDF file: the posterior alone (read it with arviz.from_netcdf), without the "
+                f"formula, data encoding and priors a Fit needs; {where}"
+            )
         raise _not_a_fit(path, "not a zip archive")
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
@@ -516,29 +555,71 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
         The file is not a bayesmixed fit, or was written by a newer bayesmixed (format version above
         ``FORMAT_VERSION``).
     """
-    import arviz as az
-
     from .priors import Prior
     from .spec import ModelSpec
+
+    from .families import get_family
 
     path = Path(path)
     manifest = read_manifest(path)
     with zipfile.ZipFile(path) as zf:
-        with np.load(io.BytesIO(zf.read(_ARRAYS)), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        try:  # arrays without pickles; a damaged or edited part is named, not passed on as a raw error
+            with np.load(io.BytesIO(zf.read(_ARRAYS)), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+            raise _not_a_fit(path, f"its arrays ({_ARRAYS}) cannot be read: {type(e).__name__}: {e}") from None
         with tempfile.TemporaryDirectory() as d:
-            nc = zf.extract(_IDATA, d)
-            with az.rc_context({"data.load": "eager"}):
-                idata = az.from_netcdf(nc, engine="h5netcdf")
-    design = _dec_design(manifest["design"], arrays)
-    spec = ModelSpec(
-        formula=manifest["formula"],
-        family=manifest["family"],
-        link=manifest["link"],
-        priors=tuple((name, Prior.from_dict(p)) for name, p in manifest["priors"]),
-        parameterization=tuple((k, v) for k, v in manifest["parameterization"]),
-        parameterization_reason=tuple((k, v) for k, v in manifest["parameterization_reason"]),
-        quadrature_nodes=int(manifest.get("quadrature_nodes", 0)),
-        dpars=tuple((k, v) for k, v in manifest.get("dpars", [])),
-    )
-    return {"spec": spec, "design": design, "idata": idata, "sampler_info": manifest["sampler_info"]}
+            try:
+                nc = zf.extract(_IDATA, d)
+                idata = _arviz.from_netcdf(nc)
+            except Exception as e:  # noqa: BLE001 - h5py/netCDF raise KeyError, OSError, ValueError, ...
+                raise _not_a_fit(path, f"its posterior ({_IDATA}) cannot be read: {type(e).__name__}: {e}") from None
+    try:
+        design = _dec_design(manifest["design"], arrays)
+        get_family(manifest["family"], manifest["link"])  # a family or link this bayesmixed does not know
+        if manifest["formula"] != design.formula.text:
+            raise ValueError(f"the formula {manifest['formula']!r} is not the design's {design.formula.text!r}")
+        spec = ModelSpec(
+            formula=manifest["formula"],
+            family=manifest["family"],
+            link=manifest["link"],
+            priors=tuple((str(name), Prior.from_dict(p)) for name, p in manifest["priors"]),
+            parameterization=tuple((str(k), str(v)) for k, v in manifest["parameterization"]),
+            parameterization_reason=tuple((str(k), str(v)) for k, v in manifest["parameterization_reason"]),
+            quadrature_nodes=int(manifest.get("quadrature_nodes", 0)),
+            dpars=tuple((str(k), str(v)) for k, v in manifest.get("dpars", [])),
+        )
+        info = manifest["sampler_info"]
+        if not isinstance(info, dict):
+            raise TypeError(f"sampler_info is a {type(info).__name__}, not a table")
+        _check_consistent(design, spec, idata)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+        what = f"missing entry {e}" if isinstance(e, KeyError) else f"{type(e).__name__}: {e}"
+        raise _not_a_fit(path, f"its manifest is damaged or was edited ({what})") from None
+    return {"spec": spec, "design": design, "idata": idata, "sampler_info": info}
+
+
+def _check_consistent(design, spec, idata) -> None:
+    """The parts of a loaded fit agree: arrays of one length, level codes within their levels, and a posterior
+    with the design's coefficients and levels and the spec's terms (ValueError otherwise)."""
+    n = len(design.y)
+    post = idata.posterior
+    for d in design.predictors:
+        if d.X.shape[0] != n or len(d.rows) != n or (d.trials is not None and len(d.trials) != n):
+            raise ValueError(f"the design's arrays have different lengths ({n} responses)")
+        if d.X.shape[1] != len(d.x_names):
+            raise ValueError("the fixed-effect matrix and its column names disagree")
+        var = N.beta_var(d.dpar)
+        if var in post and post[var].shape[2:] != (len(d.x_names),):
+            raise ValueError(f"the posterior of {var} does not have the design's coefficients")
+    labels = {b.label for b in design.all_blocks}
+    if {k for k, _ in spec.parameterization} != labels:
+        raise ValueError("the parameterisation names other terms than the design")
+    for b in design.all_blocks:
+        if b.Z.shape != (n, len(b.coef_names)) or len(b.codes) != n:
+            raise ValueError(f"the arrays of the term {b.label!r} have the wrong shape")
+        if n and (b.codes.min() < 0 or b.codes.max() >= len(b.levels)):
+            raise ValueError(f"the level codes of the term {b.label!r} point outside its levels")
+        name = f"r_{b.label}"
+        if name in post and post[name].shape[2:] != (len(b.levels), len(b.coef_names)):
+            raise ValueError(f"the posterior of {name} does not have the term's levels and coefficients")

@@ -137,7 +137,17 @@ def _thresholds(fam: Family, value) -> np.ndarray:
 
 
 def _term_value(params: Mapping, key: str, b) -> Any:
-    table = params.get(key, {}) or {}
+    """``params[key]`` for term ``b``: by term label or grouping factor, or one number for every term."""
+    table = params.get(key, {})
+    if table is None:
+        return None
+    if isinstance(table, (int, float, np.integer, np.floating)) and not isinstance(table, bool):
+        return table  # one value for every term (an SD of one coefficient, a correlation of two)
+    if not isinstance(table, Mapping):
+        raise DataError(
+            f"params[{key!r}] must be a number (every term) or a dict by term label such as "
+            f"{{{b.label!r}: ...}}, got {type(table).__name__}"
+        )
     for name in (b.label, b.factor):
         if name in table:
             return table[name]
@@ -158,9 +168,15 @@ def _sd(params: Mapping, b) -> np.ndarray:
             raise DataError(f"params['sd'][{b.label!r}] must give the coefficients {list(b.coef_names)}; got {list(v)}")
         sd = np.array([float(v[c]) for c in b.coef_names])
     else:
-        sd = np.atleast_1d(np.asarray(v, dtype=float))
+        try:
+            sd = np.atleast_1d(np.asarray(v, dtype=float))
+        except (TypeError, ValueError):
+            raise DataError(f"params['sd'][{b.label!r}] must be numbers, got {v!r}") from None
         if sd.shape != (b.k,):
-            raise DataError(f"params['sd'][{b.label!r}] needs {b.k} values, for {list(b.coef_names)}")
+            raise DataError(
+                f"params['sd'] for the term {b.label!r} needs {b.k} values, for {list(b.coef_names)}: give "
+                f"{{'{b.label}': {{{', '.join(repr(c) + ': ...' for c in b.coef_names)}}}}}"
+            )
     if (sd < 0).any():
         raise DataError(f"standard deviations must be non-negative, got {sd} for {b.label!r}")
     return sd
@@ -251,9 +267,10 @@ def simulate(
     data
         Predictors and grouping factors; never modified.
     params
-        ``"beta"`` ({column: value}, or values in column order), ``"sd"`` ({term: {coef: value}}, or a
-        scalar for one coefficient), ``"corr"`` ({term: scalar or matrix}; independence by default), and the
-        family's auxiliary parameter (``"sigma"``, ``"nu"``, ``"alpha"``, ``"phi"``, ``"lam"``).
+        ``"beta"`` ({column: value}, or values in column order), ``"sd"`` ({term: {coef: value}}, {term:
+        scalar} for a term of one coefficient, or one number for every such term: ``{"sd": 0.5}``), ``"corr"``
+        ({term: scalar or matrix}, or one number for every two-coefficient term; independence by default), and
+        the family's auxiliary parameter (``"sigma"``, ``"nu"``, ``"alpha"``, ``"phi"``, ``"lam"``).
     family, link
         Response family and link, as for :class:`~bayesmixed.Model`.
     seed
@@ -262,7 +279,8 @@ def simulate(
         Binomial only: numbers of trials (array or column name). By default, ``s | trials(n)`` uses ``n``;
         ``cbind(s, n - s)`` uses ``n``; ``cbind(s, f)`` with two columns keeps their sum.
     return_effects
-        Also return the drawn group effects, ``{term: DataFrame (levels × coefficients)}``.
+        Also return the drawn group effects, ``{term: DataFrame (levels × coefficients)}``: the layout of
+        ``fit.ranef(term, wide=True)`` (index named by the term, one column per coefficient).
 
     Returns
     -------
@@ -341,3 +359,8 @@ def simulate(
     if r.kind == "cbind" and isinstance(r.second, Name):
         out[r.second.name] = column(n_trials - y)
     return (out, effects) if return_effects else out
+
+
+from ._callable import make_callable  # noqa: E402 (after the function it calls)
+
+make_callable(__name__, "simulate")

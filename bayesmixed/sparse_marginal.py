@@ -33,9 +33,8 @@ schools) ``L`` has no more nonzeros than ``A``; crossed terms fill in the block 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 __all__ = ["SparsePlan", "plan", "plan_arrays", "loglik_parts", "draw", "PLAN_FIELDS"]
@@ -147,120 +146,109 @@ def _candidate_orders(design, p: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _numba():
-    import numba
+@njit(cache=True)
+def lower_pattern(Q, ent_i, ent_j):
+    """CSR of the strictly lower part (row i: the columns j < i), deduplicated, from scalar entries."""
+    cnt = np.zeros(Q + 1, np.int64)
+    for t in range(len(ent_i)):
+        if ent_i[t] > ent_j[t]:
+            cnt[ent_i[t] + 1] += 1
+    for i in range(Q):
+        cnt[i + 1] += cnt[i]
+    cols = np.empty(cnt[Q], np.int64)
+    fill = cnt[:-1].copy()
+    for t in range(len(ent_i)):
+        if ent_i[t] > ent_j[t]:
+            cols[fill[ent_i[t]]] = ent_j[t]
+            fill[ent_i[t]] += 1
+    return cnt, cols
 
-    return numba
+@njit(cache=True)
+def symbolic(Q, rptr, rcol, max_nnz):
+    """Elimination tree, then the row structures of L (by ``ereach``) and its columns (rows ascending,
+    diagonal first). Returns colptr, rowidx, rs_ptr, rs_col, rs_pos, flops; flops = inf (and empty arrays)
+    when L would have more than ``max_nnz`` nonzeros off the diagonal."""
+    parent = -np.ones(Q, np.int64)
+    ancestor = -np.ones(Q, np.int64)
+    for k in range(Q):
+        for t in range(rptr[k], rptr[k + 1]):
+            i = rcol[t]
+            while i != -1 and i < k:
+                inext = ancestor[i]
+                ancestor[i] = k
+                if inext == -1:
+                    parent[i] = k
+                i = inext
+    mark = -np.ones(Q, np.int64)
+    # first pass: count the row structures
+    rcount = np.zeros(Q + 1, np.int64)
+    for k in range(Q):
+        mark[k] = k
+        for t in range(rptr[k], rptr[k + 1]):
+            i = rcol[t]
+            while mark[i] != k:
+                mark[i] = k
+                rcount[k + 1] += 1
+                i = parent[i]
+    for k in range(Q):
+        rcount[k + 1] += rcount[k]
+    if rcount[Q] > max_nnz:
+        e = np.zeros(0, np.int64)
+        return e, e, e, e, e, np.inf
+    rs_col = np.empty(rcount[Q], np.int64)
+    mark[:] = -1
+    for k in range(Q):
+        mark[k] = k
+        pos = rcount[k]
+        for t in range(rptr[k], rptr[k + 1]):
+            i = rcol[t]
+            while mark[i] != k:
+                mark[i] = k
+                rs_col[pos] = i
+                pos += 1
+                i = parent[i]
+    # column counts, then the columns (appending row k to each column of its row structure, k ascending)
+    ccount = np.ones(Q + 1, np.int64)
+    ccount[0] = 0
+    for t in range(len(rs_col)):
+        ccount[rs_col[t] + 1] += 1
+    for j in range(Q):
+        ccount[j + 1] += ccount[j]
+    rowidx = np.empty(ccount[Q], np.int64)
+    fill = ccount[:-1].copy()
+    rs_pos = np.empty(len(rs_col), np.int64)
+    for k in range(Q):
+        rowidx[fill[k]] = k  # the diagonal, first in its column
+        fill[k] += 1
+        for t in range(rcount[k], rcount[k + 1]):
+            j = rs_col[t]
+            rs_pos[t] = fill[j]
+            rowidx[fill[j]] = k
+            fill[j] += 1
+    flops = 0.0
+    for j in range(Q):
+        c = ccount[j + 1] - ccount[j]
+        flops += c * c
+    return ccount, rowidx, rcount, rs_col, rs_pos, flops
 
+@njit(cache=True)
+def positions(colptr, rowidx, pi, pj):
+    """Position in L's storage of each scalar entry (pi, pj) (either order)."""
+    out = np.empty(len(pi), np.int64)
+    for t in range(len(pi)):
+        r, c = pi[t], pj[t]
+        if r < c:
+            r, c = c, r
+        lo, hi = colptr[c], colptr[c + 1]
+        while lo < hi:  # binary search: rows are sorted
+            mid = (lo + hi) // 2
+            if rowidx[mid] < r:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[t] = lo
+    return out
 
-@lru_cache(maxsize=None)
-def _symbolic_kernels():
-    numba = _numba()
-
-    @numba.njit(cache=True)
-    def lower_pattern(Q, ent_i, ent_j):
-        """CSR of the strictly lower part (row i: the columns j < i), deduplicated, from scalar entries."""
-        cnt = np.zeros(Q + 1, np.int64)
-        for t in range(len(ent_i)):
-            if ent_i[t] > ent_j[t]:
-                cnt[ent_i[t] + 1] += 1
-        for i in range(Q):
-            cnt[i + 1] += cnt[i]
-        cols = np.empty(cnt[Q], np.int64)
-        fill = cnt[:-1].copy()
-        for t in range(len(ent_i)):
-            if ent_i[t] > ent_j[t]:
-                cols[fill[ent_i[t]]] = ent_j[t]
-                fill[ent_i[t]] += 1
-        return cnt, cols
-
-    @numba.njit(cache=True)
-    def symbolic(Q, rptr, rcol, max_nnz):
-        """Elimination tree, then the row structures of L (by ``ereach``) and its columns (rows ascending,
-        diagonal first). Returns colptr, rowidx, rs_ptr, rs_col, rs_pos, flops; flops = inf (and empty arrays)
-        when L would have more than ``max_nnz`` nonzeros off the diagonal."""
-        parent = -np.ones(Q, np.int64)
-        ancestor = -np.ones(Q, np.int64)
-        for k in range(Q):
-            for t in range(rptr[k], rptr[k + 1]):
-                i = rcol[t]
-                while i != -1 and i < k:
-                    inext = ancestor[i]
-                    ancestor[i] = k
-                    if inext == -1:
-                        parent[i] = k
-                    i = inext
-        mark = -np.ones(Q, np.int64)
-        # first pass: count the row structures
-        rcount = np.zeros(Q + 1, np.int64)
-        for k in range(Q):
-            mark[k] = k
-            for t in range(rptr[k], rptr[k + 1]):
-                i = rcol[t]
-                while mark[i] != k:
-                    mark[i] = k
-                    rcount[k + 1] += 1
-                    i = parent[i]
-        for k in range(Q):
-            rcount[k + 1] += rcount[k]
-        if rcount[Q] > max_nnz:
-            e = np.zeros(0, np.int64)
-            return e, e, e, e, e, np.inf
-        rs_col = np.empty(rcount[Q], np.int64)
-        mark[:] = -1
-        for k in range(Q):
-            mark[k] = k
-            pos = rcount[k]
-            for t in range(rptr[k], rptr[k + 1]):
-                i = rcol[t]
-                while mark[i] != k:
-                    mark[i] = k
-                    rs_col[pos] = i
-                    pos += 1
-                    i = parent[i]
-        # column counts, then the columns (appending row k to each column of its row structure, k ascending)
-        ccount = np.ones(Q + 1, np.int64)
-        ccount[0] = 0
-        for t in range(len(rs_col)):
-            ccount[rs_col[t] + 1] += 1
-        for j in range(Q):
-            ccount[j + 1] += ccount[j]
-        rowidx = np.empty(ccount[Q], np.int64)
-        fill = ccount[:-1].copy()
-        rs_pos = np.empty(len(rs_col), np.int64)
-        for k in range(Q):
-            rowidx[fill[k]] = k  # the diagonal, first in its column
-            fill[k] += 1
-            for t in range(rcount[k], rcount[k + 1]):
-                j = rs_col[t]
-                rs_pos[t] = fill[j]
-                rowidx[fill[j]] = k
-                fill[j] += 1
-        flops = 0.0
-        for j in range(Q):
-            c = ccount[j + 1] - ccount[j]
-            flops += c * c
-        return ccount, rowidx, rcount, rs_col, rs_pos, flops
-
-    @numba.njit(cache=True)
-    def positions(colptr, rowidx, pi, pj):
-        """Position in L's storage of each scalar entry (pi, pj) (either order)."""
-        out = np.empty(len(pi), np.int64)
-        for t in range(len(pi)):
-            r, c = pi[t], pj[t]
-            if r < c:
-                r, c = c, r
-            lo, hi = colptr[c], colptr[c + 1]
-            while lo < hi:  # binary search: rows are sorted
-                mid = (lo + hi) // 2
-                if rowidx[mid] < r:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            out[t] = lo
-        return out
-
-    return lower_pattern, symbolic, positions
 
 
 _PLANS: dict[int, tuple] = {}  # id(design) -> (weak reference, {(p, max_nnz): plan}): a design is frozen
@@ -290,7 +278,6 @@ def plan(design, p: int = 0, max_nnz: int = 50_000_000) -> SparsePlan | None:
 
 
 def _plan(design, p: int, max_nnz: int) -> SparsePlan | None:
-    lower_pattern, symbolic, positions = _symbolic_kernels()
     node_k, node_group, node_off, Q = _node_layout(design, p)
     group_k = np.asarray(([p] if p else []) + [b.k for b in design.blocks], np.int64)
     group_off = np.concatenate([[0], np.cumsum(group_k**2)[:-1]]).astype(np.int64)
@@ -345,269 +332,264 @@ def _plan(design, p: int, max_nnz: int) -> SparsePlan | None:
 # --------------------------------------------------------------------------------------------- numeric side
 
 
-@lru_cache(maxsize=None)
-def _numeric_kernels():
-    numba = _numba()
+@njit(cache=True)
+def node_k_of(group_k, node_group, a):
+    return group_k[node_group[a]]
 
-    @numba.njit(cache=True)
-    def node_k_of(group_k, node_group, a):
-        return group_k[node_group[a]]
+@njit(cache=True)
+def assemble(lam, s2, group_k, group_off, node_group, pair_a, pair_b, pair_voff, mvals, mpos, colptr, Lx):
+    """A = Λᵀ M Λ + σ² I into L's storage (entries outside A's pattern zero)."""
+    Lx[:] = 0.0
+    for t in range(len(pair_a)):
+        a, b = pair_a[t], pair_b[t]
+        ga, gb = node_group[a], node_group[b]
+        ka, kb = group_k[ga], group_k[gb]
+        fa, fb = group_off[ga], group_off[gb]
+        v0 = pair_voff[t]
+        for i in range(ka):
+            for j in range(kb):
+                acc = 0.0
+                for r in range(ka):
+                    far = lam[fa + r * ka + i]  # F_a[r, i]
+                    if far == 0.0:
+                        continue
+                    inner = 0.0
+                    for s in range(kb):
+                        inner += mvals[v0 + r * kb + s] * lam[fb + s * kb + j]  # M[r, s] F_b[s, j]
+                    acc += far * inner
+                Lx[mpos[v0 + i * kb + j]] = acc
+    Q = len(colptr) - 1
+    for j in range(Q):
+        Lx[colptr[j]] += s2
 
-    @numba.njit(cache=True)
-    def assemble(lam, s2, group_k, group_off, node_group, pair_a, pair_b, pair_voff, mvals, mpos, colptr, Lx):
-        """A = Λᵀ M Λ + σ² I into L's storage (entries outside A's pattern zero)."""
-        Lx[:] = 0.0
-        for t in range(len(pair_a)):
-            a, b = pair_a[t], pair_b[t]
-            ga, gb = node_group[a], node_group[b]
-            ka, kb = group_k[ga], group_k[gb]
-            fa, fb = group_off[ga], group_off[gb]
-            v0 = pair_voff[t]
-            for i in range(ka):
-                for j in range(kb):
-                    acc = 0.0
-                    for r in range(ka):
-                        far = lam[fa + r * ka + i]  # F_a[r, i]
-                        if far == 0.0:
-                            continue
-                        inner = 0.0
-                        for s in range(kb):
-                            inner += mvals[v0 + r * kb + s] * lam[fb + s * kb + j]  # M[r, s] F_b[s, j]
-                        acc += far * inner
-                    Lx[mpos[v0 + i * kb + j]] = acc
-        Q = len(colptr) - 1
-        for j in range(Q):
-            Lx[colptr[j]] += s2
-
-    @numba.njit(cache=True)
-    def factor(colptr, rowidx, rs_ptr, rs_col, rs_pos, Lx, x):
-        """Left-looking Cholesky in place on L's pattern; x: a zeroed work vector of length Q. False when A is
-        not numerically positive definite."""
-        Q = len(colptr) - 1
-        for j in range(Q):
+@njit(cache=True)
+def factor(colptr, rowidx, rs_ptr, rs_col, rs_pos, Lx, x):
+    """Left-looking Cholesky in place on L's pattern; x: a zeroed work vector of length Q. False when A is
+    not numerically positive definite."""
+    Q = len(colptr) - 1
+    for j in range(Q):
+        for idx in range(colptr[j], colptr[j + 1]):
+            x[rowidx[idx]] = Lx[idx]
+        for t in range(rs_ptr[j], rs_ptr[j + 1]):
+            k = rs_col[t]
+            pos = rs_pos[t]
+            ljk = Lx[pos]
+            for idx in range(pos, colptr[k + 1]):
+                x[rowidx[idx]] -= Lx[idx] * ljk
+        d = x[j]
+        if not d > 0.0:
             for idx in range(colptr[j], colptr[j + 1]):
-                x[rowidx[idx]] = Lx[idx]
-            for t in range(rs_ptr[j], rs_ptr[j + 1]):
-                k = rs_col[t]
-                pos = rs_pos[t]
-                ljk = Lx[pos]
-                for idx in range(pos, colptr[k + 1]):
-                    x[rowidx[idx]] -= Lx[idx] * ljk
-            d = x[j]
-            if not d > 0.0:
-                for idx in range(colptr[j], colptr[j + 1]):
-                    x[rowidx[idx]] = 0.0
-                return False
-            ljj = np.sqrt(d)
-            Lx[colptr[j]] = ljj
-            x[j] = 0.0
-            for idx in range(colptr[j] + 1, colptr[j + 1]):
-                r = rowidx[idx]
-                Lx[idx] = x[r] / ljj
-                x[r] = 0.0
-        return True
+                x[rowidx[idx]] = 0.0
+            return False
+        ljj = np.sqrt(d)
+        Lx[colptr[j]] = ljj
+        x[j] = 0.0
+        for idx in range(colptr[j] + 1, colptr[j + 1]):
+            r = rowidx[idx]
+            Lx[idx] = x[r] / ljj
+            x[r] = 0.0
+    return True
 
-    @numba.njit(cache=True)
-    def solve_lower(colptr, rowidx, Lx, y):
-        """y ← L⁻¹ y (permuted order)."""
-        Q = len(colptr) - 1
-        for j in range(Q):
-            yj = y[j] / Lx[colptr[j]]
-            y[j] = yj
-            for idx in range(colptr[j] + 1, colptr[j + 1]):
-                y[rowidx[idx]] -= Lx[idx] * yj
+@njit(cache=True)
+def solve_lower(colptr, rowidx, Lx, y):
+    """y ← L⁻¹ y (permuted order)."""
+    Q = len(colptr) - 1
+    for j in range(Q):
+        yj = y[j] / Lx[colptr[j]]
+        y[j] = yj
+        for idx in range(colptr[j] + 1, colptr[j + 1]):
+            y[rowidx[idx]] -= Lx[idx] * yj
 
-    @numba.njit(cache=True)
-    def solve_upper(colptr, rowidx, Lx, y):
-        """y ← L⁻ᵀ y (permuted order)."""
-        Q = len(colptr) - 1
-        for j in range(Q - 1, -1, -1):
-            s = y[j]
-            for idx in range(colptr[j] + 1, colptr[j + 1]):
-                s -= Lx[idx] * y[rowidx[idx]]
-            y[j] = s / Lx[colptr[j]]
+@njit(cache=True)
+def solve_upper(colptr, rowidx, Lx, y):
+    """y ← L⁻ᵀ y (permuted order)."""
+    Q = len(colptr) - 1
+    for j in range(Q - 1, -1, -1):
+        s = y[j]
+        for idx in range(colptr[j] + 1, colptr[j + 1]):
+            s -= Lx[idx] * y[rowidx[idx]]
+        y[j] = s / Lx[colptr[j]]
 
-    @numba.njit(cache=True)
-    def selected_inverse(colptr, rowidx, Lx, Zx, lcol, acc, mark):
-        """A⁻¹ on L's pattern (Takahashi): Zx in L's layout; lcol, acc: zeroed work vectors, mark: -1s."""
-        Q = len(colptr) - 1
-        for j in range(Q - 1, -1, -1):
-            p0, p1 = colptr[j], colptr[j + 1]
-            ljj = Lx[p0]
-            for idx in range(p0 + 1, p1):
-                r = rowidx[idx]
-                lcol[r] = Lx[idx]
-                mark[r] = j
-            for idx in range(p0 + 1, p1):
-                i = rowidx[idx]
-                li = lcol[i]
-                acc[i] += Zx[colptr[i]] * li
-                for q in range(colptr[i] + 1, colptr[i + 1]):
-                    k = rowidx[q]
-                    if mark[k] == j:
-                        z = Zx[q]
-                        acc[k] += z * li
-                        acc[i] += z * lcol[k]
+@njit(cache=True)
+def selected_inverse(colptr, rowidx, Lx, Zx, lcol, acc, mark):
+    """A⁻¹ on L's pattern (Takahashi): Zx in L's layout; lcol, acc: zeroed work vectors, mark: -1s."""
+    Q = len(colptr) - 1
+    for j in range(Q - 1, -1, -1):
+        p0, p1 = colptr[j], colptr[j + 1]
+        ljj = Lx[p0]
+        for idx in range(p0 + 1, p1):
+            r = rowidx[idx]
+            lcol[r] = Lx[idx]
+            mark[r] = j
+        for idx in range(p0 + 1, p1):
+            i = rowidx[idx]
+            li = lcol[i]
+            acc[i] += Zx[colptr[i]] * li
+            for q in range(colptr[i] + 1, colptr[i + 1]):
+                k = rowidx[q]
+                if mark[k] == j:
+                    z = Zx[q]
+                    acc[k] += z * li
+                    acc[i] += z * lcol[k]
+        s = 0.0
+        for idx in range(p0 + 1, p1):
+            i = rowidx[idx]
+            zij = -acc[i] / ljj
+            Zx[idx] = zij
+            s += lcol[i] * zij
+            acc[i] = 0.0
+            lcol[i] = 0.0
+        Zx[p0] = 1.0 / (ljj * ljj) - s / ljj
+
+@njit(cache=True)
+def _loglik_parts(lam, s2, c, group_k, group_off, node_group, node_off, pair_a, pair_b, pair_voff, mvals,
+                 mpos, colptr, rowidx, rs_ptr, rs_col, rs_pos, iperm):
+    Q = len(colptr) - 1
+    nnz = colptr[Q]
+    nl = len(lam)
+    Lx = np.empty(nnz)
+    x = np.zeros(Q)
+    g_ld = np.zeros(nl)
+    g_q = np.zeros(nl)
+    g_c = np.zeros(Q)
+    assemble(lam, s2, group_k, group_off, node_group, pair_a, pair_b, pair_voff, mvals, mpos, colptr, Lx)
+    if not factor(colptr, rowidx, rs_ptr, rs_col, rs_pos, Lx, x):
+        return np.inf, 0.0, g_ld, g_q, 0.0, 0.0, g_c
+    logdet = 0.0
+    for j in range(Q):
+        logdet += 2.0 * np.log(Lx[colptr[j]])
+    # u = Λᵀ c (node by node), then v = A⁻¹ u through the permutation
+    n_nodes = len(node_group)
+    y = np.empty(Q)
+    for a in range(n_nodes):
+        g = node_group[a]
+        k = group_k[g]
+        f0, o = group_off[g], node_off[a]
+        for i in range(k):
             s = 0.0
-            for idx in range(p0 + 1, p1):
-                i = rowidx[idx]
-                zij = -acc[i] / ljj
-                Zx[idx] = zij
-                s += lcol[i] * zij
-                acc[i] = 0.0
-                lcol[i] = 0.0
-            Zx[p0] = 1.0 / (ljj * ljj) - s / ljj
+            for r in range(k):
+                s += lam[f0 + r * k + i] * c[o + r]
+            y[iperm[o + i]] = s
+    quad_u = y.copy()
+    solve_lower(colptr, rowidx, Lx, y)
+    solve_upper(colptr, rowidx, Lx, y)
+    v = np.empty(Q)
+    quad = 0.0
+    vv = 0.0
+    for i in range(Q):
+        v[i] = y[iperm[i]]
+        quad += quad_u[iperm[i]] * v[i]
+        vv += v[i] * v[i]
+    Zx = np.zeros(nnz)
+    lcol = np.zeros(Q)
+    acc = np.zeros(Q)
+    mark = -np.ones(Q, np.int64)
+    selected_inverse(colptr, rowidx, Lx, Zx, lcol, acc, mark)
+    tr = 0.0
+    for j in range(Q):
+        tr += Zx[colptr[j]]
+    # pair loop: ∂log|A|/∂F (G) and w = M Λ v
+    w = np.zeros(Q)
+    for t in range(len(pair_a)):
+        a, b = pair_a[t], pair_b[t]
+        ga, gb = node_group[a], node_group[b]
+        ka, kb = group_k[ga], group_k[gb]
+        fa, fb = group_off[ga], group_off[gb]
+        oa, ob = node_off[a], node_off[b]
+        v0 = pair_voff[t]
+        # MF_b[r, j] = Σ_s M[r, s] F_b[s, j]  (ka × kb); M_ab F_b (A⁻¹)_ba → G_a (ka × ka)
+        for r in range(ka):
+            for j in range(kb):
+                mf = 0.0
+                for s in range(kb):
+                    mf += mvals[v0 + r * kb + s] * lam[fb + s * kb + j]
+                if mf == 0.0:
+                    continue
+                w[oa + r] += mf * v[ob + j]
+                for i in range(ka):  # (A⁻¹)_ba[j, i] = Z at the entry (b j, a i)
+                    g_ld[fa + r * ka + i] += 2.0 * mf * Zx[mpos[v0 + i * kb + j]]
+        if a != b:
+            # M_ba F_a (A⁻¹)_ab → G_b (kb × kb), M_ba = M_abᵀ; w_b += M_ba F_a v_a
+            for s in range(kb):
+                for i in range(ka):
+                    mf = 0.0
+                    for r in range(ka):
+                        mf += mvals[v0 + r * kb + s] * lam[fa + r * ka + i]
+                    if mf == 0.0:
+                        continue
+                    w[ob + s] += mf * v[oa + i]
+                    for j in range(kb):
+                        g_ld[fb + s * kb + j] += 2.0 * mf * Zx[mpos[v0 + i * kb + j]]
+    for a in range(n_nodes):
+        g = node_group[a]
+        k = group_k[g]
+        f0, o = group_off[g], node_off[a]
+        for r in range(k):
+            cr = c[o + r] - w[o + r]
+            for i in range(k):
+                g_q[f0 + r * k + i] += 2.0 * cr * v[o + i]
+            s = 0.0
+            for i in range(k):
+                s += lam[f0 + r * k + i] * v[o + i]
+            g_c[o + r] = 2.0 * s
+    return logdet, quad, g_ld, g_q, tr, -vv, g_c
 
-    @numba.njit(cache=True)
-    def loglik_parts(lam, s2, c, group_k, group_off, node_group, node_off, pair_a, pair_b, pair_voff, mvals,
-                     mpos, colptr, rowidx, rs_ptr, rs_col, rs_pos, iperm):
-        Q = len(colptr) - 1
-        nnz = colptr[Q]
-        nl = len(lam)
-        Lx = np.empty(nnz)
-        x = np.zeros(Q)
-        g_ld = np.zeros(nl)
-        g_q = np.zeros(nl)
-        g_c = np.zeros(Q)
-        assemble(lam, s2, group_k, group_off, node_group, pair_a, pair_b, pair_voff, mvals, mpos, colptr, Lx)
+@njit(cache=True)
+def _draw(lam_draws, s2_draws, c_draws, eps, group_k, group_off, node_group, node_off, pair_a, pair_b, pair_voff,
+         mvals, mpos, colptr, rowidx, rs_ptr, rs_col, rs_pos, iperm):
+    """For each draw s: u ~ N(A⁻¹Λᵀc, σ² A⁻¹), returned as Λu (the scaled effects), shape (S, Q)."""
+    S = lam_draws.shape[0]
+    Q = len(colptr) - 1
+    nnz = colptr[Q]
+    out = np.empty((S, Q))
+    Lx = np.empty(nnz)
+    x = np.zeros(Q)
+    y = np.empty(Q)
+    e = np.empty(Q)
+    n_nodes = len(node_group)
+    for s_ in range(S):
+        lam = lam_draws[s_]
+        c = c_draws[s_]
+        assemble(lam, s2_draws[s_], group_k, group_off, node_group, pair_a, pair_b, pair_voff, mvals, mpos,
+                 colptr, Lx)
         if not factor(colptr, rowidx, rs_ptr, rs_col, rs_pos, Lx, x):
-            return np.inf, 0.0, g_ld, g_q, 0.0, 0.0, g_c
-        logdet = 0.0
-        for j in range(Q):
-            logdet += 2.0 * np.log(Lx[colptr[j]])
-        # u = Λᵀ c (node by node), then v = A⁻¹ u through the permutation
-        n_nodes = len(node_group)
-        y = np.empty(Q)
+            out[s_, :] = np.nan
+            continue
         for a in range(n_nodes):
             g = node_group[a]
             k = group_k[g]
             f0, o = group_off[g], node_off[a]
             for i in range(k):
-                s = 0.0
+                acc = 0.0
                 for r in range(k):
-                    s += lam[f0 + r * k + i] * c[o + r]
-                y[iperm[o + i]] = s
-        quad_u = y.copy()
+                    acc += lam[f0 + r * k + i] * c[o + r]
+                y[iperm[o + i]] = acc
         solve_lower(colptr, rowidx, Lx, y)
-        solve_upper(colptr, rowidx, Lx, y)
-        v = np.empty(Q)
-        quad = 0.0
-        vv = 0.0
+        sd = np.sqrt(s2_draws[s_])
         for i in range(Q):
-            v[i] = y[iperm[i]]
-            quad += quad_u[iperm[i]] * v[i]
-            vv += v[i] * v[i]
-        Zx = np.zeros(nnz)
-        lcol = np.zeros(Q)
-        acc = np.zeros(Q)
-        mark = -np.ones(Q, np.int64)
-        selected_inverse(colptr, rowidx, Lx, Zx, lcol, acc, mark)
-        tr = 0.0
-        for j in range(Q):
-            tr += Zx[colptr[j]]
-        # pair loop: ∂log|A|/∂F (G) and w = M Λ v
-        w = np.zeros(Q)
-        for t in range(len(pair_a)):
-            a, b = pair_a[t], pair_b[t]
-            ga, gb = node_group[a], node_group[b]
-            ka, kb = group_k[ga], group_k[gb]
-            fa, fb = group_off[ga], group_off[gb]
-            oa, ob = node_off[a], node_off[b]
-            v0 = pair_voff[t]
-            # MF_b[r, j] = Σ_s M[r, s] F_b[s, j]  (ka × kb); M_ab F_b (A⁻¹)_ba → G_a (ka × ka)
-            for r in range(ka):
-                for j in range(kb):
-                    mf = 0.0
-                    for s in range(kb):
-                        mf += mvals[v0 + r * kb + s] * lam[fb + s * kb + j]
-                    if mf == 0.0:
-                        continue
-                    w[oa + r] += mf * v[ob + j]
-                    for i in range(ka):  # (A⁻¹)_ba[j, i] = Z at the entry (b j, a i)
-                        g_ld[fa + r * ka + i] += 2.0 * mf * Zx[mpos[v0 + i * kb + j]]
-            if a != b:
-                # M_ba F_a (A⁻¹)_ab → G_b (kb × kb), M_ba = M_abᵀ; w_b += M_ba F_a v_a
-                for s in range(kb):
-                    for i in range(ka):
-                        mf = 0.0
-                        for r in range(ka):
-                            mf += mvals[v0 + r * kb + s] * lam[fa + r * ka + i]
-                        if mf == 0.0:
-                            continue
-                        w[ob + s] += mf * v[oa + i]
-                        for j in range(kb):
-                            g_ld[fb + s * kb + j] += 2.0 * mf * Zx[mpos[v0 + i * kb + j]]
+            e[i] = eps[s_, i]
+        # mean = L⁻ᵀ L⁻¹ u; noise = σ L⁻ᵀ ε: one upper solve of (L⁻¹u + σ ε)
+        for i in range(Q):
+            y[i] += sd * e[i]
+        solve_upper(colptr, rowidx, Lx, y)
         for a in range(n_nodes):
             g = node_group[a]
             k = group_k[g]
             f0, o = group_off[g], node_off[a]
             for r in range(k):
-                cr = c[o + r] - w[o + r]
+                acc = 0.0
                 for i in range(k):
-                    g_q[f0 + r * k + i] += 2.0 * cr * v[o + i]
-                s = 0.0
-                for i in range(k):
-                    s += lam[f0 + r * k + i] * v[o + i]
-                g_c[o + r] = 2.0 * s
-        return logdet, quad, g_ld, g_q, tr, -vv, g_c
+                    acc += lam[f0 + r * k + i] * y[iperm[o + i]]
+                out[s_, o + r] = acc
+    return out
 
-    @numba.njit(cache=True)
-    def draw(lam_draws, s2_draws, c_draws, eps, group_k, group_off, node_group, node_off, pair_a, pair_b, pair_voff,
-             mvals, mpos, colptr, rowidx, rs_ptr, rs_col, rs_pos, iperm):
-        """For each draw s: u ~ N(A⁻¹Λᵀc, σ² A⁻¹), returned as Λu (the scaled effects), shape (S, Q)."""
-        S = lam_draws.shape[0]
-        Q = len(colptr) - 1
-        nnz = colptr[Q]
-        out = np.empty((S, Q))
-        Lx = np.empty(nnz)
-        x = np.zeros(Q)
-        y = np.empty(Q)
-        e = np.empty(Q)
-        n_nodes = len(node_group)
-        for s_ in range(S):
-            lam = lam_draws[s_]
-            c = c_draws[s_]
-            assemble(lam, s2_draws[s_], group_k, group_off, node_group, pair_a, pair_b, pair_voff, mvals, mpos,
-                     colptr, Lx)
-            if not factor(colptr, rowidx, rs_ptr, rs_col, rs_pos, Lx, x):
-                out[s_, :] = np.nan
-                continue
-            for a in range(n_nodes):
-                g = node_group[a]
-                k = group_k[g]
-                f0, o = group_off[g], node_off[a]
-                for i in range(k):
-                    acc = 0.0
-                    for r in range(k):
-                        acc += lam[f0 + r * k + i] * c[o + r]
-                    y[iperm[o + i]] = acc
-            solve_lower(colptr, rowidx, Lx, y)
-            sd = np.sqrt(s2_draws[s_])
-            for i in range(Q):
-                e[i] = eps[s_, i]
-            # mean = L⁻ᵀ L⁻¹ u; noise = σ L⁻ᵀ ε: one upper solve of (L⁻¹u + σ ε)
-            for i in range(Q):
-                y[i] += sd * e[i]
-            solve_upper(colptr, rowidx, Lx, y)
-            for a in range(n_nodes):
-                g = node_group[a]
-                k = group_k[g]
-                f0, o = group_off[g], node_off[a]
-                for r in range(k):
-                    acc = 0.0
-                    for i in range(k):
-                        acc += lam[f0 + r * k + i] * y[iperm[o + i]]
-                    out[s_, o + r] = acc
-        return out
-
-    return loglik_parts, draw, assemble, factor, selected_inverse
 
 
 def loglik_parts(lam: np.ndarray, s2: float, c: np.ndarray, pl: SparsePlan):
     """``(log|A|, uᵀA⁻¹u, ∂log|A|/∂λ, ∂uᵀA⁻¹u/∂λ, ∂log|A|/∂σ², ∂uᵀA⁻¹u/∂σ², ∂uᵀA⁻¹u/∂c)`` at the flat factor
     vector ``lam`` (each group's ``k × k`` factor row-major at ``group_off``), ``σ²`` and ``c`` (unpermuted
     order). ``log|A| = inf`` where ``A`` is not numerically positive definite."""
-    return _numeric_kernels()[0](np.ascontiguousarray(lam, dtype=float), float(s2),
+    return _loglik_parts(np.ascontiguousarray(lam, dtype=float), float(s2),
                                  np.ascontiguousarray(c, dtype=float), *plan_arrays(pl))
 
 
@@ -617,7 +599,7 @@ def draw(lam_draws: np.ndarray, s2_draws: np.ndarray, c, pl: SparsePlan,
     row of ``lam_draws`` (S, n_lam) and ``s2_draws`` (S,), from the exact conditional Gaussian; shape (S, Q).
     ``c``: the vector ``[W | Z]ᵀ r₀`` (Q,), or a function ``c(lo, hi)`` giving its rows for draws ``lo:hi`` when it
     changes from draw to draw (sampled fixed effects)."""
-    kern = _numeric_kernels()[1]
+    kern = _draw
     S = len(s2_draws)
     out = np.empty((S, pl.Q))
     chunk = max(1, max_numbers // max(pl.Q, 1))

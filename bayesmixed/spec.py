@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .design import Design, check_estimable
+from .design import Design, check_estimable, check_levels_vs_rows
 from .errors import BayesMixedError
 from .families import Family, get_family
 from .priors import Prior, resolve_priors
@@ -163,8 +163,22 @@ def make_spec(
 
     fam = get_family(family, link)
     link = fam.link.name
+    ac = design.autocor
+    if ac is not None and not fam.linear_gaussian:
+        raise BayesMixedError(
+            f"{ac.text}: residual correlation structures are for Gaussian models with the identity link (got "
+            f"family {fam.name!r}, link {link!r}); for correlated non-Gaussian responses use a random effect of "
+            "the group instead, e.g. (1 | g)"
+        )
+    if ac is not None and design.dpars:
+        raise BayesMixedError(
+            f"{ac.text}: a residual correlation structure with a predicted "
+            f"{', '.join(d.dpar for d in design.dpars)} (bf()) is not supported; drop the other parameters' "
+            "formulas, or model the correlation with a random effect of the group, e.g. (1 | g)"
+        )
     for d in design.predictors:
         check_estimable(d)
+    check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
     fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels,
                        ordered=design.response_ordered)
     resolved = resolve_priors(design, fam.name, link, priors)
@@ -190,6 +204,11 @@ def make_spec(
                 "'quadrature' integrates one term out and is given per term: "
                 f"parameterization={{{labels[0] if labels else 'g'!r}: 'quadrature'}} (the others 'centered' or "
                 "'noncentered')"
+            )
+        if choice == "marginal" and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization='marginal' is not available with {ac.text}: the AR(1) residuals are evaluated "
+                "given the random effects, which are sampled; use 'auto', 'noncentered' or 'centered'"
             )
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
@@ -232,6 +251,11 @@ def make_spec(
                 )
             nodes = quadrature_nodes(design, fam, link, blk[quad[0]])
         marg = [lab for lab, v in param.items() if v == "marginal"]
+        if marg and ac is not None and ac.kind == "ar":
+            raise BayesMixedError(
+                f"parameterization marks {', '.join(map(repr, marg))} 'marginal', which is not available with "
+                f"{ac.text}: the AR(1) residuals are evaluated given the random effects; use 'centered' or 'noncentered'"
+            )
         if marg and len(marg) < len(labels):
             blk = {b.label: b for b in design.blocks}
             if not can_marginalise or len(marg) > 1 or not closed_form_term(blk[marg[0]]):

@@ -5,14 +5,13 @@ Intervals are equal-tailed posterior quantiles (``prob=0.95`` gives the 2.5% and
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import naming as N
 from .design import Design
-from .errors import BayesMixedError
+from .errors import BayesMixedError, UnknownTermError
 from .families import as_family
 
 __all__ = [
@@ -37,11 +36,14 @@ __all__ = [
     "convergence",
     "latent_residual_variance",
     "observed_data",
+    "residual_sd",
+    "block_sd",
 ]
 
 def population_vars(idata) -> list[str]:
     """Population-level variables present in the posterior: the ordinal thresholds ``Intercept``, ``beta`` and
-    the other predictors' ``beta_<d>``, ``sd_*``, ``corr_*``, auxiliaries."""
+    the other predictors' ``beta_<d>``, ``sd_*`` (smooth SDs too), ``corr_*``, the GPs' ``sdgp_*`` and
+    ``lscale_*``, auxiliaries, and the residual correlations ``ar`` and ``cosy``."""
     names = list(idata.posterior.data_vars)
     aux = N.aux_names()
     out = [n for n in names if n == N.THRESHOLDS]
@@ -49,7 +51,9 @@ def population_vars(idata) -> list[str]:
     out += [n for n in names if n.startswith(N.BETA + "_")]
     out += [n for n in names if n.startswith(N.SD_PREFIX)]
     out += [n for n in names if n.startswith(N.CORR_PREFIX)]
+    out += [n for n in names if n.startswith((N.sdgp(""), N.lscale("")))]
     out += [n for n in names if n in aux]
+    out += [n for n in names if n in (N.AR, N.COSY)]
     return out
 
 
@@ -61,14 +65,15 @@ def draws_of(idata, name: str) -> np.ndarray:
 
 def aux_draws(idata, family, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Posterior draws ``(S, 1)`` of the family's sampled auxiliary parameters that are in the posterior (chains
-    stacked; draws ``idx``), and ``(S, 1, K − 1)`` of the ordinal thresholds ``Intercept``. A parameter predicted
-    by a formula of its own is not among them: :func:`family_inputs` gives it per row."""
+    stacked; draws ``idx``; the residual SD given the random effects, :func:`residual_sd`, for the scale
+    parameter), and ``(S, 1, K − 1)`` of the ordinal thresholds ``Intercept``. A parameter predicted by a formula
+    of its own is not among them: :func:`family_inputs` gives it per row."""
     out = {}
     post = idata.posterior
     fam = as_family(family)
     for p in fam.sampled_aux:
         if p.name in post:
-            a = draws_of(idata, p.name)
+            a = residual_sd(idata) if p.name == fam.scale_param else draws_of(idata, p.name)
             out[p.name] = (a if idx is None else a[idx])[:, None]
     if fam.thresholds is not None and N.THRESHOLDS in post:
         a = draws_of(idata, N.THRESHOLDS)
@@ -88,6 +93,35 @@ def family_inputs(idata, family, etas: dict[str, np.ndarray], idx: np.ndarray) -
     predictors' linear predictors ``etas`` (by parameter, ``(S, m)``) and the sampled scalars of draws ``idx``."""
     fam = as_family(family)
     return fam.inputs(etas, aux_draws(idata, fam, idx))
+
+
+def residual_sd(idata) -> np.ndarray:
+    """Draws ``(S,)`` of the residual SD given the random effects: ``sigma``, or with compound symmetry
+    (``cosy``, carried by a random intercept) ``sigma · √(1 − cosy)``."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    sigma = post[N.SIGMA].values.reshape(S)
+    if N.COSY in post:
+        sigma = sigma * np.sqrt(1.0 - post[N.COSY].values.reshape(S))
+    return sigma
+
+
+def block_sd(idata, b, idx: np.ndarray | None = None) -> np.ndarray:
+    """Draws ``(S, k)`` of the SD of each coefficient of a term, for every kind of block: a random-effect term's
+    ``sd_<t>``; a smooth's one ``sd_<t>`` repeated over its k columns; a GP's ``sqrt(S(√λ_j))`` from
+    ``sdgp_<t>`` and ``lscale_<t>``. ``idata`` may be an InferenceData or its posterior."""
+    post = getattr(idata, "posterior", idata)
+    S = post.sizes["chain"] * post.sizes["draw"]
+    if b.kind == "gp":
+        from .design.smooth import gp_spectral_sd
+
+        out = gp_spectral_sd(post[N.sdgp(b.label)].values.reshape(S), post[N.lscale(b.label)].values.reshape(S),
+                             np.asarray(b.spectral))
+    elif b.kind == "smooth":
+        out = np.repeat(post[N.sd(b.label)].values.reshape(S, 1), b.k, axis=1)
+    else:
+        out = post[N.sd(b.label)].values.reshape(S, b.k)
+    return out if idx is None else out[idx]
 
 
 def interval(x: np.ndarray, prob: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -144,15 +178,21 @@ def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(d, index=pd.Index(list(draws), name="term"))
 
 
-def ranef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
+def ranef(idata, design: Design, prob: float = 0.95, wide: bool = False) -> dict[str, pd.DataFrame]:
     """Random effects (deviations from the fixed effects), one frame per term.
 
-    Each frame has index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``.
+    Long (default): index (``level``, ``coef``) and columns ``mean``, ``sd``, ``lower``, ``upper``. Wide
+    (``wide=True``, as lme4's ``ranef``): the posterior means, one row per level (index named by the term
+    label) and one column per coefficient: the layout of ``simulate(..., return_effects=True)``.
     """
     out = {}
     for b in design.all_blocks:
         r = draws_of(idata, N.r(b.label))  # (S, J, k)
-        out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
+        if wide:
+            out[b.label] = pd.DataFrame(r.mean(axis=0), index=pd.Index(list(b.levels), name=b.label),
+                                        columns=list(b.coef_names))
+        else:
+            out[b.label] = _level_frame(r, b.levels, b.coef_names, prob)
     return out
 
 
@@ -196,7 +236,9 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
     """Variance components: one row per SD and correlation, plus the residual SD (Gaussian/Student-t).
 
     Columns ``group``, ``term``, ``kind`` (``"sd"``, ``"var"`` or ``"cor"``), ``mean``, ``median``, ``lower``,
-    ``upper``. A correlation's ``term`` is ``"a,b"``. ``kind="var"`` gives variances instead of SDs (the
+    ``upper``. A correlation's ``term`` is ``"a,b"``. A smooth term has one SD row (``group`` its label, e.g.
+    ``s(x)``), a GP its ``sdgp`` and ``lscale`` (kind ``"lscale"``), compound symmetry its correlation
+    (``cosy``), AR(1) residuals their lag-one correlation (group ``Residual``, term ``ar[1]``). ``kind="var"`` gives variances instead of SDs (the
     summaries of the variance draws: the posterior mean of a variance is not the square of the SD's), and
     ``kind="both"`` both, each SD row followed by its variance row, as lme4's ``VarCorr`` prints them.
     """
@@ -219,6 +261,16 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
             one(group, term, "var", x**2)
 
     for b in design.all_blocks:
+        if b.kind == "smooth":  # one SD for the term's penalised columns
+            add(b.label, "", "sd", draws_of(idata, N.sd(b.label)))
+            continue
+        if b.kind == "gp":
+            add(b.label, "sdgp", "sd", draws_of(idata, N.sdgp(b.label)))
+            one(b.label, "lscale", "lscale", draws_of(idata, N.lscale(b.label)))
+            continue
+        if b.kind == "cosy":
+            one(b.label, "cosy", "cor", draws_of(idata, N.COSY))
+            continue
         sd = draws_of(idata, N.sd(b.label))
         for j, c in enumerate(b.coef_names):
             add(b.label, c, "sd", sd[:, j])
@@ -230,6 +282,8 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
                     add(b.label, f"{b.coef_names[i]},{b.coef_names[j]}", "cor", c[:, i, j])
     if N.SIGMA in idata.posterior:
         add("Residual", "", "sd", draws_of(idata, N.SIGMA))
+    if N.AR in idata.posterior:
+        one("Residual", "ar[1]", "cor", draws_of(idata, N.AR)[:, 0])
     return pd.DataFrame(rows, columns=["group", "term", "kind", "mean", "median", "lower", "upper"])
 
 
@@ -416,7 +470,7 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
     if parm is not None:
         missing = [p for p in parm if p not in draws]
         if missing:
-            raise KeyError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
+            raise UnknownTermError(f"no parameter(s) {', '.join(map(repr, missing))}; available: {', '.join(draws)}")
         draws = {p: draws[p] for p in parm}
     rows = {}
     for name, x in draws.items():
@@ -427,14 +481,10 @@ def confint(idata, prob: float = 0.95, parm: list[str] | None = None) -> pd.Data
 
 def convergence(idata) -> pd.DataFrame:
     """R-hat, bulk and tail ESS of every population-level scalar (correlation matrices: upper triangle)."""
-    import arviz as az
+    from . import _arviz
 
     names = population_vars(idata)
-    with warnings.catch_warnings():  # constant diagonals of correlation matrices give 0/0
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(idata, var_names=names)
-        bulk = az.ess(idata, var_names=names, method="bulk")
-        tail = az.ess(idata, var_names=names, method="tail")
+    rhat, bulk, tail = _arviz.convergence_stats(idata, names)  # correlation diagonals: NaN, quietly
     rows = []
     for n in names:
         r, b_, t = rhat[n].values, bulk[n].values, tail[n].values

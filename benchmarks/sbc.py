@@ -5,7 +5,7 @@
 
 Each model: predictors and grouping from a small simulated design, priors = bayesmixed's defaults on a
 template data set (fixed for all simulations), then :func:`bayesmixed.calibrate` (prior draws → simulate →
-refit on a Dask LocalCluster → ranks). Not part of the test suite (tests/test_calibrate.py runs a smoke run).
+refit in worker processes → ranks; docs/sbc.md was produced when those were a Dask LocalCluster). Not part of the test suite (tests/test_calibrate.py runs a smoke run).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "model's number of parameters (Bonferroni, family-wise 5 %). Rank histograms, with the expected count and",
         "its 99 % binomial band, are in `docs/sbc/<model>-<parameterisation>.png`.",
         "",
-        "Reproduce (2 cores, Dask LocalCluster of 2 workers): `python benchmarks/sbc.py` (all models) or",
+        "Reproduce (2 cores, 2 refit worker processes): `python benchmarks/sbc.py` (all models) or",
         "`python benchmarks/sbc.py --only slope --n-sims 100`. Priors: bayesmixed's defaults on a template data set",
         "simulated from the parameters in `benchmarks/sbc.py`, fixed for all simulations, except the Poisson model:",
         "its default priors (log scale) drew counts above 10^9 in 8 of 100 simulations (up to 5·10^15), so it is calibrated under",

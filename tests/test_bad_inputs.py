@@ -76,6 +76,7 @@ class Case:
 
 
 F, D, R, P, Z, L, N = "Formulas", "Data", "Responses and families", "Priors", "Parameterization", "Family and link", "Prediction"
+SM = "Smooth terms and residual correlation"
 CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------ formulas
     Case("formula-syntax", F, "A syntax error: two operators in a row", "demo()",
@@ -144,7 +145,7 @@ CASES: tuple[Case, ...] = (
          "Leave the term out instead of subtracting it."),
     # ------------------------------------------------------------------ data
     Case("data-not-a-dataframe", D, "The data are not a DataFrame", "demo()",
-         'bm.Model("y ~ x", df.to_numpy())', bm.DataError, r"data must be a pandas DataFrame .* got ndarray",
+         'bm.Model("y ~ x", df.to_numpy())', bm.DataError, r"data must be a pandas DataFrame .* got numpy\.ndarray",
          "Pass a pandas DataFrame (or a dict of columns)."),
     Case("data-empty", D, "The data frame has no rows", "demo()",
          'bm.Model("y ~ x + (1 | g)", df.iloc[:0])', bm.DataError, r"the data frame is empty \(0 rows\)",
@@ -335,6 +336,48 @@ CASES: tuple[Case, ...] = (
          'encode(bm.Model("y ~ log(x + 1) + (1 | g)", demo()).design, df.assign(x=[-1.0, 1.0]))', bm.DataError,
          r"'log\(x \+ 1\)' is not finite \(-inf\) on 1 row\(s\), first rows \[0\]",
          "Predict only where the transform is defined."),
+    # ------------------------------------------------------------------ smooth terms and residual correlation
+    Case("smooth-unknown-basis", SM, "A smooth basis that is not supported", "demo()",
+         'bm.Model(\'y ~ s(x, bs = "ps")\', df)', bm.DataError, r"unknown basis bs = 'ps'; the supported bases are \"tp\".*\"cr\"",
+         "Use `bs = \"tp\"` (thin plate regression spline, the default) or `bs = \"cr\"` (cubic regression spline)."),
+    Case("smooth-k-too-small", SM, "A smooth basis dimension below the minimum", "demo()",
+         'bm.Model("y ~ s(x, k = 2)", df)', bm.DataError, r"s\(x, k = 2\): k = 2 is too small: a s\(\) basis needs k >= 3",
+         "Use `k = 3` or more (the default is 10)."),
+    Case("smooth-k-above-distinct", SM, "A smooth basis dimension above the number of distinct values", "demo()",
+         'bm.Model("y ~ s(x, k = 20)", df)', bm.DataError, r"k = 20 but the variable has only 12 distinct values.*use k = 12 or less",
+         "Use a basis dimension of at most the number of distinct values."),
+    Case("smooth-crossed", SM, "A smooth crossed with a factor", "demo()",
+         'bm.Model("y ~ s(x):f", df)', bm.FormulaError, r"a smooth term or residual correlation cannot be crossed.*s\(x, by = f\)",
+         "A smooth per level of a factor is `s(x, by = f)` (add `f` as a main effect too)."),
+    Case("smooth-categorical-variable", SM, "A smooth of a categorical column", "demo()",
+         'bm.Model("y ~ s(f)", df)', bm.DataError, r"the variable 'f' of a smooth must be numeric, but it is categorical",
+         "Smooth a numeric variable; a categorical one enters as a fixed or random effect: `y ~ f` or `(1 | f)`."),
+    Case("gp-boundary-factor", SM, "A GP boundary factor of at most 1", "demo()",
+         'bm.Model("y ~ gp(x, c = 1)", df)', bm.DataError, r"the boundary factor c must exceed 1",
+         "Use `c > 1`; brms's default `c = 5/4` suits most data."),
+    Case("ar-non-gaussian", SM, "Residual autocorrelation in a non-Gaussian model", "demo()",
+         'bm.Model("k ~ x + ar(time = x, gr = g)", df, family="poisson")', bm.BayesMixedError,
+         r"ar\(time = x, gr = g\): residual correlation structures are for Gaussian models with the identity link",
+         "Model the dependence with a random effect of the group, `(1 | g)`, or use a Gaussian response."),
+    Case("ar-group-not-column", SM, "The `gr` of `ar()` is not a column", "demo()",
+         'bm.Model("y ~ x + ar(time = x, gr = G)", df)', bm.DataError,
+         r"column 'G' \(used in the residual correlation ar\(time = x, gr = G\)\) is not in the data\. Did you mean 'g'\?",
+         "Name the column that identifies the series."),
+    Case("ar-time-not-integer", SM, "A time variable that is not whole numbers", "demo()",
+         'bm.Model("y ~ x + ar(time = z, gr = g)", df)', bm.DataError,
+         r"the time variable 'z' must be whole numbers .* row 0 has 1\.5",
+         "Number the observations of each series in time order, e.g. `df.groupby('g').cumcount() + 1`."),
+    Case("ar-duplicate-times", SM, "A time point that repeats within a series", "demo()",
+         'bm.Model("y ~ x + ar(time = n, gr = g)", df)', bm.DataError,
+         r"the time 8 appears more than once in the series 'a' of 'g'",
+         "Check that `gr` names the series (one series per level) and that each time occurs once in it."),
+    Case("ar-marginal", SM, "AR(1) residuals with the random effects integrated out", "demo()",
+         'bm.Model("y ~ x + (1 | f) + ar(time = x, gr = g)", df, parameterization="marginal")', bm.BayesMixedError,
+         r"parameterization='marginal' is not available with ar\(time = x, gr = g\)",
+         "Leave `parameterization='auto'` (the random effects are then sampled)."),
+    Case("ar-order", SM, "An autoregression of order above 1", "demo()",
+         'bm.Model("y ~ x + ar(time = x, gr = g, p = 2)", df)', bm.DataError, r"only first-order autoregression \(p = 1\)",
+         "Use `p = 1`."),
 )
 
 
@@ -352,6 +395,11 @@ def test_case_ids_are_unique_and_many():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_bad_input(case: Case, monkeypatch):
+    assert_refused(case, monkeypatch)
+
+
+def assert_refused(case: Case, monkeypatch) -> None:
+    """The case raises its error class with its message, compiles nothing, and leaves the data unchanged."""
     import pymc as pm
 
     import bayesmixed.backends.pymc as backend
@@ -384,8 +432,16 @@ def _message(case: Case) -> str:
     raise AssertionError(f"{case.id} raised nothing")
 
 
+def all_cases() -> tuple[Case, ...]:
+    """This catalogue and the hostile inputs of ``tests/test_hostile.py`` refused before compiling."""
+    from test_hostile import DOC_CASES
+
+    return CASES + DOC_CASES
+
+
 def render() -> str:
     """The catalogue page, with the messages the code produces now."""
+    cases = all_cases()
     out = [
         "# Bad inputs: what you see and how to fix it",
         "",
@@ -398,8 +454,10 @@ def render() -> str:
         "",
         (
             "This page is generated from the table in `tests/test_bad_inputs.py` (run `python tests/test_bad_inputs.py` "
-            "to regenerate it); the test suite checks that each message below is exactly what the code produces. "
-            f"It lists {len(CASES)} cases. The examples use this small data set:"
+            "to regenerate it) and the hostile inputs of `tests/test_hostile.py`; the test suite checks that each "
+            "message below is exactly what the code produces. Errors about the sampler's arguments (Fitting "
+            "arguments) are raised by `model.fit(...)`, also before anything is compiled. "
+            f"It lists {len(cases)} cases. The examples use this small data set:"
         ),
         "",
         "```python",
@@ -407,10 +465,10 @@ def render() -> str:
         "```",
         "",
     ]
-    sections = list(dict.fromkeys(c.section for c in CASES))
+    sections = list(dict.fromkeys(c.section for c in cases))
     for s in sections:
         out += [f"## {s}", ""]
-        for c in (c for c in CASES if c.section == s):
+        for c in (c for c in cases if c.section == s):
             out += [
                 f"### `{c.id}`: {c.title}",
                 "",
@@ -432,11 +490,11 @@ def render() -> str:
 def test_catalogue_page_is_current():
     assert DOC.exists(), "run python tests/test_bad_inputs.py to write docs/bad_inputs.md"
     text = DOC.read_text()
-    for c in CASES:
+    for c in all_cases():
         assert f"### `{c.id}`:" in text, c.id
     assert text == render(), "docs/bad_inputs.md is stale: run python tests/test_bad_inputs.py"
 
 
 if __name__ == "__main__":
     DOC.write_text(render())
-    print(f"wrote {DOC} ({len(CASES)} cases)", file=sys.stderr)
+    print(f"wrote {DOC} ({len(all_cases())} cases)", file=sys.stderr)

@@ -26,6 +26,14 @@ def test_fit_model_file_writes_summary_and_posterior(tmp_path, capsys):
     assert {"beta", "sd_Batch", "r_Batch", "sigma"} <= set(idata.posterior.data_vars)
     assert idata.posterior.sizes["draw"] == 300
     assert not list(tmp_path.glob(".*.tmp"))  # no half-written files left
+    # the whole fit is written too, for bm.load (posterior.nc holds the InferenceData only), and said so
+    import bayesmixed as bm
+
+    assert f"bm.load({str(tmp_path / 'fit.bmfit')!r})" in out
+    fit = bm.load(tmp_path / "fit.bmfit")
+    assert fit.idata.posterior["sigma"].equals(idata.posterior["sigma"]) and fit.spec.formula == "Yield ~ 1 + (1 | Batch)"
+    with pytest.raises(bm.BayesMixedError, match=r"netCDF file: the posterior alone .*fit\.bmfit"):
+        bm.load(tmp_path / "posterior.nc")
 
 
 @pytest.mark.slow

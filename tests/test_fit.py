@@ -57,7 +57,7 @@ def test_icc_and_r2(sleep_intercept_fit):
 @pytest.mark.slow
 def test_summary_prints_like_lme4(sleep_fit):
     text = str(sleep_fit.summary())
-    for piece in ("Formula: Reaction ~ Days + (Days | Subject)", "Random effects", "Fixed effects", "Std.Dev.", "Corr", "Residual", "Rhat", "divergences"):
+    for piece in ("Formula: Reaction ~ Days + (Days | Subject)", "Random effects", "Fixed effects", "Std.Dev.", "Corr", "Residual", "r_hat", "divergences"):
         assert piece in text
     assert "<table" in sleep_fit._repr_html_()
 

@@ -333,3 +333,42 @@ def test_pooling_table(sleep_fit, radon_fit, cbpp_fit):
     assert c.parameterization == "quadrature" and c.recommendation == "quadrature"
     assert c.advice.startswith("keep quadrature") and "centred suits these data" in c.advice
     assert c.frac_strong >= 0.5
+
+
+def test_omega_of_a_parent_term_counts_the_variance_of_the_nested_term(synthetic_fit):
+    """Pastes-like data (casks within batches, the casks varying more): given the variance parameters, a batch's
+    effect is shrunk by (τ_c²/3 + σ²/6) / (τ_b² + τ_c²/3 + σ²/6), not by the (σ²/6) / (σ²/6 + τ_b²) that
+    ignores the casks. With the effects at their exact conditional means (Henderson's equations), ω equals the
+    observed shrinkage of every batch."""
+    import dataclasses
+
+    rows = [(f"B{b:02d}", f"c{c}") for b in range(12) for c in range(3) for _ in range(2)]
+    data = pd.DataFrame(rows, columns=["batch", "cask"])
+    tb, tc, sig = 1.2, 3.0, 0.9
+    params = {"beta": {"Intercept": 60.0}, "sd": {"batch": [tb], "batch:cask": [tc]}, "sigma": sig}
+    data = bm.simulate("y ~ 1 + (1 | batch/cask)", data, params, seed=5)
+    fit = synthetic_fit("y ~ 1 + (1 | batch/cask)", data, params, loglik=False)
+    d = fit.design
+    Zs = [np.eye(b.n_levels)[b.codes] for b in d.blocks]
+    Z = np.hstack(Zs)
+    X, y = np.asarray(d.X), np.asarray(d.y)
+    Ginv = np.concatenate([np.full(b.n_levels, 1.0 / (tb if b.label == "batch" else tc) ** 2) for b in d.blocks])
+    lhs = np.block([[X.T @ X, X.T @ Z], [Z.T @ X, Z.T @ Z + sig**2 * np.diag(Ginv)]])
+    sol = np.linalg.solve(lhs, np.concatenate([X.T @ y, Z.T @ y]))
+    beta, u = sol[:1], sol[1:]
+    post = fit.idata.posterior
+    shape = (post.sizes["chain"], post.sizes["draw"])
+    new = {"beta": (post["beta"].dims, np.broadcast_to(beta, shape + (1,)).copy())}
+    start = 0
+    for b in d.blocks:
+        r = u[start:start + b.n_levels, None]
+        start += b.n_levels
+        new[f"r_{b.label}"] = (post[f"r_{b.label}"].dims, np.broadcast_to(r, shape + r.shape).copy())
+    fit = dataclasses.replace(fit, idata=az.InferenceData(posterior=post.assign(new)))
+    table = fit.shrinkage("batch")
+    expected = (tc**2 / 3 + sig**2 / 6) / (tb**2 + tc**2 / 3 + sig**2 / 6)
+    np.testing.assert_allclose(table["omega"], expected, rtol=1e-9)
+    np.testing.assert_allclose(table["shrinkage"], table["omega"], atol=1e-8)
+    assert expected - (sig**2 / 6) / (sig**2 / 6 + tb**2) > 0.3  # what ω said before counting the casks
+    # the casks themselves have nothing nested in them: their ω is the plain (σ²/2) / (σ²/2 + τ_c²)
+    np.testing.assert_allclose(fit.shrinkage("batch:cask")["omega"], (sig**2 / 2) / (sig**2 / 2 + tc**2), rtol=1e-9)

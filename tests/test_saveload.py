@@ -203,9 +203,11 @@ def test_files_that_are_not_fits_give_clear_errors(synthetic_fit, tmp_path):
     foreign = tmp_path / "foreign.zip"
     with zipfile.ZipFile(foreign, "w") as z:
         z.writestr("manifest.json", json.dumps({"format": "something-else", "format_version": 1}))
-    for path, why in [(text, "not a zip"), (netcdf, "not a zip"), (other_zip, "no manifest.json"), (foreign, "manifest.json does not say format")]:
+    for path, why in [(text, "not a zip"), (other_zip, "no manifest.json"), (foreign, "manifest.json does not say format")]:
         with pytest.raises(bm.BayesMixedError, match=rf"is not a bayesmixed fit file \({why}"):
             bm.load(path)
+    with pytest.raises(bm.BayesMixedError, match=r"is a netCDF file: the posterior alone .*arviz\.from_netcdf"):
+        bm.load(netcdf)
     with pytest.raises(FileNotFoundError):
         bm.load(tmp_path / "missing.bmfit")
     with pytest.raises(bm.BayesMixedError, match="it is a folder"):

@@ -96,7 +96,9 @@ def test_pilot_sets_the_static_length_from_nuts_trajectories():
 @pytest.mark.slow
 def test_marginal_fits_run_static_and_say_so(sleep_fit, cbpp_fit):
     assert sleep_fit.sampler_info["trajectory"] == "static"
-    assert cbpp_fit.sampler_info["trajectory"] == "nuts"  # centred binomial: NUTS
+    # cbpp's herd term is integrated out by quadrature by default: only the four β remain, so static too
+    assert dict(cbpp_fit.spec.parameterization) == {"herd": "quadrature"}
+    assert cbpp_fit.sampler_info["trajectory"] == "static"
     ss = sleep_fit.idata.sample_stats
     steps = sleep_fit.sampler_info["static_steps"]
     assert steps >= 2**STATIC_MIN_DEPTH - 1 and sleep_fit.sampler_info["pilot_nuts_steps_q90"] <= steps
@@ -124,4 +126,5 @@ def test_static_and_nuts_posteriors_agree_on_radon_slopes():
 @pytest.mark.slow
 def test_summary_names_the_trajectories(sleep_fit, cbpp_fit):
     assert "sampled with nutpie HMC, static trajectories of" in str(sleep_fit.summary())
-    assert "sampled with nutpie NUTS" in str(cbpp_fit.summary())
+    assert "sampled with nutpie HMC, static trajectories of" in str(cbpp_fit.summary())
+    assert "quadrature" in str(cbpp_fit.summary())

@@ -71,6 +71,8 @@ def coords_of(design: Design) -> dict[str, list]:
         coords[f"{b.label}_coef2"] = list(b.coef_names)
     if design.response_levels is not None and design.response_ordered is not False and len(design.response_levels) > 2:
         coords[N.THRESHOLD_DIM] = [str(k) for k in range(1, len(design.response_levels))]
+    if design.autocor is not None and design.autocor.kind == "ar":
+        coords["ar_lag"] = [1]
     return coords
 
 
@@ -171,6 +173,8 @@ def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma, signed: bool = F
     correlated pair of coefficients is sampled through signed SDs (:func:`_signed_covariance`)."""
     lab = b.label
     k = b.k
+    if b.kind != "group":
+        return _special_covariance(b, priors, sigma), None
     decov = priors.get(lab)
     if decov is not None:
         # rstanarm's decov: trace(Σ) = k τ², τ ~ Gamma(shape, 1/scale), variance shares π ~ Dirichlet
@@ -213,6 +217,34 @@ def _covariance(b: GroupBlock, priors: dict[str, Prior], sigma, signed: bool = F
         sd = prior_dist(sd_prior, f"_sd_{lab}", shape=k)
     sd = pm.Deterministic(f"sd_{lab}", sd * scale, dims=f"{lab}_coef")
     return sd, chol
+
+
+_RESIDUAL: ContextVar[dict | None] = ContextVar("bayesmixed_residual", default=None)  # cosy's pieces, in build_model
+
+
+def _special_covariance(b: GroupBlock, priors: dict[str, Prior], sigma):
+    """The k SDs of a smooth, GP or compound-symmetry block (no correlations), registering its parameters:
+
+    ``"smooth"``: one SD ``sd_<label>`` shared by the k penalised columns (``b = τ u``, ``u ~ N(0, I)``);
+    ``"gp"``: ``sdgp_<label>`` (α) and ``lscale_<label>`` (ρ), column j's SD ``sqrt(S(√λ_j; ρ, α))``
+    (:func:`bayesmixed.design.smooth.gp_spectral_sd`); ``"cosy"``: the random intercept ``√cosy · sigma``
+    that carries a compound-symmetric residual correlation (:mod:`bayesmixed.design.autocor`)."""
+    lab = b.label
+    if b.kind == "smooth":
+        p = priors[f"sd_{lab}"]
+        tau = prior_dist(p, f"_sd_{lab}")
+        tau = pm.Deterministic(f"sd_{lab}", tau * (sigma if p.relative else 1.0))
+        return pt.ones(b.k) * tau
+    if b.kind == "gp":
+        alpha = prior_dist(priors[f"sdgp_{lab}"], f"sdgp_{lab}")
+        rho = prior_dist(priors[f"lscale_{lab}"], f"lscale_{lab}")
+        w = np.asarray(b.spectral, dtype=float)
+        return alpha * pt.sqrt(np.sqrt(2.0 * np.pi) * rho) * pt.exp(-0.25 * (rho * w) ** 2)
+    res = _RESIDUAL.get()
+    model = pm.modelcontext(None)
+    if f"sd_{lab}" in model.named_vars:
+        return pt.atleast_1d(model[f"sd_{lab}"])
+    return pt.atleast_1d(pm.Deterministic(f"sd_{lab}", pt.atleast_1d(res["tau"]), dims=f"{lab}_coef")[0])
 
 
 # SD priors and the symmetric distributions on ℝ whose density is half theirs at ±τ (p(τ) = p_sd(|τ|) / 2)
@@ -567,6 +599,29 @@ def _quadrature_term_loglik(spec: ModelSpec, design: Design, priors: dict[str, P
     return quadrature_loglik(spec.family_obj.quadrature_kernel, eta, sd[0], data)
 
 
+def _ar1_conditional(design: Design, priors: dict[str, Prior], y, mu, sigma):
+    """Mean and SD of each residual given the previous one of its series, for a stationary AR(1) process with
+    marginal SD ``sigma`` and lag-one correlation ``φ`` (``ar``): the first of a series ``N(0, σ²)``, a later one
+    ``N(φ^Δ e_prev, σ²(1 − φ^{2Δ}))``, Δ the time step. The product of these densities is the exact joint density
+    of each series (:mod:`bayesmixed.design.autocor`), at O(n) per gradient."""
+    ac = design.autocor
+    p = priors["ar"]
+    if p.dist == "uniform":
+        phi = prior_dist(p, "_ar")
+    else:
+        phi = pm.Truncated("_ar", prior_dist(p), lower=-1.0, upper=1.0)
+    pm.Deterministic("ar", pt.atleast_1d(phi), dims="ar_lag")
+    has = ac.prev >= 0
+    prev = _data("_ar_prev", np.where(has, ac.prev, 0))
+    lag = _data("_ar_lag", ac.lag)
+    first = _data("_ar_first", (~has).astype(float))
+    e = y - mu
+    phil = phi ** pt.maximum(lag, 1.0)
+    m = (1.0 - first) * phil * e[prev]
+    sd = sigma * pt.sqrt(first + (1.0 - first) * (1.0 - phil**2))
+    return mu + m, sd
+
+
 def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -> pm.Model:
     """Build the PyMC model of ``spec`` on ``design``.
 
@@ -575,10 +630,12 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
     variable of the model but drawn after sampling (:func:`bayesmixed.marginal.draw_random_effects`).
     ``integrate_fixed=False`` keeps ``beta`` in the model (prior draws of it, as in calibration)."""
     token = _ROWS.set(design.n)
+    res = _RESIDUAL.set(None)
     try:
         return _build_model(spec, design, integrate_fixed)
     finally:
         _ROWS.reset(token)
+        _RESIDUAL.reset(res)
 
 
 def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.Model:
@@ -589,6 +646,12 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         sigma = None
         if fam.scale_param is not None and fam.scale_param not in predicted:  # first: relative SD priors and the
             sigma = prior_dist(priors[fam.scale_param], fam.scale_param)   # marginal likelihood use it
+        if any(b.kind == "cosy" for b in design.blocks):  # (no predicted sigma: refused in make_spec)
+            # compound symmetry: sigma is the residual SD, split into a random intercept of SD √cosy σ and the
+            # residual given it, √(1 − cosy) σ (design.autocor)
+            rho = prior_dist(priors[N.COSY], N.COSY)
+            _RESIDUAL.set({"tau": pt.sqrt(rho) * sigma})
+            sigma = pt.sqrt(1.0 - rho) * sigma
         if spec.marginal:
             fixed_prior = gaussian_fixed_prior(priors, design) if integrate_fixed else None
             gamma = None if fixed_prior is not None else _fixed(priors, design)[1]
@@ -614,6 +677,8 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         # 16 901 925 657 becomes negative and its log-likelihood -inf, found by simulation-based calibration).
         y = _data("_y", design.y.astype("int64") if fam.integer_observed else design.y.astype("float64", copy=False))
         n_trials = _data("_trials", design.trials.astype("int64")) if fam.needs_trials else None
+        if design.autocor is not None and design.autocor.kind == "ar":  # Gaussian identity (checked in spec)
+            etas[design.dpar], sigma = _ar1_conditional(design, priors, y, eta, sigma)
         values = {fam.scale_param: sigma} if sigma is not None else {}
         if centre:
             values[N.THRESHOLDS] = _thresholds(design, fam, priors, centred)
@@ -629,7 +694,7 @@ def _predictor_eta(spec: ModelSpec, design: Design, priors: dict[str, Prior], si
     """The linear predictor of one predicted parameter (``design.dpar``) on the fitted rows: fixed effects,
     offset and random-effect terms, the mean's with hierarchical centring where its terms are centred
     (:func:`_centring_chain`; another parameter's centred terms are plain centred terms). Returns ``(η, extra)``
-    with ``extra`` the column means and slopes of a ``centre``\d fixed part (ordinal models), else None."""
+    with ``extra`` the column means and slopes of a centred fixed part (ordinal models), else None."""
     eta, gamma, a_c = _fixed(priors, design, centre)
     if centre:
         extra, a_c = a_c, None

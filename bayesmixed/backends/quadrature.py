@@ -19,7 +19,7 @@ from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-from .. import _quad_kernels as QK
+from .. import _quad_kernels as QK  # numba-compiled kernels, imported with the backend
 from .sparse_op import _zero_cotangents
 
 __all__ = ["QuadratureLoglik", "quadrature_loglik", "register_jax"]
@@ -80,11 +80,12 @@ def _register_numba() -> None:
 
     @register_funcify_default_op_cache_key(QuadratureLoglik)
     def _funcify(op, node, **kwargs):
-        kernel = QK.loglik_kernel(op.kernel)
+        kind = QK.KIND[op.kernel]
+        loglik = QK.loglik
 
         @numba_basic.numba_njit
         def quadrature_loglik_kernel(eta, tau, y, t, c, z, ptr, rows, x, logw):
-            ll, g_eta, g_tau = kernel(eta, tau[()], y, t, c, z, ptr, rows, x, logw)
+            ll, g_eta, g_tau = loglik(kind, eta, tau[()], y, t, c, z, ptr, rows, x, logw)
             return np.array(ll), g_eta, np.array(g_tau)
 
         return quadrature_loglik_kernel, 1

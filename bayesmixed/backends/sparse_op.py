@@ -20,7 +20,7 @@ from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-from ..sparse_marginal import PLAN_FIELDS, _numeric_kernels
+from ..sparse_marginal import PLAN_FIELDS, _loglik_parts
 
 __all__ = ["SparseMarginal", "sparse_marginal", "register_jax"]
 
@@ -42,7 +42,7 @@ class SparseMarginal(Op):
 
     def perform(self, node, inputs, output_storage):
         lam, s2, c, *plan = inputs
-        out = _numeric_kernels()[0](np.ascontiguousarray(lam), float(s2), np.ascontiguousarray(c), *plan)
+        out = _loglik_parts(np.ascontiguousarray(lam), float(s2), np.ascontiguousarray(c), *plan)
         for store, value in zip(output_storage, out):
             store[0] = np.asarray(value, dtype="float64")
 
@@ -87,7 +87,7 @@ def _register_numba() -> None:
 
     @register_funcify_default_op_cache_key(SparseMarginal)
     def _funcify(op, node, **kwargs):
-        kernel = _numeric_kernels()[0]
+        kernel = _loglik_parts
 
         @numba_basic.numba_njit
         def sparse_marginal_kernel(lam, s2, c, group_k, group_off, node_group, node_off, pair_a, pair_b,
@@ -117,7 +117,7 @@ def register_jax() -> None:
         import jax
         import jax.numpy as jnp
 
-        kernel = _numeric_kernels()[0]
+        kernel = _loglik_parts
 
         def host(lam, s2, c, *plan):
             out = kernel(np.asarray(lam, dtype="float64"), float(s2), np.asarray(c, dtype="float64"),

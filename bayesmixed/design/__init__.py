@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from .design import Design, Encoding, GroupBlock, build_design, check_estimable, used_columns
+from .design import (
+    Design,
+    Encoding,
+    GroupBlock,
+    as_pandas,
+    build_design,
+    check_estimable,
+    check_levels_vs_rows,
+    used_columns,
+)
 from .evaluate import evaluate
 from .matrix import model_matrix
 
-__all__ = ["Design", "Encoding", "GroupBlock", "build_design", "check_estimable", "evaluate", "model_matrix", "used_columns"]
+__all__ = [
+    "Design", "Encoding", "GroupBlock", "as_pandas", "build_design", "check_estimable", "check_levels_vs_rows",
+    "evaluate", "model_matrix", "used_columns",
+]

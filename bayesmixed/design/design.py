@@ -7,14 +7,14 @@ level codes: the dense ``n × (levels·k)`` matrix is never built.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from .._warnings import warn_user
+from ..errors import DataError, UnknownTermError
 from ..formula.ast import Formula, GroupTerm, Name, Response, expr_to_str
 from ..formula.parser import parse_formula
 from . import rmath
@@ -30,9 +30,12 @@ from .evaluate import (
     is_categorical_series,
     is_logical,
     level_str,
+    not_whole,
     prefit_state,
 )
+from .autocor import Autocor, autocor_columns, autocor_spec, build_autocor
 from .matrix import model_matrix
+from .smooth import build_smooth, smooth_terms
 
 __all__ = ["Design", "GroupBlock", "Encoding", "build_design", "check_estimable", "used_columns"]
 
@@ -64,6 +67,14 @@ class GroupBlock:
         Level labels (strings; ``a:b`` for interactions), in code order: R's order (a categorical's
         categories, numbers numerically, text alphabetically; interactions by their first column, nested
         terms as lme4 orders them, see ``GroupTerm.level_order``).
+    kind
+        ``"group"`` (a random-effect term ``(… | g)``: an SD per coefficient, correlations), ``"smooth"`` (the
+        penalised part of a smooth term: one level, its k columns share ONE SD, ``sd_<label>``), ``"gp"`` (the
+        basis of an approximate Gaussian process: one level, column j has SD ``sqrt(S(spectral[j]))`` from
+        ``sdgp_<label>`` and ``lscale_<label>``) or ``"cosy"`` (the random intercept that carries a
+        compound-symmetric residual correlation, ``bayesmixed.design.autocor``).
+    spectral
+        For ``"gp"``: ``√λ_j`` of each basis column.
     """
 
     label: str
@@ -72,6 +83,14 @@ class GroupBlock:
     Z: np.ndarray
     codes: np.ndarray
     levels: tuple[str, ...]
+    kind: str = "group"
+    spectral: tuple[float, ...] = ()
+
+    @property
+    def is_smooth(self) -> bool:
+        """Whether the block is the penalised part of a smooth or GP term (population-level: it enters every
+        prediction, and has no grouping column)."""
+        return self.kind in ("smooth", "gp")
 
     @property
     def k(self) -> int:
@@ -163,6 +182,8 @@ class Design:
     response_levels
         For a categorical (two-level) response: ``(failure, success)`` levels; for a response of categories
         (``response_kind="categories"``): the K categories, in the order of their codes 1..K.
+    autocor
+        The residual correlation structure (``ar()``, ``cosy()``), or ``None``.
     frame
         The model frame (R's ``model.frame``): the used columns of the used rows of the user's data, as they
         were (a copy; index ``rows``). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
@@ -194,6 +215,7 @@ class Design:
     n_dropped: int = 0
     dropped_columns: tuple[str, ...] = field(default=())
     frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    autocor: Autocor | None = field(default=None, compare=False, repr=False)
     response_ordered: bool | None = None
     dpar: str = "mu"
     dpars: tuple["Design", ...] = ()
@@ -245,16 +267,16 @@ class Design:
         for b in blocks:
             if b.factor == label:
                 return b
-        raise KeyError(
+        raise UnknownTermError(
             f"no random-effect term {label!r}; the model has {', '.join(repr(b.label) for b in blocks) or 'none'}"
         )
 
 
-def used_columns(formula: Formula, data: pd.DataFrame | None = None) -> dict[str, str]:
+def used_columns(formula: Formula, data: pd.DataFrame | None = None, response: bool = True) -> dict[str, str]:
     """Column name -> where it is used (for messages), in formula order; with ``data``, without the R
-    constants (``pi``, ``TRUE``) that ``data`` has no column for."""
+    constants (``pi``, ``TRUE``) that ``data`` has no column for; ``response=False``: the right-hand side only."""
     out: dict[str, str] = {}
-    if formula.response is not None:
+    if formula.response is not None and response:
         r = formula.response
         for c in expr_columns(r.expr) + (expr_columns(r.second) if r.second is not None else []):
             out.setdefault(c, "the response")
@@ -272,10 +294,48 @@ def used_columns(formula: Formula, data: pd.DataFrame | None = None) -> dict[str
                     out.setdefault(c, f"the random-effect term {g}")
         for c in g.factor:
             out.setdefault(c, f"the grouping factor of {g}")
+    for sm in formula.smooths:
+        for c in smooth_columns(sm):
+            out.setdefault(c, f"the smooth term {expr_to_str(sm)}")
+    for a in formula.autocor:
+        for c in autocor_columns(autocor_spec((a,))):
+            out.setdefault(c, f"the residual correlation {expr_to_str(a)}")
     if data is not None:
         keep = set(data_columns(list(out), data))
         out = {c: w for c, w in out.items() if c in keep}
     return out
+
+
+def smooth_columns(call) -> list[str]:
+    """The data columns a smooth term reads: its variables and its ``by`` variable."""
+    cols = expr_columns(call)
+    cols += [c for k, v in call.kwargs if k == "by" for c in expr_columns(v)]
+    return cols
+
+
+def block_terms(formula: Formula, smooth_labels: tuple[str, ...] = (), dpar: str = "mu") -> list[tuple[str, GroupTerm]]:
+    """``(label, term)`` of every block of a design built from ``formula`` (predicting ``dpar``), in design order:
+    the random-effect terms, then the smooth terms' blocks (labelled ``smooth_labels``), then the
+    compound-symmetry block."""
+    out = list(zip(_block_labels(formula.groups, dpar), formula.groups))
+    out += [(lab, _smooth_group(lab)) for lab in smooth_labels]
+    spec = autocor_spec(formula.autocor)
+    if spec is not None and spec.kind == "cosy":
+        out.append((f"cosy({spec.gr})", _cosy_group(spec)))
+    return out
+
+
+def _smooth_group(label: str) -> GroupTerm:
+    """The stand-in grouping term of a smooth block (one level, no grouping column)."""
+    return GroupTerm((), (label,), False)
+
+
+def _cosy_group(spec) -> GroupTerm:
+    from ..formula.ast import Term
+
+    if spec.gr is None:
+        raise DataError(f"{expr_to_str(spec.call)}: compound symmetry needs the groups: cosy(gr = g)")
+    return GroupTerm((Term(()),), (spec.gr,), True)
 
 
 def formula_variables(f: Formula) -> set[str]:
@@ -302,7 +362,136 @@ def _block_labels(groups: tuple[GroupTerm, ...], dpar: str = "mu") -> list[str]:
         base = g.factor_label
         seen[base] = seen.get(base, 0) + 1
         labels.append(N.dpar_label(base if seen[base] == 1 else f"{base}_{seen[base]}", dpar))
+    for i, lab in enumerate(labels):
+        j = labels.index(lab)
+        if j != i:  # (0 + x | g) is labelled g_2, and so is (1 | g_2): their posterior variables would merge
+            raise DataError(
+                f"the random-effect terms {groups[j]} and {groups[i]} would both be labelled {lab!r} in the posterior "
+                f"(sd_{lab}, r_{lab}); rename the grouping column {groups[i].factor_label!r} (e.g. to "
+                f"{groups[i].factor_label.replace('_', '') + 'x'!r}) or combine the terms"
+            )
     return labels
+
+
+#: names the posterior already uses for variables and dimensions (``obs``, lme4's usual name of an
+#: observation-level factor, is the log-likelihood's dimension in another group, and stays allowed)
+RESERVED = {
+    "chain": "the sampler's chains", "draw": "the draws", "coef": "the fixed effects",
+    "beta": "the fixed effects", "sigma": "the residual SD", "nu": "the Student-t degrees of freedom",
+    "alpha": "the negative-binomial or gamma shape", "phi": "the beta precision", "lam": "the inverse-Gaussian shape",
+}
+
+
+def check_names(x_names: tuple[str, ...], blocks) -> None:
+    """Refuse coefficient and term names that would collide in the posterior: two fixed-effect coefficients of
+    one name (a column called ``Intercept`` beside the intercept), a term label that is a name the posterior
+    already uses (``chain``, ``draw``, ``coef``, ``sigma``, ``beta``, ...), or one term's variable or dimension
+    named like another's."""
+    dup = sorted({n for n in x_names if x_names.count(n) > 1})
+    if dup:
+        name = dup[0]
+        extra = (" (the model's own intercept is named 'Intercept'; write 0 + Intercept to drop it, or rename the "
+                 "column)") if name == "Intercept" else ""
+        raise DataError(
+            f"two fixed-effect coefficients would both be named {name!r}{extra}; rename the column, e.g. "
+            f"df.rename(columns={{{name!r}: {name + '_x'!r}}})"
+        )
+    taken: dict[str, str] = {n: why for n, why in RESERVED.items()}
+    for b in blocks:
+        dupc = sorted({n for n in b.coef_names if b.coef_names.count(n) > 1})
+        if dupc:
+            raise DataError(f"the random-effect term {b.term} has two coefficients named {dupc[0]!r}; rename the column")
+        for name in (b.label, f"{b.label}_coef", f"{b.label}_coef2", f"sd_{b.label}", f"corr_{b.label}",
+                     f"r_{b.label}"):
+            if name in taken:
+                col = b.term.factor_label
+                raise DataError(
+                    f"the grouping factor {col!r} of {b.term} would name {name!r} in the posterior, which already "
+                    f"stands for {taken[name]}; rename the column, e.g. df.rename(columns={{{col!r}: {col + '_id'!r}}})"
+                )
+            taken[name] = f"the term {b.term}"
+
+
+def check_levels_vs_rows(design: Design, family: str, sigma_prior: bool = False) -> None:
+    """Gaussian models only: lme4's ``check.nobs.vs.nlev`` (every grouping factor must have fewer levels than
+    there are observations: with one row per level, the residual SD and the SD of the group effects cannot be
+    told apart, and the posterior is a ridge that NUTS crawls along), unless the user's own prior on ``sigma``
+    tells them apart (a known measurement SD, as in the eight-schools model: ``sigma_prior=True``); and a
+    response that varies (a constant one sends the residual SD to 0, where the density is unbounded)."""
+    if family != "gaussian":
+        return
+    y = np.asarray(design.y, dtype=float)
+    if design.n and np.all(y == y[0]):
+        raise DataError(
+            f"the response {design.response_label!r} is constant ({y[0]:g} on all {design.n} rows): a Gaussian "
+            "model of it has a residual SD of 0 and no posterior; check the column (is it the right one?)"
+        )
+    for b in design.blocks:
+        if b.n_levels >= design.n and not sigma_prior:
+            raise DataError(
+                f"number of levels of each grouping factor must be < number of observations (problems: "
+                f"{b.term.factor_label!r} of {b.term} has {b.n_levels} levels for {design.n} observations): with at "
+                "most one row per level, the residual SD and the SD of the group effects cannot be told apart in "
+                "a Gaussian model; drop the term (its variation is the residual), give sigma an informative prior "
+                "(a known measurement SD, as in the eight-schools model), or fit a family without a residual SD"
+            )
+
+
+def as_pandas(data) -> pd.DataFrame:
+    """The user's data as a pandas DataFrame: a DataFrame as it is, a dict of columns, or a data frame of another
+    library that converts itself (polars, pyarrow: ``to_pandas()``); anything else is refused."""
+    if isinstance(data, dict):
+        data = pd.DataFrame(data)
+    if isinstance(data, pd.DataFrame):
+        if isinstance(data.columns, pd.MultiIndex):
+            raise DataError(
+                f"the data frame has column names of {data.columns.nlevels} levels (a MultiIndex, e.g. "
+                f"{data.columns[0]!r}); flatten them first, e.g. df.columns = ['_'.join(map(str, c)) for c in "
+                "df.columns]"
+            )
+        return data
+    kind = f"{type(data).__module__.split('.')[0]}.{type(data).__name__}"
+    if kind.split(".")[0] in ("polars", "pyarrow", "modin", "cudf") and callable(getattr(data, "to_pandas", None)):
+        try:
+            out = data.to_pandas()
+        except Exception as err:  # noqa: BLE001 - their conversion, named
+            raise DataError(f"could not convert the {kind} to pandas ({type(err).__name__}: {err}); pass "
+                            "data.to_pandas() yourself") from err
+        if isinstance(out, pd.DataFrame):
+            return out
+    raise DataError(
+        f"data must be a pandas DataFrame (or a dict of columns), got {kind}"
+        + ("; convert it with .to_pandas()" if callable(getattr(data, "to_pandas", None)) else "")
+    )
+
+
+def _check_response_not_a_predictor(f: Formula) -> None:
+    """The response's own column may not appear on the right-hand side (``y ~ y``, ``(y | g)``)."""
+    resp = set(expr_columns(f.response.expr))
+    used = used_columns(f, response=False)
+    both = [c for c in used if c in resp]
+    if both:
+        raise DataError(
+            f"the response column {both[0]!r} is also used on the right-hand side ({used[both[0]]}): a model "
+            "cannot predict a variable from itself; remove it from the right-hand side"
+        )
+
+
+#: values beyond this magnitude overflow when squared (scaled default priors, sufficient statistics)
+MAX_MAGNITUDE = 1e100
+
+
+def _check_scale(M: np.ndarray, names: tuple[str, ...], d: pd.DataFrame) -> None:
+    if not M.size:
+        return
+    big = np.abs(M) > MAX_MAGNITUDE
+    if big.any():
+        j = int(np.argmax(big.any(axis=0)))
+        raise DataError(
+            f"{names[j]!r} has values as large as {float(np.max(np.abs(M[:, j]))):.3g} (rows "
+            f"{d.index[big[:, j]][:5].tolist()}): squares of such numbers overflow; rescale it (other units, "
+            "or scale() in the formula)"
+        )
 
 
 def _column_levels(s: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -384,6 +573,14 @@ def _response(
         if isinstance(w, Categorical):
             raise DataError(f"{expr_to_str(r.second)} in the response {label!r} must be numeric counts")
         trials = y + w.values if r.kind == "cbind" else w.values
+        bad = ~np.isfinite(trials)
+        if bad.any():
+            rows = data.index[bad][:5].tolist()
+            raise DataError(
+                f"the numbers of trials of the response {label!r} are not finite ({trials[bad][0]}) on "
+                f"{int(bad.sum())} row(s), first rows {rows}: a binomial count needs a finite number of trials; "
+                "fix or drop those rows"
+            )
     return y, trials, levels
 
 
@@ -485,7 +682,7 @@ def _proportion_trials(y: np.ndarray, w: np.ndarray, label: str, rows: pd.Index)
             "cbind(successes, failures) ~ ... or successes | trials(n) ~ ... without weights="
         )
     succ = y * w
-    frac = np.abs(succ - np.round(succ)) > 1e-8 * np.maximum(1.0, np.abs(succ))
+    frac = not_whole(succ)
     if frac.any():
         i = int(np.argmax(frac))
         raise DataError(
@@ -574,12 +771,10 @@ def build_design(
         random-effect terms are labelled ``<factor>__<dpar>``.
     """
     f = parse_formula(formula) if isinstance(formula, str) else formula
-    if isinstance(data, dict):
-        data = pd.DataFrame(data)
-    if not isinstance(data, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame (or a dict of columns), got {type(data).__name__}")
+    data = as_pandas(data)
     if f.response is None:
         raise DataError("the formula has no response; write it as y ~ ...")
+    _check_response_not_a_predictor(f)
     if len(data) == 0:
         raise DataError("the data frame is empty (0 rows); there is nothing to fit")
     if missing not in ("drop", "raise"):
@@ -619,11 +814,7 @@ def build_design(
             if n_dropped == len(data):
                 raise DataError(msg + " No complete rows are left; check those columns")
             raise DataError(msg + " Drop or impute them, or pass missing='drop'")
-        warnings.warn(
-            f"dropped {n_dropped} of {len(data)} rows with missing values in {detail}",
-            UserWarning,
-            stacklevel=3,
-        )
+        warn_user(f"dropped {n_dropped} of {len(data)} rows with missing values in {detail}")
     d = sub.loc[~bad_rows].copy() if n_dropped else sub.copy()
     state: State = prefit_state(_formula_exprs(f), sub.drop(columns=[_WEIGHTS], errors="ignore"))
     ordered = None
@@ -647,7 +838,14 @@ def build_design(
             )
         y, trials = _proportion_trials(y, d[_WEIGHTS].to_numpy(dtype=float), f.response.label, d.index)
     X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects", contrasts)
+    smooth_parts = [build_smooth(t, d, state, True) for t in smooth_terms(f.smooths)]
+    if smooth_parts:
+        X = np.hstack([X] + [p.fixed for p in smooth_parts])
+        x_names = tuple(x_names) + tuple(nm for p in smooth_parts for nm in p.fixed_names)
+    ac_spec = autocor_spec(f.autocor)
     _check_finite(X, x_names, d)
+    _check_scale(X, x_names, d)
+    _check_scale(y[:, None], (f.response.label,), d)
     aliased: tuple[str, ...] = ()
     if rank_deficient == "raise":
         _check_rank(X, x_names, "the fixed effects")
@@ -656,12 +854,10 @@ def build_design(
         if drop:
             aliased = tuple(x_names[j] for j in drop)
             k = len(drop)
-            warnings.warn(
+            warn_user(
                 f"fixed-effect model matrix is rank deficient so dropping {k} column{'s' if k > 1 else ''} / "
                 f"coefficient{'s' if k > 1 else ''}: {', '.join(map(repr, aliased))} ({why}); their effects "
-                "cannot be told apart from the others'. Pass rank_deficient='raise' to refuse such a model",
-                UserWarning,
-                stacklevel=3,
+                "cannot be told apart from the others'. Pass rank_deficient='raise' to refuse such a model"
             )
             keep = [j for j in range(X.shape[1]) if j not in drop]
             X, x_names = X[:, keep], tuple(x_names[j] for j in keep)
@@ -694,6 +890,23 @@ def build_design(
         )
         _check_finite(Z, znames, d)
         blocks.append(GroupBlock(label, g, znames, _frozen(Z), _frozen(codes), lv))
+    for part in smooth_parts:
+        for label, Z, kind, spectral in part.blocks:
+            names = tuple(str(j + 1) for j in range(Z.shape[1]))
+            blocks.append(GroupBlock(label, _smooth_group(label), names, _frozen(Z),
+                                     _frozen(np.zeros(len(d), dtype=np.int64)), ("1",), kind, tuple(spectral)))
+    autocor = None
+    if ac_spec is not None:
+        autocor = build_autocor(ac_spec, d)
+        if ac_spec.kind == "cosy":
+            g = _cosy_group(ac_spec)
+            _check_grouping_column(d[ac_spec.gr], ac_spec.gr, g)
+            codes, lv = _factor_codes(g, d, None)
+            if len(lv) < 2:
+                raise DataError(f"{autocor.text}: the groups {ac_spec.gr!r} have only one level, so there is no "
+                                "within-group correlation to estimate apart from the residual variance")
+            blocks.append(GroupBlock(f"cosy({ac_spec.gr})", g, ("Intercept",), _frozen(np.ones((len(d), 1))), _frozen(codes), lv,
+                                     "cosy"))
     if contrasts:
         categorical = [k for k, v in state.items() if v[0] == "levels"]
         unknown = [k for k in contrasts if k not in categorical]
@@ -703,11 +916,12 @@ def build_design(
                 f"categorical variable of the formula; the categorical variables are "
                 f"{', '.join(map(repr, categorical)) or 'none'}"
             )
+    check_names(x_names, blocks)
     enc = Encoding(
         formula=f,
         state=tuple(state.items()),
         x_names=x_names,
-        block_labels=tuple(labels),
+        block_labels=tuple(b.label for b in blocks),
         block_levels=tuple(b.levels for b in blocks),
         aliased=aliased,
         weights=weights_name,
@@ -727,6 +941,7 @@ def build_design(
         n_dropped=n_dropped,
         dropped_columns=dropped_cols,
         frame=_model_frame(d, weights_name),
+        autocor=autocor,
         response_ordered=ordered,
         dpar=dpar,
     )
@@ -757,6 +972,20 @@ def _check_finite(M: np.ndarray, names: tuple[str, ...], d: pd.DataFrame) -> Non
 
 def _check_grouping_column(s: pd.Series, c: str, g: GroupTerm) -> None:
     """A grouping column must name groups: categories, integers, or whole (finite) numbers."""
+    if s.dtype == object:  # 1 and "1" would name one group: refused, as for a categorical predictor
+        seen: dict[str, Any] = {}
+        for v in pd.unique(s.dropna()):
+            v = v.item() if isinstance(v, np.generic) else v
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            key = str(v)
+            if key in seen and type(seen[key]) is not type(v):
+                raise DataError(
+                    f"the grouping factor {c!r} of {g} has levels {seen[key]!r} and {v!r} that read the same "
+                    f"({key!r}) but are different values (mixed types), so they would be merged into one group; "
+                    f"convert the column to one type, e.g. data[{c!r}].astype(str)"
+                )
+            seen.setdefault(key, v)
     if is_categorical_series(s) or pd.api.types.is_integer_dtype(s.dtype):
         return
     if pd.api.types.is_float_dtype(s.dtype):

@@ -42,6 +42,8 @@ __all__ = [
     "check_columns",
     "is_categorical_series",
     "level_str",
+    "bind_args",
+    "not_whole",
 ]
 
 
@@ -406,6 +408,9 @@ def _numeric(e: Expr, data: pd.DataFrame, state: State, fitting: bool, where: st
             return (x - center) / scale
         close = difflib.get_close_matches(e.func, _ALL_FUNCS, n=1)
         hint = f" Did you mean {close[0]}()?" if close else ""
+        if e.func == "Q":  # patsy's quoting of odd column names
+            hint = (" To use a column whose name has spaces or symbols, quote it with backticks: `my x` "
+                    "(patsy's Q(\"my x\") is not needed).")
         raise DataError(f"unknown function {e.func}() in {where}.{hint} Available: {', '.join(_ALL_FUNCS)}.")
     raise DataError(f"cannot evaluate {where}")
 
@@ -471,9 +476,8 @@ def _constant(e: Expr, arg: str, call: Call) -> Any:
     )
 
 
-def _bind(e: Call, fname: str, key: str) -> dict[str, Expr]:
-    """The arguments of a basis call by name, checked against R's signature."""
-    params = _BASIS_ARGS[fname]
+def bind_args(e: Call, fname: str, params: tuple[str, ...], key: str) -> dict[str, Expr]:
+    """The arguments of a call by name, checked against its signature ``params`` (R's argument order)."""
     if len(e.args) > len(params):
         raise DataError(f"{key}: {fname}() takes at most {len(params)} arguments ({', '.join(params)})")
     bound = dict(zip(params, e.args))
@@ -483,6 +487,17 @@ def _bind(e: Call, fname: str, key: str) -> dict[str, Expr]:
         if k in bound:
             raise DataError(f"{key}: the argument {k} of {fname}() is given twice")
         bound[k] = v
+    return bound
+
+
+def not_whole(v: np.ndarray) -> np.ndarray:
+    """Which values are not whole numbers (beyond a relative 1e-8)."""
+    return np.abs(v - np.round(v)) > 1e-8 * np.maximum(1.0, np.abs(v))
+
+
+def _bind(e: Call, fname: str, key: str) -> dict[str, Expr]:
+    """The arguments of a basis call by name, checked against R's signature."""
+    bound = bind_args(e, fname, _BASIS_ARGS[fname], key)
     if "x" not in bound:
         raise DataError(f"{key}: {fname}() needs a variable, e.g. {fname}(x, 2)")
     return bound

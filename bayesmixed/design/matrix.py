@@ -84,6 +84,14 @@ def model_matrix(
             if unseen.any():
                 raw = _raw_values(f, data, state)
                 bad = pd.unique(pd.Series(raw[unseen], dtype=object)).tolist()
+                known = {_level_str(x) for x in v.levels}
+                if any(_level_str(_plain(b)) in known for b in bad):  # 1 against '1': say so, with the types
+                    raise DataError(
+                        f"{label!r} has level(s) {', '.join(repr(_plain(b)) for b in bad[:5])} where the model was "
+                        f"fitted to {', '.join(repr(_plain(x)) for x in v.levels[:10])}: the same names, of another "
+                        "type (numbers against text); convert the column of the new data to the type of the "
+                        "fitted one, e.g. new_data[...].astype(str) or pd.to_numeric(new_data[...])"
+                    )
                 raise DataError(
                     f"{label!r} has level(s) {', '.join(repr(_plain(b)) for b in bad[:5])} that were not in the data "
                     f"the model was fitted to (known levels: {', '.join(_level_str(x) for x in v.levels[:10])}); "

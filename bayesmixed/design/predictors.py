@@ -70,6 +70,7 @@ def build_model_design(
     kw = dict(weights=weights, contrasts=contrasts, rank_deficient=rank_deficient, response_kind=fam_kind(family))
     if bf is None and not fam_kind(family) == "categories":
         return build_design(main, data, missing, **kw)
+    _refuse_smooths(main, bf, family)
     dpars = dict(bf.dpars) if bf is not None else {}
     dropped: tuple[int, tuple[str, ...]] | None = None
     if dpars and missing == "drop":
@@ -98,6 +99,27 @@ def build_model_design(
             raise DataError(f"the formula of {d.dpar!r} keeps other rows than the model formula")
     frame = _union_frame(preds)
     return dataclasses.replace(head, dpars=tuple(preds[1:]), frame=frame)
+
+
+def _refuse_smooths(main, bf: BrmsFormula | None, family) -> None:
+    """Smooth terms, GPs and residual correlation structures are not combined with several linear predictors
+    (``bf()`` formulas for other parameters; the ordinal and categorical families) yet: refused before any
+    design is built."""
+    forms = [("the model formula", parse_formula(main) if isinstance(main, str) else main)]
+    if bf is not None:
+        forms += [(f"the formula of {name!r}", parse_formula(bf.dpar_formula(name))) for name, _ in bf.dpars]
+    for where, f in forms:
+        parts = [*f.smooths, *f.autocor]
+        if parts:
+            from ..formula.ast import expr_to_str
+
+            what = (f"family {family.name!r}" if fam_kind(family) == "categories"
+                    else "bf() formulas for other parameters")
+            raise DataError(
+                f"{where} has {expr_to_str(parts[0])}: smooth terms (s(), t2(), gp()) and residual correlation "
+                f"structures (ar(), cosy()) are not supported together with {what} yet; use a fixed spline or "
+                "polynomial instead (ns(x, 4), poly(x, 3)), or a random effect of the group (1 | g)"
+            )
 
 
 def fam_kind(family) -> str:

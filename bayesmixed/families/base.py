@@ -153,7 +153,7 @@ class Family:
     constant_variance
         Whether Var(y | μ) does not depend on μ (location-scale families).
     quadrature_kernels
-        Link name → the quadrature kernel (:mod:`bayesmixed._quad_kernels`) of ``log p(y | η)`` under it.
+        Link name → the quadrature kernel (``bayesmixed._quad_kernels``) of ``log p(y | η)`` under it.
     log_concave_links
         Links under which log p(y | η) is concave in η for every y and auxiliary value.
     irls_aux
@@ -226,7 +226,7 @@ class Family:
     @property
     def quadrature_kernel(self) -> str | None:
         """The name of the numba kernel of ``log p(y | η)`` and its derivatives that integrates one random-effect
-        term out by adaptive quadrature (:mod:`bayesmixed._quad_kernels`), or None: only log-concave densities
+        term out by adaptive quadrature (``bayesmixed._quad_kernels``), or None: only log-concave densities
         have one (their conditional effects are drawn exactly under a log-concave hull)."""
         return self.quadrature_kernels.get(self.link.name)
 

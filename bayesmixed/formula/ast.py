@@ -249,6 +249,12 @@ class Formula:
         Expressions inside ``offset()``.
     groups
         Random-effect terms, after expanding ``a/b`` and ``||``.
+    smooths
+        Smooth terms as written: ``s(x)``, ``s(x, bs = "cr", k = 5)``, ``t2(x, z)``, ``gp(x)``
+        (:mod:`bayesmixed.design.smooth` turns them into fixed columns and random-effect blocks).
+    autocor
+        Residual correlation structures as written: ``ar(time = t, gr = g)``, ``cosy(gr = g)``
+        (:mod:`bayesmixed.design.autocor`).
     """
 
     text: str
@@ -257,10 +263,13 @@ class Formula:
     terms: tuple[Term, ...]
     offsets: tuple[Expr, ...] = ()
     groups: tuple[GroupTerm, ...] = field(default=())
+    smooths: tuple[Expr, ...] = field(default=())
+    autocor: tuple[Expr, ...] = field(default=())
 
     @property
     def fixed_label(self) -> str:
         parts = ["1" if self.intercept else "0"] + [t.label for t in self.terms]
+        parts += [expr_to_str(s) for s in self.smooths] + [expr_to_str(a) for a in self.autocor]
         parts += [f"offset({expr_to_str(o)})" for o in self.offsets]
         return " + ".join(parts)
 

@@ -251,6 +251,10 @@ def parse(text: str) -> Node:
 
 
 # --------------------------------------------------------------------------- stage 3: expansion
+#: smooth terms (mgcv's s() and t2(), brms's gp()) and brms's residual correlation structures
+_SMOOTHS = ("s", "t2", "gp")
+_AUTOCOR = ("ar", "cosy", "arma", "ma", "car", "sar", "fcor", "unstr")
+
 class _Expander:
     def __init__(self, text: str):
         self.text = text
@@ -330,6 +334,13 @@ class _Expander:
             if len(node.children) != 1:
                 raise self.error("offset() takes exactly one argument", node)
             acc.offsets.append(self.value(node.children[0]))
+        elif k == "call" and node.value in _SMOOTHS:
+            acc.smooths.append(self.value(node))
+        elif k == "call" and node.value in _AUTOCOR:
+            if node.value not in ("ar", "cosy"):
+                raise self.error(f"{node.value}() residual correlation is not supported; use ar(time = t, gr = g, p = 1) "
+                                 "or cosy(gr = g)", node)
+            acc.autocor.append(self.value(node))
         elif k in ("name", "call"):
             if k == "call" and node.value in ("cbind", "trials"):
                 raise self.error(f"{node.value}() belongs on the left-hand side of '~'", node)
@@ -344,6 +355,11 @@ class _Expander:
             raise self.error(f"{node.value!r} cannot be used here; wrap arithmetic in I(), e.g. I(x {node.value} 2)", node)
 
     def subtract(self, acc: "_TermSet", sub: "_TermSet", node: Node) -> None:
+        for kind in ("smooths", "autocor"):  # '- s(x)' removes that smooth (as written), as update() does
+            taken = getattr(sub, kind)
+            if taken:
+                setattr(acc, kind, [e for e in getattr(acc, kind) if e not in taken])
+                setattr(sub, kind, [])
         if sub.groups or sub.offsets:
             raise self.error("random-effect terms and offsets cannot be subtracted; leave them out instead", node)
         acc.remove(sub)
@@ -375,6 +391,9 @@ class _Expander:
             return _dedupe(out)
         acc = _TermSet()
         self.terms(node, acc)
+        if acc.smooths or acc.autocor:
+            raise self.error("a smooth term or residual correlation cannot be crossed with '*', ':', '/' or '^'; "
+                             "for a smooth per level of a factor write s(x, by = f)", node)
         if acc.groups or acc.offsets or acc.intercept is not None or acc.removed:
             raise self.error("only variables can be crossed with '*', ':', '/' or '^'", node)
         return acc.terms
@@ -388,6 +407,9 @@ class _Expander:
             raise self.error("random-effect terms cannot be nested inside each other", lhs)
         if acc.offsets:
             raise self.error("offset() cannot be a random effect", lhs)
+        if acc.smooths or acc.autocor:
+            raise self.error("smooth terms and residual correlation belong outside random-effect terms "
+                             "(write y ~ s(x) + (1 | g))", lhs)
         intercept = acc.intercept if acc.intercept is not None else True
         order = _variable_order(self, [lhs])
         terms = ([Term(())] if intercept else []) + _order([_sort_factors(t, order) for t in acc.terms])
@@ -430,6 +452,8 @@ class _TermSet:
         self.intercept: bool | None = None
         self.offsets: list[Expr] = []
         self.groups: list[GroupTerm] = []
+        self.smooths: list[Expr] = []
+        self.autocor: list[Expr] = []
         self.removed = False
 
     def add(self, t: Term) -> None:
@@ -526,6 +550,8 @@ def expand(tree: Node, text: str) -> Formula:
         terms=tuple(_order([_sort_factors(t, order) for t in acc.terms])),
         offsets=tuple(acc.offsets),
         groups=tuple(acc.groups),
+        smooths=tuple(acc.smooths),
+        autocor=tuple(acc.autocor),
     )
 
 
@@ -553,4 +579,10 @@ def parse_formula(text: str) -> Formula:
     >>> [t.label for t in f.terms], [str(g) for g in f.groups]
     (['Days'], ['(1 + Days | Subject)'])
     """
-    return expand(parse(text), text)
+    try:
+        return expand(parse(text), text)
+    except RecursionError:
+        raise FormulaError(
+            f"the formula is too long or too deeply nested to read ({len(text)} characters); write fewer terms, "
+            "e.g. build a combined column in the data frame", text[:80], 0
+        ) from None
