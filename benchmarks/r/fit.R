@@ -67,6 +67,7 @@ family_fun <- switch(opt$family,
   binomial = stats::binomial(),
   bernoulli = stats::binomial(),
   poisson = stats::poisson(),
+  cumulative = NULL,  # brms only (below)
   stop("unsupported family: ", opt$family)
 )
 form <- stats::as.formula(opt$formula)
@@ -97,7 +98,8 @@ if (tool == "rstanarm") {
     gaussian = brms::brmsfamily("gaussian"),
     binomial = brms::brmsfamily("binomial"),
     bernoulli = brms::brmsfamily("bernoulli"),
-    poisson = brms::brmsfamily("poisson")
+    poisson = brms::brmsfamily("poisson"),
+    cumulative = brms::brmsfamily("cumulative")  # rstanarm's stan_polr has no random effects: brms only
   )
   fit <- brms::brm(form, data = data, family = brms_family, chains = chains,
                    iter = warmup + draws, warmup = warmup, seed = seed,
