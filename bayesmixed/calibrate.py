@@ -79,7 +79,13 @@ def prior_draws(spec, design: Design, n: int, seed: int | None = None) -> dict[s
     names = _population_names(spec, design)
     model = build_model(spec, design, integrate_fixed=False)  # beta must be a variable to draw it
     prior = forward_draws(model, n, names, seed).prior
-    return {name: prior[name].values[0] for name in names}  # (n, ...)
+    out = {name: prior[name].values[0] for name in names}  # (n, ...)
+    if spec.family_obj.thresholds == "ordered":
+        # the forward sampler ignores the ordered transform: the model's prior is the iid prior restricted to
+        # increasing thresholds, which is the distribution of the sorted iid draws (their order statistics);
+        # sorting the reported thresholds sorts the centred ones (they differ by one shift per draw)
+        out[N.THRESHOLDS] = np.sort(out[N.THRESHOLDS], axis=-1)
+    return out
 
 
 def _params_of(draws: dict[str, np.ndarray], s: int, spec, design: Design) -> dict[str, Any]:

@@ -73,12 +73,22 @@ def designs() -> dict[str, tuple[str, pd.DataFrame, str, dict]]:
     d["freq"] = d["item"].map({f"i{j:02d}": v for j, v in enumerate(np.round(rng.normal(size=12), 2))})
     out["items"] = ("y ~ freq + (1 | person) + (1 | item)", d, "bernoulli",
                     {"beta": [0.3, 0.5], "sd": {"person": 1.0, "item": 0.6}})
+    # ordinal (cumulative logit, 4 categories) and distributional (sigma ~ x) models with 30 groups
+    g = np.repeat([f"o{i:02d}" for i in range(30)], 6)
+    d = pd.DataFrame({"g": g, "x": rng.normal(size=len(g))})
+    out["cumulative"] = ("y ~ x + (1 | g)", d, "cumulative",
+                         {"Intercept": [-1.0, 0.3, 1.5], "beta": {"x": 0.8}, "sd": {"g": 0.8}})
+    import bayesmixed as bm
+
+    out["sigma_x"] = (bm.bf("y ~ x + (1 | g)", sigma="~ x"), d, "gaussian",
+                      {"beta": [1.0, 0.5], "beta_sigma": {"Intercept": 0.0, "x": 0.3}, "sd": {"g": 0.8}})
     return out
 
 
 PARAMS = {"slope": ["marginal", "noncentered"], "crossed": ["marginal", "noncentered"],
           "binomial": ["noncentered", "auto"], "poisson_olre": ["noncentered", "auto"],
-          "nested": ["auto"], "bernoulli_weak": ["auto"], "items": [{"person": "centered", "item": "centered"}]}
+          "nested": ["auto"], "bernoulli_weak": ["auto"], "items": [{"person": "centered", "item": "centered"}],
+          "cumulative": ["auto"], "sigma_x": ["auto"]}
 
 
 def main() -> None:
@@ -124,7 +134,7 @@ def main() -> None:
             fig.savefig(out / "sbc" / f"{key}.png", dpi=90)
             t = cal.table()
             results[key] = {
-                "model": name, "formula": formula, "family": family, "requested": par if isinstance(par, str) else "dict",
+                "model": name, "formula": str(formula), "family": family, "requested": par if isinstance(par, str) else "dict",
                 "parameterization": dict(model.spec.parameterization),
                 "n_sims": args.n_sims, "L": cal.L, "bins": cal.bins, "wall_s": round(wall, 1),
                 "draws": args.draws, "tune": args.tune, "target_accept": args.target_accept,
