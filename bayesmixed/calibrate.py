@@ -377,7 +377,8 @@ def calibrate(
             "priors are too wide for the scale of the link: give tighter priors."
         )
     params = "/".join(sorted({v for _, v in spec.parameterization})) or "-"
-    label = f"{model.formula.text} [{spec.family}, {params}]"
+    text = "; ".join([model.formula.text] + [f"{k} ~ {v}" for k, v in spec.dpars])  # bf(): every formula
+    label = f"{text} [{spec.family}, {params}]"
     return Calibration(
         ranks=ranks,
         truths=pd.DataFrame(truths, index=pd.RangeIndex(n_sims, name="sim")),
