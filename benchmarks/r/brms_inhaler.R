@@ -23,7 +23,7 @@ for (fam in c("sratio", "cratio", "acat")) {
     x <- dr[[p]]
     q <- quantile(x, c(0.025, 0.05, 0.95, 0.975))
     name <- if (p == "sd_subject__Intercept") "sd(subject:Intercept)" else sub("^b_Intercept\\[(\\d+)\\]", "Intercept[\\1]", sub("^b_", "", p))
-    cat(sprintf('"%s" = { mean = %s, sd = %s, q2.5 = %s, q5 = %s, q95 = %s, q97.5 = %s }\n', name, num(mean(x)),
+    cat(sprintf('"%s" = { mean = %s, sd = %s, "q2.5" = %s, q5 = %s, q95 = %s, "q97.5" = %s }\n', name, num(mean(x)),
                 num(sd(x)), num(q[1]), num(q[2]), num(q[3]), num(q[4])))
   }
   cat("\n")
