@@ -255,7 +255,7 @@ def render(record: dict[str, Any]) -> str:
     m = record["machine"]
     v = record.get("versions", {})
     out = [
-        "# Benchmarks",
+        f"# {record.get('title') or 'Benchmarks'}",
         "",
         "Produced by",
         "",

@@ -68,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="shared: keep PyTensor/numba disk caches between fits; fresh: empty cache per fit")
     ap.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "results"))
     ap.add_argument("--docs", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--title", default="Benchmarks", help="the report's heading (docs pages need distinct titles)")
     ap.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
     args = ap.parse_args(argv)
     if args.cases is None:
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     record: dict = {
         "schema": 1,
         "command": command,
+        "title": args.title,
         "started": started.isoformat(timespec="seconds"),
         "machine": machine_info(),
         "settings": {**settings.__dict__, "compile_cache": args.compile_cache, "timeout_s": args.timeout,
