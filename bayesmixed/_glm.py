@@ -132,10 +132,17 @@ def _glm(
     return _GLMResult(beta, b, rank, eta, converged)
 
 
-def _response(design: Design) -> tuple[np.ndarray, np.ndarray]:
-    """Response on the scale the mean lives on (proportions for binomial) and prior weights."""
+def _response(design: Design, fam: Family | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Response on the scale the mean lives on (proportions for binomial) and prior weights: the numbers of
+    trials times the likelihood weights (``y | weights(w)``); with ``fam``, as its
+    :meth:`~bayesmixed.families.Family.pilot_response` transforms them (lognormal: ``log y``)."""
     if design.trials is not None:
         t = np.asarray(design.trials, dtype=float)
         y = np.divide(design.y, t, out=np.zeros_like(t), where=t > 0)
-        return y, t
-    return np.asarray(design.y, dtype=float), np.ones(design.n)
+        pw = t
+    else:
+        y, pw = np.asarray(design.y, dtype=float), np.ones(design.n)
+    w = design.weights
+    if w is not None:
+        pw = pw * np.asarray(w, dtype=float)
+    return (y, pw) if fam is None else fam.pilot_response(y, pw)

@@ -93,7 +93,7 @@ def _level_means(e: np.ndarray, W: np.ndarray, z: np.ndarray, codes: np.ndarray,
 def pilot(design: Design, family: str | Family, link: str | None = None) -> list[TermPilot]:
     """Pilot information ratios of every random-effect term (see the module docstring)."""
     fam = as_family(family, link)
-    y, pw = _response(design)
+    y, pw = _response(design, fam)
     X = np.asarray(design.X, dtype=float)
     res = _glm(y, pw, X, None, None, 0, fam, None, design.offset)
     ginv = fam.link.inverse
@@ -160,7 +160,8 @@ def pilot(design: Design, family: str | Family, link: str | None = None) -> list
             stats[c] = (t2, 1.0 / noise[ok])
             # what is left of this term's effects after removing the shrunken estimates: their conditional
             # variance, per level, which is the noise they add to the other terms' level means
-            post_var[c] = np.where(ok, t2 * noise / (t2 + noise), t2)
+            with np.errstate(invalid="ignore"):  # a level without information (a hurdle site of zeros): 0 · inf
+                post_var[c] = np.where(ok, t2 * noise / (t2 + noise), t2)
             post_var[c] = np.where(np.isfinite(post_var[c]), post_var[c], t2)
 
     # a level holding a single level of a term nested in it (a location with one brood) cannot tell its own

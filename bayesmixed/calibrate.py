@@ -343,6 +343,14 @@ def calibrate(
         raise BayesMixedError(f"L = {L} is more than the {draws * chains} posterior draws of a refit; lower L or raise draws")
     if not 0 < alpha < 1:
         raise BayesMixedError(f"alpha must lie in (0, 1), got {alpha}")
+    rt = design.response_terms
+    if rt is not None and (rt.weights is not None or rt.censored):
+        raise BayesMixedError(
+            f"calibrate draws responses from the model and refits them, but the response {design.formula.response.label!r} "
+            "has weights() or cens(), which are not part of how responses arise (a weight is no draw, a censored "
+            "value depends on a censoring process the model does not describe); calibrate the model without them "
+            "(trunc() is fine: responses are drawn from the truncated family)"
+        )
     ss = np.random.SeedSequence(seed)
     s_prior, s_sim, s_fit = ss.spawn(3)
     prior = prior_draws(spec, design, n_sims, seed=int(s_prior.generate_state(1)[0]))

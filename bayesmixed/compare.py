@@ -380,6 +380,7 @@ def take_rows(design: Design, idx: np.ndarray) -> Design:
     return replace(
         design, y=t(design.y), trials=t(design.trials), X=t(design.X), offset=t(design.offset), blocks=blocks,
         rows=design.rows[idx],
+        response_terms=None if design.response_terms is None else design.response_terms.take(idx),
     )
 
 

@@ -215,6 +215,9 @@ def _moments(p: Prior) -> tuple[float, float]:
     if d == "uniform":
         lo, hi = kw["lower"], kw["upper"]
         return (lo + hi) / 2, (lo**2 + lo * hi + hi**2) / 3
+    if d == "beta":
+        a, b = kw["alpha"], kw["beta"]
+        return a / (a + b), a * (a + 1) / ((a + b) * (a + b + 1))
     if d == "normal":
         return kw["mu"], kw["mu"] ** 2 + kw["sigma"] ** 2
     raise ValueError(f"no moments for prior {p}")
@@ -243,6 +246,8 @@ def sample_prior(p: Prior, size: int, rng: np.random.Generator, k: int = 1, coef
         return kw["beta"] / rng.gamma(kw["alpha"], 1.0, size)
     if d == "uniform":
         return rng.uniform(kw["lower"], kw["upper"], size)
+    if d == "beta":
+        return rng.beta(kw["alpha"], kw["beta"], size)
     if d == "normal":
         return rng.normal(kw["mu"], kw["sigma"], size)
     if d == "lkj":

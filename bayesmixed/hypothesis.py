@@ -412,6 +412,7 @@ def prior_density(p: Prior, x: float, k: int = 1) -> float | None:
         "exponential": lambda: stats.expon(scale=1 / kw["lam"]),
         "gamma": lambda: stats.gamma(kw["alpha"], scale=1 / kw["beta"]),
         "inverse_gamma": lambda: stats.invgamma(kw["alpha"], scale=kw["beta"]),
+        "beta": lambda: stats.beta(kw["alpha"], kw["beta"]),
         "uniform": lambda: stats.uniform(kw["lower"], kw["upper"] - kw["lower"]),
     }
     if d == "half_student_t":

@@ -2,7 +2,9 @@
 
 It is conditional on the random effects (as brms and rstanarm store it), for every parameterisation,
 including the marginalised one whose random effects are drawn after sampling. The densities are the
-families' (:meth:`bayesmixed.families.Family.logpdf`).
+families' (:meth:`bayesmixed.families.Family.logpdf`); with brms's response terms, weighted, censored and
+truncated as :mod:`bayesmixed.families.bounds` says (a row's log-likelihood times its weight, as brms's
+``log_lik``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .families import Family, as_family
-from .summaries import draws_of, family_inputs, linear_predictor, linear_predictors, residual_sd
+from .summaries import family_inputs, linear_predictor, linear_predictors, residual_sd
 
 if TYPE_CHECKING:
     from .spec import ModelSpec
@@ -35,6 +37,17 @@ def pointwise_loglik(
     C, D = post.sizes["chain"], post.sizes["draw"]
     S = C * D
     y = np.asarray(design.y)
+    terms = design.response_terms
+    if terms is not None:  # weights(), cens(), trunc(): families.bounds
+        from .families import bounds
+
+        arrays = terms.arrays()
+        out = np.empty((S, design.n))
+        for start in range(0, S, chunk):
+            idx = np.arange(start, min(start + chunk, S))
+            eta, aux = family_inputs(idata, fam, linear_predictors(idata, design, idx), idx)
+            out[idx[0] : idx[-1] + 1] = bounds.logpdf(fam, y, eta, aux, design.trials, **arrays)
+        return out.reshape(C, D, design.n)
     if design.autocor is not None and design.autocor.kind == "ar":
         return _ar1_loglik(idata, design, fam, residual_sd(idata), chunk).reshape(C, D, design.n)
     if fam.linear_gaussian and not design.dpars and use_kernels(S * design.n):

@@ -17,8 +17,11 @@ Layout::
     [fit]                            # optional defaults for draws, tune, chains, seed, sampler
     [reference]                      # optional: estimates of another tool, with their source
     source = "lme4 1.1-31 ..."
+    method = "lmer, REML"            # how the tool estimated them (glmmTMB's ML, a brms posterior mean, ...)
     fixef = { Intercept = 251.405, Days = 10.467 }
     varcorr = [ { group = "Subject", term = "Intercept", kind = "sd", value = 24.741 }, ... ]
+    aux = { zi = 0.29 }              # optional: the family's auxiliary parameters (zi, shape, sigma, ...)
+    aux_boundary = ["zi"]            # optional: those estimated on the edge of their space (zi = 0)
 
 ``fixef`` names are those of ``fit.fixef()`` (brms's): ordinal thresholds ``"Intercept[1]"``, another
 parameter's coefficients ``sigma_Intercept``, ``sigma_x``. A Bayesian reference (brms) gives its posterior
@@ -182,7 +185,7 @@ def load_model_file(path: str | Path) -> ModelFile:
 def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.DataFrame:
     """Posterior summaries beside reference estimates (e.g. lme4's).
 
-    Columns: ``parameter``, ``kind`` (``fixef``, ``sd``, ``cor``), ``reference``, ``mean``, ``sd`` (posterior
+    Columns: ``parameter``, ``kind`` (``fixef``, ``sd``, ``cor``, ``aux``), ``reference``, ``mean``, ``sd`` (posterior
     SD), ``lower``, ``upper`` (equal-tailed ``prob`` interval), ``inside`` (reference within the interval),
     ``z`` ((mean − reference) / posterior SD), ``boundary`` (the reference sits on the edge of the parameter
     space, e.g. an SD of 0).
@@ -208,6 +211,11 @@ def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.Da
                 x = draws_of(fit.idata, N.corr(b.label))[:, b.coef_names.index(a), b.coef_names.index(c)]
         label = f"{kind}({g}{':' + term if term else ''})"
         rows.append(_row(label, kind, value, x, prob, bool(vc.get("boundary", False))))
+    boundary = set(reference.get("aux_boundary", ()))
+    for name, value in reference.get("aux", {}).items():
+        if name not in fit.idata.posterior:
+            raise ModelFileError(f"reference aux {name!r} is not a parameter of the model's family ({fit.spec.family})")
+        rows.append(_row(name, "aux", value, draws_of(fit.idata, name), prob, name in boundary))
     return pd.DataFrame(rows)
 
 

@@ -159,8 +159,9 @@ def _fixed_eta(design, family: str, link: str) -> np.ndarray:
     from ._glm import _glm, _response
     from .families import get_family
 
-    y, pw = _response(design)
-    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, get_family(family, link), None, design.offset).eta
+    fam = get_family(family, link)
+    y, pw = _response(design, fam)
+    return _glm(y, pw, np.asarray(design.X, dtype=float), None, None, 0, fam, None, design.offset).eta
 
 
 def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=()) -> tuple[dict, dict, set]:
@@ -232,6 +233,11 @@ def choose(design, fam, link: str, priors: dict) -> Decision:
         return choose_sampled(design, fam, link)
 
     labels = [b.label for b in design.blocks]
+    if design.response_terms is not None:  # weights, censoring, truncation: no term is integrated out
+        param, why = pilot_choice(design, fam.name, link)
+        param, why, _ = _nested_chains(design, fam.name, link, param, why)
+        note = "; the response's weights()/cens()/trunc() leave no term to integrate out"
+        return Decision(param, {k: v + note for k, v in why.items()})
     ar = design.autocor is not None and design.autocor.kind == "ar"
     if fam.linear_gaussian and labels and not ar:
         g = gaussian_choice(design, priors)

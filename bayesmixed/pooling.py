@@ -171,8 +171,8 @@ def complete_fit(design: Design, label: str, family: str, link: str, idata=None)
     extra = [a for a, c in enumerate(blk.coef_names) if c not in names]
     Xc = np.column_stack([design.X] + [blk.Z[:, a] for a in extra]) if extra else np.asarray(design.X)
     cols = names + [blk.coef_names[a] for a in extra]
-    y, pw = _response(design)
     fam = as_family(family, link)
+    y, pw = _response(design, fam)
     res = _glm(y, pw, Xc, None, None, 0, fam, _aux_means(idata, fam), design.offset)
     return pd.Series(res.beta, index=pd.Index(cols, name="coef"))
 
@@ -239,8 +239,8 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
     drop = set(blk.coef_names) | {design.x_names[m] for v in preds.values() for m, _ in v}
     keep = [m for m, n in enumerate(design.x_names) if n not in drop]
     Xf = np.asarray(design.X)[:, keep]
-    y, pw = _response(design)
     fam = as_family(family, link)
+    y, pw = _response(design, fam)
     notes = [""] * J
     boundary = _boundary_levels(design, blk, fam)
     rows = np.ones(design.n, dtype=bool)

@@ -117,12 +117,36 @@ def sample_prior_predictive(spec: ModelSpec, design: Design, draws: int = 500, s
         raise BayesMixedError(f"draws must be a positive whole number, got {draws!r}")
     model = build_model(prior_predictive_spec(spec, design), design, integrate_fixed=False)
     names = [v.name for v in model.free_RVs + model.deterministics if not v.name.startswith("_")]
-    idata = forward_draws(model, int(draws), names + ["y"], seed)
+    drawn = "y" in model.named_vars  # else the likelihood is a potential (weights, cens, trunc): drawn below
+    idata = forward_draws(model, int(draws), names + (["y"] if drawn else []), seed)
     obs = {"y": xr.DataArray(np.asarray(design.y), dims=["obs"], coords={"obs": np.arange(design.n)})}
     if design.trials is not None:
         obs["trials"] = xr.DataArray(np.asarray(design.trials), dims=["obs"], coords={"obs": np.arange(design.n)})
-    pp = idata.prior_predictive[["y"]].assign_coords(obs=np.arange(design.n))
+    if drawn:
+        pp = idata.prior_predictive[["y"]].assign_coords(obs=np.arange(design.n))
+    else:
+        pp = _numpy_prior_predictive(idata.prior, spec, design, seed)
     return _arviz.inference_data(prior=idata.prior, prior_predictive=pp, observed_data=xr.Dataset(obs))
+
+
+def _numpy_prior_predictive(prior, spec: ModelSpec, design: Design, seed: int | None):
+    """Responses drawn in NumPy from the prior draws (a model whose likelihood is a potential: brms's response
+    terms): the family truncated as ``trunc()`` says; weights and censoring do not enter new responses."""
+    import xarray as xr
+
+    from . import _arviz
+    from .families import bounds
+    from .summaries import aux_draws, linear_predictor
+
+    as_post = _arviz.inference_data(posterior=prior)
+    S = prior.sizes["chain"] * prior.sizes["draw"]
+    fam = spec.family_obj
+    eta = linear_predictor(as_post, design, np.arange(S))
+    rng = np.random.default_rng(None if seed is None else [int(seed), 17])
+    y = bounds.draw(fam, eta, aux_draws(as_post, fam), rng, design.trials, design.lb, design.ub)
+    coords = {"chain": prior["chain"].values, "draw": prior["draw"].values, "obs": np.arange(design.n)}
+    return xr.Dataset({"y": xr.DataArray(y.reshape(prior.sizes["chain"], prior.sizes["draw"], design.n),
+                                         dims=("chain", "draw", "obs"), coords=coords)})
 
 
 def forward_draws(model, draws: int, var_names: list[str], seed: int | None):

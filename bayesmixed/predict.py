@@ -16,8 +16,12 @@ Three treatments of the group effects, as in lme4's ``re.form`` and brms's ``sam
     effect drawn from the population distribution ``N(0, G_s)`` with ``G_s = diag(sd_s) C_s diag(sd_s)``
     (``sd_<term>`` and ``corr_<term>`` of that draw). Rows of one unseen level share its draw.
 
-``kind="link"`` gives draws of η, ``kind="mean"`` of ``g⁻¹(η)`` (a probability for binomial models),
-``kind="response"`` draws new responses from the family (successes for binomial models).
+``kind="link"`` gives draws of η, ``kind="mean"`` of the expected response E[y | η] (the family's
+:meth:`~bayesmixed.families.Family.mean`: ``g⁻¹(η)`` for most families, a probability for binomial models,
+``(1 − zi) μ`` for zero-inflated ones, ``exp(μ + σ²/2)`` for the lognormal: brms's ``posterior_epred``; the
+untruncated family's mean for a truncated response), ``kind="response"`` draws new responses from the family
+(successes for binomial models; from the truncated family for ``y | trunc(lb, ub)``; censoring and weights do
+not enter).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ __all__ = [
     "predict",
     "posterior_predictive",
     "predictive_draws",
+    "response_bounds",
     "response_trials",
     "category_labels",
     "GROUPS",
@@ -76,6 +81,9 @@ class NewRows:
         Per term: labels of levels not in the fitted data, in code order after the fitted ones.
     trials
         Numbers of trials (binomial), when known.
+    lb, ub
+        Truncation bounds of the response (``y | trunc(lb, ub)``) on these rows, when the model has them:
+        responses are drawn from the truncated family.
     labels
         The labels of the terms that ``codes``, ``Z`` and ``new_levels`` describe: every term, or (random effects
         excluded) only the smooth terms' blocks, which are population-level and enter every prediction.
@@ -90,6 +98,8 @@ class NewRows:
     Z: tuple[np.ndarray, ...]
     new_levels: tuple[tuple[str, ...], ...]
     trials: np.ndarray | None = None
+    lb: np.ndarray | None = None
+    ub: np.ndarray | None = None
     labels: tuple[str, ...] | None = None  # the blocks that codes/Z belong to (None: design.blocks, in order)
     dpars: tuple["NewRows", ...] = ()
 
@@ -119,6 +129,8 @@ def _from_design(design: Design, groups: str) -> NewRows:
         Z=tuple(b.Z for b in blocks),
         new_levels=tuple(() for _ in blocks),
         trials=design.trials,
+        lb=design.lb,
+        ub=design.ub,
         labels=tuple(b.label for b in blocks),
         dpars=tuple(_from_design(d, groups) for d in design.dpars),
     )
@@ -197,6 +209,34 @@ def response_trials(formula, data: pd.DataFrame) -> np.ndarray | None:
         s, w = evaluate(r.expr, probe, {}, True), evaluate(r.second, probe, {}, True)
         totals.append(s.values + w.values)
     return totals[0] if np.allclose(totals[0], totals[1], equal_nan=True) else None
+
+
+def response_bounds(formula, data: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Truncation bounds ``(lb, ub)`` of the response (``y | trunc(lb = ..., ub = ...)``) on ``data``: numbers
+    as written, columns read from ``data``; ``(None, None)`` without ``trunc()``.
+
+    Raises
+    ------
+    DataError
+        A bound is a column that ``data`` lacks.
+    """
+    r = formula.response
+    if r is None or (r.lb is None and r.ub is None):
+        return None, None
+    out = []
+    for key, e, fill in (("lb", r.lb, -np.inf), ("ub", r.ub, np.inf)):
+        if e is None:
+            out.append(np.full(len(data), fill))
+            continue
+        missing = [c for c in expr_columns(e) if c not in data.columns]
+        if missing:
+            raise DataError(
+                f"the response is truncated at trunc({key} = {expr_to_str(e)}), so new responses need the column(s) "
+                f"{missing} in new_data"
+            )
+        v = evaluate(e, data, {}, True)
+        out.append(np.broadcast_to(np.asarray(v.values, dtype=float), (len(data),)).copy())
+    return out[0], out[1]
 
 
 def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", trials=None) -> NewRows:
@@ -297,9 +337,23 @@ def _encode_rows(design: Design, new_data: pd.DataFrame, groups: str, trials) ->
             if design.encoding.weights is not None
             else response_trials(f, new_data)
         ),
+        **dict(zip(("lb", "ub"), _bounds_or_none(f, new_data))),
         labels=tuple(labels),
         dpars=tuple(_encode_rows(d, new_data, groups, None) for d in design.dpars),
     )
+
+
+def _bounds_or_none(formula, data: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """:func:`response_bounds`, or ``(None, None)`` (with a note for draws) when a bound's column is absent:
+    means and the linear predictor do not need them."""
+    try:
+        return response_bounds(formula, data)
+    except DataError:
+        return _MISSING_BOUNDS, _MISSING_BOUNDS
+
+
+#: marks bounds that new data cannot give (an error only when responses are drawn)
+_MISSING_BOUNDS = np.full(0, np.nan)
 
 
 def encode_terms(
@@ -427,13 +481,19 @@ def predictive_draws(
     if kind == "link":
         return fam.link_scale(eta, aux)
     if kind == "mean":
-        return fam.mean(eta, aux)
+        if fam.needs_trials and rows.trials is None:  # E[y/n] does not depend on n for these families
+            return fam.mean(eta, aux, np.ones(rows.n))
+        return fam.mean(eta, aux, rows.trials)
     if fam.needs_trials and rows.trials is None:
         raise DataError(
             "kind='response' for a binomial model needs the numbers of trials of the new rows: include the "
             "columns of the formula's response in new_data, or pass trials= (an array or a column name)"
         )
-    return fam.draw(eta, aux, rng, rows.trials)
+    if rows.lb is _MISSING_BOUNDS:
+        response_bounds(design.formula, pd.DataFrame(index=rows.index))  # raises, naming the columns
+    from .families import bounds
+
+    return bounds.draw(fam, eta, aux, rng, rows.trials, rows.lb, rows.ub)
 
 
 def _eta(idata, design: Design, rows: NewRows, groups: str, idx: np.ndarray, rng, terms) -> np.ndarray:
@@ -492,7 +552,8 @@ def predict(
         ``"include"`` (known levels' effects; unseen levels are an error), ``"exclude"`` (population level,
         lme4's ``re.form = NA``) or ``"sample_new"`` (unseen levels get new effects drawn from the population).
     kind
-        ``"mean"`` (``g⁻¹(η)``), ``"response"`` (new observations from the family) or ``"link"`` (η).
+        ``"mean"`` (E[y], ``g⁻¹(η)`` for most families), ``"response"`` (new observations from the family) or
+        ``"link"`` (η).
     prob
         Probability of the equal-tailed interval.
     draws

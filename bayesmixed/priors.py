@@ -43,7 +43,12 @@ the response for identity links and 0 otherwise, and ``s_x`` the sd of a predict
   distance between (scaled) data points; ``ar``: ``Uniform(-1, 1)``; ``cosy``: ``Uniform(0, 1)``;
 * Student-t ``nu``: ``Gamma(2, 0.1)``; negative binomial ``alpha`` (reciprocal dispersion):
   ``Exponential(1)`` as rstanarm; gamma ``alpha`` (shape), inverse Gaussian ``lam``, beta ``phi``:
-  ``Gamma(0.01, 0.01)`` as brms.
+  ``Gamma(0.01, 0.01)`` as brms;
+* the families added with issue 17 take brms's defaults (each family's module and the families guide list
+  them): zero-inflation ``zi`` and hurdle ``hu`` probabilities ``Beta(1, 1)``, shapes and precisions
+  ``Gamma(0.01, 0.01)``, ``sigma`` ``HalfStudentT(3, max(2.5, s_y))``, and their ``m_y``, ``s_y`` from
+  :meth:`bayesmixed.families.Family.prior_location_scale` (lognormal: mean and SD of ``log y``; log-link
+  positive families: ``log`` of the mean of ``y`` and 1).
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ import numpy as np
 
 from . import naming as N
 from .errors import PriorError
+from .families.base import sd_or_one
 
 __all__ = ["Prior", "DISTRIBUTIONS", "default_priors", "resolve_priors"]
 
@@ -71,6 +77,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
     "exponential": (("lam",), {}),
     "gamma": (("alpha", "beta"), {}),
     "inverse_gamma": (("alpha", "beta"), {}),
+    "beta": (("alpha", "beta"), {}),
     "uniform": (("lower", "upper"), {}),
     "lkj": ((), {"eta": 1.0}),
     "decov": ((), {"regularization": 1.0, "concentration": 1.0, "shape": 1.0, "scale": 1.0}),
@@ -79,6 +86,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
 _POSITIVE = {"half_normal", "half_student_t", "half_cauchy", "exponential", "gamma", "inverse_gamma"}
 _POSITIVE_PARAMS = {"sigma", "beta", "lam", "alpha", "nu", "b", "eta", "scale", "shape", "concentration", "regularization"}
 _LOCATION_SCALE = {"normal", "student_t", "cauchy", "laplace", "flat", "uniform"}
+_UNIT = {"beta", "uniform"}
 _ALIASES = {
     "halfnormal": "half_normal",
     "halfstudentt": "half_student_t",
@@ -189,11 +197,6 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}"
 
 
-def _sd(x: np.ndarray) -> float:
-    s = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
-    return s if s > 0 else 1.0
-
-
 def _as_prior(v: Any) -> Prior:
     return v if isinstance(v, Prior) else Prior.from_dict(v)
 
@@ -203,10 +206,7 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     from .families import as_family
 
     fam = as_family(family, link)
-    identity = fam.identity_scale
-    y = design.y
-    s_y = _sd(y) if identity else 1.0
-    m_y = float(np.mean(y)) if identity else 0.0
+    m_y, s_y = fam.prior_location_scale(np.asarray(design.y, dtype=float))
     out: dict[str, Prior] = {}
     if fam.thresholds is not None:  # brms's default for ordinal thresholds (on centred predictors)
         out[N.THRESHOLDS] = Prior("student_t", nu=3.0, mu=0.0, sigma=2.5)
@@ -226,7 +226,7 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
         for j, name in enumerate(names):
             if name == "Intercept":
                 continue
-            out[N.beta_key(dpar, name)] = Prior("normal", mu=0.0, sigma=2.5 * scale / _sd(d.X[:, j]))
+            out[N.beta_key(dpar, name)] = Prior("normal", mu=0.0, sigma=2.5 * scale / sd_or_one(d.X[:, j]))
     out.update({k: _as_prior(v) for k, v in fam.default_aux_priors(s_y).items() if k not in predicted})
     for d in design.predictors:
         scale = s_y if d.dpar == N.MU else 1.0
@@ -242,7 +242,7 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
                 out["cosy"] = Prior("uniform", lower=0.0, upper=1.0)
                 continue
             for j, c in enumerate(b.coef_names):
-                s_z = 1.0 if c == "Intercept" else _sd(b.Z[:, j])
+                s_z = 1.0 if c == "Intercept" else sd_or_one(b.Z[:, j])
                 out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale / s_z)
             if b.correlated:
                 out[N.corr(b.label)] = Prior("lkj", eta=1.0)
@@ -284,6 +284,7 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
 
     fam = as_family(family, link)
     positive_aux = {p.name for p in fam.aux if p.positive}
+    unit_aux = {p.name for p in fam.aux if p.unit}
     priors = default_priors(design, family, link)
     predicted = [d.dpar for d in design.predictors if d.dpar != N.MU]
     broad_betas = [N.BETA] + [N.beta_var(d) for d in predicted]
@@ -317,6 +318,12 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
             )
         elif (name in positive_aux or name.startswith(("sdgp_", "lscale_"))) and p.dist not in _POSITIVE:
             raise PriorError(f"prior for {name!r} must be positive-valued ({', '.join(sorted(_POSITIVE))}), got {p.dist!r}")
+        elif name in unit_aux and (p.dist not in _UNIT or (p.dist == "uniform" and not (
+                0 <= np.min(p.kwargs["lower"]) and np.max(p.kwargs["upper"]) <= 1))):
+            raise PriorError(
+                f"{name!r} is a probability: its prior must be Prior('beta', alpha=..., beta=...) or a uniform inside "
+                f"[0, 1], got {p}"
+            )
         elif name == "ar" and (p.dist not in _LOCATION_SCALE or p.dist == "flat"):
             raise PriorError(f"prior for the autocorrelation 'ar' must be one of {', '.join(sorted(_LOCATION_SCALE - {'flat'}))}"
                              f" (it is truncated to (-1, 1)), got {p.dist!r}")

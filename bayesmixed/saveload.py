@@ -32,7 +32,9 @@ their dtype.
 Format 2 added contrasts, ``poly``/``ns``/``bs`` state, ``aliased`` and ``weights``; format-1 files are read
 (their categorical variables had treatment contrasts). Format 3 added the designs of other predicted parameters
 (``bf()``: ``dpars``, nested in the design's description with their arrays under ``dpar<i>_``), responses of
-categories (``response_ordered``) and ``drop_intercept``; files of formats 1 and 2 are read.
+categories (``response_ordered``), ``drop_intercept`` and brms's response terms ``weights()``, ``cens()``,
+``trunc()`` (``response_terms``, arrays ``rt_<field>``; format-2 files written with them are read too); files of
+formats 1 and 2 are read.
 
 Writes are atomic: the archive is written to a temporary file in the target's folder and moved into place
 with :func:`os.replace`, so an interrupt never leaves a half-written file under the target's name.
@@ -65,7 +67,8 @@ _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns", "frame", "autocor", "response_ordered", "dpar", "dpars",
+    "response_levels", "n_dropped", "dropped_columns", "frame", "response_terms", "autocor", "response_ordered",
+    "dpar", "dpars",
 )
 BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels", "kind", "spectral")
 ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights",
@@ -318,6 +321,9 @@ def _enc_design(design, prefix: str = "", arrays: dict[str, np.ndarray] | None =
     })
     if design.frame is not None:
         meta["frame"] = _enc_frame(design.frame, arrays)
+    if design.response_terms is not None:  # brms's weights(), cens(), trunc(): arrays rt_<field>
+        meta["response_terms"] = sorted(design.response_terms.arrays())
+        arrays.update({f"rt_{k}": np.asarray(v) for k, v in design.response_terms.arrays().items()})
     return meta, arrays
 
 
@@ -367,7 +373,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str = "", first=None):
     """The Design written by :func:`_enc_design` (``first``: the model's first design, whose response and rows
     the nested designs of other predicted parameters share)."""
-    from .design import Design, Encoding, GroupBlock
+    from .design import Design, Encoding, GroupBlock, ResponseTerms
     from .design.autocor import autocor_spec, build_autocor
     from .design.design import block_terms
     from .formula import parse_formula
@@ -434,6 +440,8 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str
         frame=frame,
         autocor=(build_autocor(autocor_spec(formula.autocor), frame)
                  if formula.autocor and frame is not None else None),
+        response_terms=(ResponseTerms(**{k: _frozen(arrays[f"rt_{k}"]) for k in meta["response_terms"]})
+                        if meta.get("response_terms") is not None else None),
         response_ordered=meta.get("response_ordered"),
         dpar=dpar,
     )

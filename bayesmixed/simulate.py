@@ -21,6 +21,7 @@ and its terms' SDs under their labels (``"sd": {"g__sigma": 0.3}``), as the post
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from typing import Any, Mapping
 
@@ -31,11 +32,11 @@ from . import naming as N
 from .design import Design
 from .design.predictors import build_model_design
 from .errors import DataError
-from .families import Family, as_family, get_family
+from .families import Family, as_family, bounds, family_names, get_family
 from .formula import Formula, parse_formula
 from .formula.bf import BrmsFormula
 from .formula.ast import Name, expr_to_str
-from .predict import response_trials
+from .predict import response_bounds, response_trials
 
 __all__ = ["simulate"]
 
@@ -56,7 +57,10 @@ def _trials_and_placeholders(
     d = data.copy()
     if not fam.needs_trials:
         if r.kind != "single":
-            raise DataError(f"the response {r.label!r} gives numbers of trials, which only family='binomial' uses")
+            raise DataError(
+                f"the response {r.label!r} gives numbers of trials, which only the families of successes out of "
+                f"trials use ({', '.join(n for n in family_names() if get_family(n).needs_trials)}), not {fam.name!r}"
+            )
         if n_categories is not None:  # every category present: 1, 2, ..., K, 1, ...
             if len(d) < n_categories:
                 raise DataError(f"simulating {n_categories} categories needs at least as many rows (got {len(d)})")
@@ -212,6 +216,7 @@ def draw_from_design(
     aux: Mapping[str, Any],
     rng: np.random.Generator,
     trials: np.ndarray | None = None,
+    truncation: tuple[np.ndarray | None, np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, dict[str, pd.DataFrame]]:
     """Responses (one per design row) and group effects drawn from the model with the given parameters.
 
@@ -220,8 +225,10 @@ def draw_from_design(
     predicted parameter (``{"mu": ..., "sigma": ...}``: every predictor of ``design.predictors``);
     ``sd[label]`` is the SD vector and ``corr[label]`` the correlation matrix of each term (of every predictor);
     ``aux`` the values of the parameters that are not predicted, and the ordinal thresholds under
-    ``"Intercept"``; ``trials`` defaults to ``design.trials``.
+    ``"Intercept"``; ``trials`` defaults to ``design.trials``; ``truncation`` (bounds ``(lb, ub)`` per row)
+    to the design's ``trunc()`` bounds: responses are drawn from the truncated family.
     """
+    lb, ub = (design.lb, design.ub) if truncation is None else truncation
     betas = dict(beta) if isinstance(beta, Mapping) else {design.dpar: beta}
     etas: dict[str, np.ndarray] = {}
     effects = {}
@@ -243,7 +250,7 @@ def draw_from_design(
     values = {name: (np.asarray(v, dtype=float) if name == N.THRESHOLDS else np.asarray(float(v)))
               for name, v in aux.items()}
     eta, a = fam.inputs(etas, values)
-    return fam.draw(eta, a, rng, n_trials), effects
+    return bounds.draw(fam, eta, a, rng, n_trials, lb, ub), effects
 
 
 def simulate(
@@ -263,7 +270,9 @@ def simulate(
     formula
         lme4 formula; the response must be a column name (``cbind(s, f)``, ``s | trials(n)`` for binomial).
         The response columns need not exist in ``data``. Or :func:`bayesmixed.bf` with formulas for other
-        parameters (see the module docstring for their ``params``).
+        parameters (see the module docstring for their ``params``). brms's ``trunc(lb, ub)`` bounds the draws
+        (drawn from the truncated family); ``weights()`` and ``cens()`` are ignored here (their columns need not
+        exist).
     data
         Predictors and grouping factors; never modified.
     params
@@ -321,6 +330,17 @@ def simulate(
     if unknown:
         raise DataError(f"unknown parameter(s) {unknown} in params; use {sorted(allowed)}")
     positional = data.reset_index(drop=True)  # rows by position: the user's index may repeat labels
+    lb, ub = response_bounds(f, positional)
+    if (lb is not None or ub is not None) and not fam.has_cdf:
+        raise DataError(
+            f"trunc() in the response {f.response.label!r} draws from the truncated family, which needs its "
+            f"cumulative distribution function; family {fam.name!r} has none here: drop trunc()"
+        )
+    if f.response.has_terms:  # weights() and cens() do not enter draws; trunc() bounds them (lb, ub above)
+        r = f.response
+        f = dataclasses.replace(f, response=dataclasses.replace(r, weights=None, cens=None, y2=None, lb=None, ub=None))
+        if bf is not None:  # the same model formula without the response terms
+            bf = dataclasses.replace(bf, formula=f"{r.value_label} ~ {bf.formula.split('~', 1)[1].strip()}")
     d, T = _trials_and_placeholders(f, fam, positional, trials, K)
     design = build_model_design(bf if bf is not None else f, d, fam)
     beta = {p.dpar: _beta(p, params.get(N.beta_var(p.dpar), {}), N.beta_var(p.dpar)) for p in design.predictors}
@@ -344,7 +364,8 @@ def simulate(
     n_trials = None if T is None else T.to_numpy()[used]
     sds = {b.label: _sd(params, b) for b in design.all_blocks}
     corrs = {b.label: _corr(params, b) for b in design.all_blocks}
-    y, effects = draw_from_design(design, fam, None, beta, sds, corrs, aux, rng, n_trials)
+    cut = (None if lb is None else lb[used], None if ub is None else ub[used])
+    y, effects = draw_from_design(design, fam, None, beta, sds, corrs, aux, rng, n_trials, cut)
     out = data.copy()
     r = f.response
     complete = len(design.rows) == len(data)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .design import Design, check_estimable, check_levels_vs_rows
 from .errors import BayesMixedError
-from .families import Family, get_family
+from .families import Family, family_names, get_family
 from .priors import Prior, resolve_priors
 
 __all__ = ["ModelSpec", "make_spec", "PARAMETERIZATIONS"]
@@ -113,6 +113,47 @@ class ModelSpec:
         return BrmsFormula(self.formula, self.dpars)
 
 
+_EXACT_REFUSAL = (
+    "{what}: integrating random effects out (exactly, or by quadrature) needs the plain likelihood, but the "
+    "response has {terms}; use 'auto' (it samples every term centred or non-centred then), 'centered' or "
+    "'noncentered'"
+)
+
+
+def _terms_text(design: Design) -> str:
+    """The response terms a design has, in words (``weights() and cens()``)."""
+    rt = design.response_terms
+    kinds = [("weights()", rt.weights), ("cens()", rt.cens), ("trunc()", rt.lb)]
+    return " and ".join(k for k, v in kinds if v is not None)
+
+
+def _check_response_terms(design: Design, fam: Family) -> None:
+    """Censoring and truncation need the family's CDF; a censored or truncated response must lie in the
+    family's support like any other (checked with the response)."""
+    rt = design.response_terms
+    if rt is None:
+        return
+    r = design.formula.response
+    if design.autocor is not None:
+        raise BayesMixedError(
+            f"{design.autocor.text} models the residuals jointly, which the response terms of {r.label!r} "
+            "(weights(), cens(), trunc(): one density per row) do not combine with; drop one of them"
+        )
+    used = [k for k, on in (("cens()", rt.cens is not None), ("trunc()", rt.lb is not None)) if on]
+    if used and fam.response_kind == "categories":
+        raise BayesMixedError(
+            f"{' and '.join(used)} in the response {r.label!r}: a response of categories (family {fam.name!r}) is not "
+            "censored or truncated by value; drop them (to leave out categories, drop their rows or merge them "
+            "with a neighbouring category); weights() is allowed"
+        )
+    if used and not fam.has_cdf:
+        raise BayesMixedError(
+            f"family {fam.name!r} has no cumulative distribution function here, which {' and '.join(used)} in the "
+            f"response {r.label!r} need; families with one: "
+            + ", ".join(n for n in family_names() if get_family(n).has_cdf)
+        )
+
+
 def _normalise_param(v: str) -> str:
     key = str(v).lower().replace("-", "").replace("_", "").replace(" ", "")
     key = {
@@ -181,6 +222,7 @@ def make_spec(
     check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
     fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels,
                        ordered=design.response_ordered)
+    _check_response_terms(design, fam)
     resolved = resolve_priors(design, fam.name, link, priors)
     labels = [b.label for b in design.all_blocks]
     all_sampled = sampled_only(design, fam)
@@ -205,6 +247,8 @@ def make_spec(
                 f"parameterization={{{labels[0] if labels else 'g'!r}: 'quadrature'}} (the others 'centered' or "
                 "'noncentered')"
             )
+        if choice == "marginal" and design.response_terms is not None:
+            raise BayesMixedError(_EXACT_REFUSAL.format(what="parameterization='marginal'", terms=_terms_text(design)))
         if choice == "marginal" and ac is not None and ac.kind == "ar":
             raise BayesMixedError(
                 f"parameterization='marginal' is not available with {ac.text}: the AR(1) residuals are evaluated "
@@ -235,6 +279,10 @@ def make_spec(
                 "per-term parameterizations are 'centered', 'noncentered' or 'marginal' (one term); "
                 "'auto' applies to the whole model: pass the string, not a dict"
             )
+        integrated = [lab for lab, v in param.items() if v in ("quadrature", "marginal")]
+        if integrated and design.response_terms is not None:
+            raise BayesMixedError(_EXACT_REFUSAL.format(what=f"parameterization marks {integrated[0]!r} "
+                                                        f"{param[integrated[0]]!r}", terms=_terms_text(design)))
         quad = [lab for lab, v in param.items() if v == "quadrature"]
         if quad and all_sampled is not None:
             raise BayesMixedError(f"parameterization marks {', '.join(map(repr, quad))} 'quadrature', but {all_sampled}: "

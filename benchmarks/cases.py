@@ -191,6 +191,17 @@ CASES: dict[str, Case] = {
             },
         ),
         Case(
+            name="salamanders_zip",
+            dataset="Salamanders",
+            formula="count ~ spp + mined + (1 | site)",
+            family="zero_inflated_poisson",
+            factors=("spp", "mined", "site"),
+            bambi_formula="count ~ spp + mined + (1 | site)",
+            brms_formula="count ~ spp + mined + (1 | site)",  # brms: zi ~ 1
+            tool_notes={"rstanarm": "rstanarm has no zero-inflated family: not run (pass --skip salamanders_zip:rstanarm)",
+                        "bambi": "bambi's zero_inflated_poisson: psi is the probability of the Poisson part (1 - zi)"},
+        ),
+        Case(
             name="insteval",
             dataset="InstEval",
             formula="y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept)",

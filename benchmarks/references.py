@@ -128,6 +128,8 @@ def _from_toml_table(table: dict) -> dict[str, float]:
         elif kind in ("cor", "corr"):
             c1, c2 = (_coef(t) for t in term.split(",", 1))
             out[f"cor({c1},{c2}|{group})"] = float(vc["value"])
+    for name, value in (table.get("aux") or {}).items():  # the family's auxiliary parameters (zi, shape, ...)
+        out[canonical_name(name)] = float(value)
     for key, value in table.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             out[canonical_name(key)] = float(value)

@@ -41,6 +41,11 @@ PRIORS = {
         "beta_sigma": ("normal", {"mu": 0.0, "sigma": 0.5}),
         "sd": ("half_normal", {"sigma": 1.0}),
     },
+    "zip": {  # as poisson_olre: counts on a realistic scale; zi keeps its default Beta(1, 1)
+        "Intercept": ("normal", {"mu": 1.0, "sigma": 1.0}),
+        "beta": ("normal", {"mu": 0.0, "sigma": 1.0}),
+        "sd": ("half_normal", {"sigma": 1.0}),
+    },
 }
 
 
@@ -91,13 +96,18 @@ def designs() -> dict[str, tuple[str, pd.DataFrame, str, dict]]:
 
     out["sigma_x"] = (bm.bf("y ~ x + (1 | g)", sigma="~ x"), d, "gaussian",
                       {"beta": [1.0, 0.5], "beta_sigma": {"Intercept": 0.0, "x": 0.3}, "sd": {"g": 0.8}})
+    # zero-inflated Poisson (issue 17): structural zeros beside a group effect; zi sampled with the rest
+    g = np.repeat([f"z{i:02d}" for i in range(12)], 8)
+    d = pd.DataFrame({"g": g, "x": rng.normal(size=len(g))})
+    out["zip"] = ("y ~ x + (1 | g)", d, "zero_inflated_poisson", {"beta": [1.0, 0.4], "sd": {"g": 0.5}, "zi": 0.3})
     return out
 
 
 PARAMS = {"slope": ["marginal", "noncentered"], "crossed": ["marginal", "noncentered"],
           "binomial": ["noncentered", "auto"], "poisson_olre": ["noncentered", "auto"],
           "nested": ["auto"], "bernoulli_weak": ["auto"], "items": [{"person": "centered", "item": "centered"}],
-          "cumulative": ["auto"], "sigma_x": ["auto"]}
+          "cumulative": ["auto"], "sigma_x": ["auto"],
+          "zip": ["auto"]}
 
 
 def main() -> None:

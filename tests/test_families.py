@@ -251,7 +251,8 @@ NUMERIC = [name for name in F.family_names() if F.get_family(name).response_kind
 #: every built-in (family, link) pair of those
 PAIRS = [(name, link) for name in NUMERIC for link in F.get_family(name).link_names]
 #: auxiliary values used in the checks below
-AUX = {"sigma": 1.3, "nu": 4.5, "alpha": 2.5, "lam": 3.0, "phi": 7.0}
+AUX = {"sigma": 1.3, "nu": 4.5, "alpha": 2.5, "lam": 3.0, "phi": 7.0, "shape": 1.8, "exp_scale": 0.9, "zi": 0.3,
+       "hu": 0.4}
 
 
 def _mean_inverse(link: str, eta):
@@ -287,7 +288,55 @@ def _scipy_logpdf(name, y, mu, trials):
         "gamma": lambda: stats.gamma.logpdf(y, a["alpha"], scale=mu / a["alpha"]),
         "inverse_gaussian": lambda: stats.invgauss.logpdf(y, mu / a["lam"], scale=a["lam"]),
         "beta": lambda: stats.beta.logpdf(y, mu * a["phi"], (1 - mu) * a["phi"]),
+        **{k: (lambda f=f: f(y, mu, trials)) for k, f in _NEW_SCIPY_LOGPDF.items()},
     }[name]()
+
+
+def _skewnorm(mu, sigma, alpha):
+    """SciPy's skew normal with brms's mean/SD parameterisation (Azzalini's moments)."""
+    delta = alpha / np.sqrt(1 + alpha**2)
+    omega = sigma / np.sqrt(1 - 2 * delta**2 / np.pi)
+    return stats.skewnorm(alpha, mu - omega * delta * np.sqrt(2 / np.pi), omega)
+
+
+def _zero_inflated(dist_logpmf, zi):
+    """log p of a zero-inflated distribution from the base's log pmf (SciPy)."""
+    def logp(y):
+        base = dist_logpmf(y)
+        return np.where(y == 0, np.log(zi + (1 - zi) * np.exp(base)), np.log(1 - zi) + base)
+    return logp
+
+
+def _hurdle(dist_logpdf, p0, hu):
+    """log p of a hurdle distribution: ``hu`` at 0, the base truncated to y > 0 (``p0`` its mass at 0)."""
+    def logp(y):
+        yp = np.where(y > 0, y, 1.0)
+        return np.where(y == 0, np.log(hu), np.log(1 - hu) + dist_logpdf(yp) - np.log1p(-p0))
+    return logp
+
+
+A = AUX
+#: SciPy log densities of the families added with issue 17, written from brms's definitions
+_NEW_SCIPY_LOGPDF = {
+    "lognormal": lambda y, mu, t: stats.lognorm.logpdf(y, A["sigma"], scale=np.exp(mu)),
+    "exponential": lambda y, mu, t: stats.expon.logpdf(y, scale=mu),
+    "weibull": lambda y, mu, t: stats.weibull_min.logpdf(y, A["shape"], scale=mu / special.gamma(1 + 1 / A["shape"])),
+    "skew_normal": lambda y, mu, t: _skewnorm(mu, A["sigma"], A["alpha"]).logpdf(y),
+    "exgaussian": lambda y, mu, t: stats.exponnorm.logpdf(y, A["exp_scale"] / A["sigma"], mu - A["exp_scale"], A["sigma"]),
+    "beta_binomial": lambda y, mu, t: stats.betabinom.logpmf(y, t, mu * A["phi"], (1 - mu) * A["phi"]),
+    "zero_inflated_poisson": lambda y, mu, t: _zero_inflated(lambda v: stats.poisson.logpmf(v, mu), A["zi"])(y),
+    "zero_inflated_negative_binomial": lambda y, mu, t: _zero_inflated(
+        lambda v: stats.nbinom.logpmf(v, A["alpha"], A["alpha"] / (A["alpha"] + mu)), A["zi"])(y),
+    "zero_inflated_binomial": lambda y, mu, t: _zero_inflated(lambda v: stats.binom.logpmf(v, t, mu), A["zi"])(y),
+    "zero_inflated_beta": lambda y, mu, t: np.where(
+        y == 0, np.log(A["zi"]), np.log(1 - A["zi"]) + stats.beta.logpdf(np.where(y > 0, y, 0.5), mu * A["phi"], (1 - mu) * A["phi"])),
+    "hurdle_poisson": lambda y, mu, t: _hurdle(lambda v: stats.poisson.logpmf(v, mu), np.exp(-mu), A["hu"])(y),
+    "hurdle_negative_binomial": lambda y, mu, t: _hurdle(
+        lambda v: stats.nbinom.logpmf(v, A["alpha"], A["alpha"] / (A["alpha"] + mu)),
+        (A["alpha"] / (A["alpha"] + mu)) ** A["alpha"], A["hu"])(y),
+    "hurdle_gamma": lambda y, mu, t: _hurdle(lambda v: stats.gamma.logpdf(v, A["alpha"], scale=mu / A["alpha"]), 0.0, A["hu"])(y),
+    "hurdle_lognormal": lambda y, mu, t: _hurdle(lambda v: stats.lognorm.logpdf(v, A["sigma"], scale=np.exp(mu)), 0.0, A["hu"])(y),
+}
 
 
 @pytest.mark.parametrize("family, link", PAIRS)
@@ -309,7 +358,8 @@ def test_logpdf_equals_scipy_and_logp_eta_equals_logpdf(family, link):
     np.testing.assert_allclose(lp, _scipy_logpdf(family, y, mu, trials), rtol=1e-8, atol=1e-8)
     e = pt.dvector("eta")
     f = pytensor.function([e], fam.logp_eta(y, e, {k: pt.as_tensor(v) for k, v in aux.items()}, trials))
-    np.testing.assert_allclose(f(eta), lp, rtol=1e-8, atol=1e-8)
+    tol = 1e-6 if family in ("skew_normal", "exgaussian") else 1e-8  # PyMC: erfc-based log Φ (skew normal, ex-Gaussian)
+    np.testing.assert_allclose(f(eta), lp, rtol=tol, atol=tol)
 
 
 def test_log_concavity_flags_hold_on_a_grid():
@@ -322,7 +372,13 @@ def test_log_concavity_flags_hold_on_a_grid():
 
     expected = {("poisson", "log"), ("bernoulli", "logit"), ("bernoulli", "probit"), ("bernoulli", "cloglog"),
                 ("binomial", "logit"), ("binomial", "probit"), ("binomial", "cloglog"), ("negative_binomial", "log"),
-                ("gamma", "log"), ("gaussian", "identity")}
+                ("gamma", "log"), ("gaussian", "identity"),
+                # issue 17: log-normal, exponential and Weibull in the log of the scale, the location families
+                # (convolutions and skewings of log-concave densities), and the hurdles (a constant at 0, the
+                # truncated base elsewhere); zero-inflation at y = 0 flattens towards log zi: not concave
+                ("lognormal", "identity"), ("exponential", "log"), ("weibull", "log"), ("skew_normal", "identity"),
+                ("exgaussian", "identity"), ("hurdle_poisson", "log"), ("hurdle_negative_binomial", "log"),
+                ("hurdle_gamma", "log"), ("hurdle_lognormal", "identity")}
     assert {p for p in PAIRS if F.get_family(*p).log_concave_in_eta} == expected
     h = 1e-2
     for family, link in PAIRS:
@@ -330,15 +386,24 @@ def test_log_concavity_flags_hold_on_a_grid():
         if link == "inverse":
             continue
         grid = np.linspace(-4, 4, 161)
-        ys = {"bernoulli": [0.0, 1.0], "binomial": [0.0, 3.0, 10.0], "poisson": [0.0, 1.0, 7.0, 40.0],
-              "negative_binomial": [0.0, 2.0, 30.0], "beta": [0.02, 0.3, 0.97]}.get(family, [0.05, 0.8, 3.0, 25.0])
-        if family in ("gaussian", "student_t") and link == "identity":
+        counts = [0.0, 1.0, 7.0, 40.0]
+        ys = {"bernoulli": [0.0, 1.0], "binomial": [0.0, 3.0, 10.0], "poisson": counts,
+              "negative_binomial": [0.0, 2.0, 30.0], "beta": [0.02, 0.3, 0.97], "beta_binomial": [0.0, 3.0, 10.0],
+              "zero_inflated_binomial": [0.0, 3.0, 10.0], "zero_inflated_beta": [0.0, 0.02, 0.3, 0.97],
+              "zero_inflated_poisson": counts, "zero_inflated_negative_binomial": counts, "hurdle_poisson": counts,
+              "hurdle_negative_binomial": counts, "hurdle_gamma": [0.0, 0.05, 0.8, 3.0, 25.0],
+              "hurdle_lognormal": [0.0, 0.05, 0.8, 3.0, 25.0]}.get(family, [0.05, 0.8, 3.0, 25.0])
+        if family in ("gaussian", "student_t", "skew_normal", "exgaussian") and link == "identity":
             ys = [-3.0, 0.0, 2.5]
         curvature = []
         for aux_scale in (0.3, 1.0, 5.0):
             aux = {k: pt.as_tensor(np.asarray(AUX[k] * aux_scale)) for k in fam.aux_names}
             if "nu" in aux:  # heavy and light tails
                 aux["nu"] = pt.as_tensor(np.asarray(2.0 * aux_scale + 0.5))
+            for k in {"zi", "hu"} & set(aux):  # probabilities
+                aux[k] = pt.as_tensor(np.asarray(min(AUX[k] * aux_scale, 0.9)))
+            if family == "skew_normal":  # skewed either way
+                aux["alpha"] = pt.as_tensor(np.asarray(2.5 * aux_scale - 5.0))
             for y in ys:
                 trials = 10.0 if fam.needs_trials else None
                 e = pt.dvector("eta")
@@ -389,10 +454,20 @@ def _scipy_dist(name, mu, trials):
         "gamma": lambda: stats.gamma(a["alpha"], scale=mu / a["alpha"]),
         "inverse_gaussian": lambda: stats.invgauss(mu / a["lam"], scale=a["lam"]),
         "beta": lambda: stats.beta(mu * a["phi"], (1 - mu) * a["phi"]),
+        "lognormal": lambda: stats.lognorm(a["sigma"], scale=np.exp(mu)),
+        "exponential": lambda: stats.expon(scale=mu),
+        "weibull": lambda: stats.weibull_min(a["shape"], scale=mu / special.gamma(1 + 1 / a["shape"])),
+        "skew_normal": lambda: _skewnorm(mu, a["sigma"], a["alpha"]),
+        "exgaussian": lambda: stats.exponnorm(a["exp_scale"] / a["sigma"], mu - a["exp_scale"], a["sigma"]),
+        "beta_binomial": lambda: stats.betabinom(trials, mu * a["phi"], (1 - mu) * a["phi"]),
     }[name]()
 
 
-@pytest.mark.parametrize("family", NUMERIC)
+#: families whose distribution SciPy has (the zero-inflated and hurdle ones are checked by numerical integration)
+SCIPY_FAMILIES = [f for f in NUMERIC if not f.startswith(("zero_inflated", "hurdle"))]
+
+
+@pytest.mark.parametrize("family", SCIPY_FAMILIES)
 def test_variance_and_draws_match_scipy_moments(family):
     """``variance`` is SciPy's variance of the distribution (of the proportion for binomial; Student-t:
     σ²ν/(ν − 2), the variance R² uses), and 200 000 draws have SciPy's mean and variance."""
@@ -402,11 +477,12 @@ def test_variance_and_draws_match_scipy_moments(family):
     aux = {k: np.asarray(v) for k, v in AUX.items() if k in fam.aux_names}
     dist = _scipy_dist(family, mu, trials)
     scale = 1.0 / trials if fam.needs_trials else 1.0
-    np.testing.assert_allclose(fam.variance(mu, aux, trials), dist.var() * scale**2, rtol=1e-12)
+    np.testing.assert_allclose(fam.variance(mu, aux, trials), dist.var() * scale**2, rtol=1e-10)
+    np.testing.assert_allclose(fam.mean(fam.link.forward(mu), aux, trials), dist.mean() * scale, rtol=1e-10)
     rng = np.random.default_rng(2)
     draws = fam.draw(np.full(200_000, fam.link.forward(mu)[0]), aux, rng, trials)
     assert abs(draws.mean() - dist.mean()[0]) < 5 * dist.std()[0] / np.sqrt(len(draws))
-    rel_se = 0.05 if family == "student_t" else 0.02  # ν = 4.5: a heavy-tailed sample variance
+    rel_se = 0.05 if family in ("student_t", "lognormal") else 0.02  # heavy-tailed sample variances
     assert draws.var() == pytest.approx(dist.var()[0], rel=rel_se)
 
 

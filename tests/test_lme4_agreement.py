@@ -1,6 +1,6 @@
 """Every model in models/ against its reference estimates (lme4's; ordinal::clmm, glmmTMB or brms where lme4 has
-no such model; stored in the TOML files with their source: R is not needed), fitted with the default ``fit()`` a
-user would run (4 chains x 1000 draws; only the seed is set).
+no such model: each card's [reference] source says which; stored in the TOML files with their source: R is not
+needed), fitted with the default ``fit()`` a user would run (4 chains x 1000 draws; only the seed is set).
 
 Checks, per model: each lme4 estimate of a population-level parameter lies inside the 90% posterior
 interval; each fixed-effect posterior mean is within 0.3 posterior SD of lme4's estimate; no divergences;
@@ -10,6 +10,7 @@ Boundary estimates (Dyestuff2's group SD of 0) are checked as "posterior piled n
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -20,8 +21,12 @@ from bayesmixed.modelfile import load_model_file, reference_table
 from bayesmixed.summaries import draws_of, fixef_names
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-# the large InstEval case is for the benchmark, not the test suite
-FILES = sorted(p for p in MODELS.glob("*.toml") if p.stem != "insteval")
+# the large InstEval case is for the benchmark, not the test suite; the further cards of issue 17 (their
+# references checked once, see docs/guide/families.md) are fitted only with BAYESMIXED_ALL_CARDS=1, to keep the
+# suite within its CI budget
+EXTRA_CARDS = {"salamanders_zinb", "salamanders_hurdle", "kidney_lognormal"}
+FILES = sorted(p for p in MODELS.glob("*.toml")
+               if p.stem != "insteval" and (p.stem not in EXTRA_CARDS or os.environ.get("BAYESMIXED_ALL_CARDS") == "1"))
 
 
 @pytest.fixture(scope="module", params=FILES, ids=lambda p: p.stem)

@@ -172,3 +172,36 @@ def test_following_the_advice_improves_the_fit():
     longer = bm.Model("y ~ 1 + (1 | g)", df, family="bernoulli").fit(chains=2, tune=300, seed=3,
                                                                        progressbar=False, **ess[0].fix)
     assert longer.convergence().ess_bulk.min() >= 200 > short.convergence().ess_bulk.min()
+
+
+def test_sum_zero_basis_is_orthonormal():
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayesmixed.backends.pymc import _sum_zero
+
+    for J in (2, 3, 12):
+        w = pt.dvector("w")
+        f = pytensor.function([w], _sum_zero(w, J))
+        P = np.column_stack([f(e) for e in np.eye(J - 1)])
+        assert P.shape == (J, J - 1)
+        np.testing.assert_allclose(P.T @ P, np.eye(J - 1), atol=1e-12)
+        np.testing.assert_allclose(P.sum(axis=0), 0.0, atol=1e-12)
+
+
+def test_crossed_centred_term_splits_its_mean_and_keeps_its_prior():
+    """persons x items, both centred: items carry the intercept, persons' effects are sampled as centred
+    contrasts plus a non-centred mean; their prior stays iid Normal(0, sd_person²)."""
+    import pymc as pm
+
+    m = bm.Model("correct ~ freq + type + age + (1 | person) + (1 | item)", bm.datasets.load("items_bernoulli"),
+                 family="bernoulli", parameterization={"person": "centered", "item": "centered"})
+    model = m.build()
+    assert {"_w_person", "_zbar_person", "_m_item"} <= set(model.named_vars)
+    assert "_w_item" not in model.named_vars  # the term that carries the intercept keeps its level means
+    with model:
+        prior = pm.sample_prior_predictive(draws=4000, var_names=["r_person", "sd_person"], random_seed=3).prior
+    r = prior["r_person"].values[0, :, :, 0] / prior["sd_person"].values[0, :, :1]  # (draws, 250) in SD units
+    assert abs(r.mean()) < 0.02 and abs(r.var() - 1.0) < 0.03
+    c = np.corrcoef(r[:, :40], rowvar=False)[np.triu_indices(40, 1)]
+    assert np.abs(c).max() < 0.08  # independent levels: no trace of the basis

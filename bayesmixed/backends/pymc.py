@@ -101,6 +101,7 @@ def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None, **extra
         "exponential": (pm.Exponential, {"lam": kw.get("lam")}),
         "gamma": (pm.Gamma, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
         "inverse_gamma": (pm.InverseGamma, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
+        "beta": (pm.Beta, {"alpha": kw.get("alpha"), "beta": kw.get("beta")}),
         "uniform": (pm.Uniform, {"lower": kw.get("lower"), "upper": kw.get("upper")}),
         "flat": (pm.Flat, {}),
     }
@@ -414,9 +415,41 @@ def _code_dtype(codes: np.ndarray, n_levels: int) -> str:
     return "int64"
 
 
-def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, intercept=None):
+def _sum_zero(w, J: int):
+    """``P w`` for the orthonormal Helmert basis ``P`` (J × (J − 1)) of the vectors that sum to zero, in O(J):
+    column ``k`` is ``(1, …, 1, −k, 0, …) / √(k (k + 1))`` (``k`` ones)."""
+    k = np.arange(1, J, dtype="float64")
+    a = w * (1.0 / np.sqrt(k * (k + 1.0)))
+    tail = pt.cumsum(a[::-1])[::-1]  # tail[i] = Σ_{k > i} a_k: the ones of every later column
+    return pt.concatenate([tail, pt.zeros(1)]) - pt.concatenate([pt.zeros(1), k * a])
+
+
+def _split_mean_effects(lab: str, sd):
+    """Centred level effects of a one-coefficient term whose mean the likelihood cannot see, as an orthogonal
+    split: the ``J − 1`` contrasts ``w ~ Normal(0, τ)`` centred, their mean ``τ ζ / √J`` non-centred.
+
+    In a model with an intercept, a second centred term crossed with the one that carries it (sites × years,
+    persons × items) has effects whose mean only the prior ``Normal(0, τ²/J)`` constrains: shifting every
+    effect by ``c`` and the intercept by ``−c`` leaves the likelihood unchanged. Centred, that direction is a
+    funnel in ``τ`` however much data each level has (a Poisson sites × years model with an observation-level
+    effect: 1 and 53 divergences, R-hat 1.014-1.020, min bulk ESS 285-497 in three default fits). The split
+    keeps the contrasts, which the data inform, centred, and takes the mean direction out of the funnel; the
+    prior is unchanged: ``(τ ζ, w)`` are the coordinates of ``r ~ Normal(0, τ² I)`` in an orthonormal basis.
+    """
+    J = len(pm.modelcontext(None).coords[lab])
+    tau = sd[0]
+    zeta = pm.Normal(f"_zbar_{lab}", 0.0, 1.0)
+    w = pm.Normal(f"_w_{lab}", 0.0, tau, shape=J - 1)
+    return (_sum_zero(w, J) + tau * zeta / np.sqrt(J))[:, None]
+
+
+def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, intercept=None, split_mean=False):
     """Contribution of one term to the linear predictor (non-centred or centred), and its level means
     (``None`` unless ``intercept`` is given).
+
+    ``split_mean`` (a centred one-coefficient term crossed with the term that carries the intercept): its
+    effects through :func:`_split_mean_effects`, around ``intercept`` when that is a vector of level
+    locations (group-level predictors).
 
     ``intercept`` (a centred term only): the fixed intercept, which the term then carries in its level means,
     ``m_j ~ Normal(β₀, G)`` with ``r_j = m_j − β₀``, and the caller leaves it out of ``X β``; or a vector, one
@@ -430,7 +463,13 @@ def _block(b: GroupBlock, spec: ModelSpec, priors: dict[str, Prior], sigma, inte
     sd, chol = _covariance(b, priors, sigma)
     dims = (lab, f"{lab}_coef")
     m = None
-    if spec.param_of(lab) == "centered":
+    if spec.param_of(lab) == "centered" and split_mean and b.k == 1 and b.n_levels > 1:
+        dev = _split_mean_effects(lab, sd)
+        r = pm.Deterministic(f"r_{lab}", dev, dims=dims)
+        if intercept is not None:
+            m = intercept[:, None] + dev
+            r = m
+    elif spec.param_of(lab) == "centered":
         if intercept is not None:
             i0 = b.coef_names.index("Intercept")
             if getattr(intercept, "ndim", 0) == 0:
@@ -686,7 +725,13 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
             if p.name not in values and p.name not in predicted:
                 values[p.name] = prior_dist(priors[p.name], p.name)
         eta, aux = fam.inputs(etas, values, pt=True)
-        fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
+        terms = design.response_terms
+        if terms is None:
+            fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
+        else:  # brms's weights(), cens(), trunc(): the likelihood as a potential (families.bounds)
+            from ..families import bounds
+
+            pm.Potential("_loglik", bounds.logp_pt(fam, y, eta, aux, n_trials, n=design.n, data=_data, **terms.arrays()))
     return model
 
 
@@ -721,7 +766,8 @@ def _predictor_eta(spec: ModelSpec, design: Design, priors: dict[str, Prior], si
         if b.label not in skip and b.label not in in_chain:
             cols = absorbed.get(b.label)
             loc = sum(_data(f"_Wlevel_{b.label}_{c}", values) * gamma[c] for c, values in cols) if cols else None
-            eta = eta + _block(b, spec, priors, sigma, loc)[0]
+            # a centred term beside the chain that carries the intercept: its mean is the intercept's
+            eta = eta + _block(b, spec, priors, sigma, loc, split_mean=bool(chain))[0]
     loc = a_c
     head = centring_head(spec, design) if chain else None
     for i, (b, parent) in enumerate(chain):

@@ -6,6 +6,7 @@ from .design import (
     Design,
     Encoding,
     GroupBlock,
+    ResponseTerms,
     as_pandas,
     build_design,
     check_estimable,
@@ -16,6 +17,6 @@ from .evaluate import evaluate
 from .matrix import model_matrix
 
 __all__ = [
-    "Design", "Encoding", "GroupBlock", "as_pandas", "build_design", "check_estimable", "check_levels_vs_rows",
-    "evaluate", "model_matrix", "used_columns",
+    "Design", "Encoding", "GroupBlock", "ResponseTerms", "as_pandas", "build_design", "check_estimable",
+    "check_levels_vs_rows", "evaluate", "model_matrix", "used_columns",
 ]

@@ -37,7 +37,7 @@ from .autocor import Autocor, autocor_columns, autocor_spec, build_autocor
 from .matrix import model_matrix
 from .smooth import build_smooth, smooth_terms
 
-__all__ = ["Design", "GroupBlock", "Encoding", "build_design", "check_estimable", "used_columns"]
+__all__ = ["Design", "GroupBlock", "Encoding", "ResponseTerms", "build_design", "check_estimable", "used_columns"]
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -111,6 +111,51 @@ class GroupBlock:
     def counts(self) -> np.ndarray:
         """Number of rows per level."""
         return np.bincount(self.codes, minlength=self.n_levels)
+
+
+@dataclass(frozen=True)
+class ResponseTerms:
+    """brms's response terms of a model (``y | weights(w) + cens(c, y2) + trunc(lb, ub)``), per row.
+
+    Attributes
+    ----------
+    weights
+        Likelihood weights (positive), or None.
+    cens
+        Censoring codes (int8): -1 left, 0 none, 1 right, 2 interval (brms's; see
+        :mod:`bayesmixed.families.bounds`), or None.
+    y2
+        Upper ends of the interval-censored rows (0 on the other rows), or None.
+    lb, ub
+        Truncation bounds (−inf / +inf where a row is unbounded), or None.
+    """
+
+    weights: np.ndarray | None = None
+    cens: np.ndarray | None = None
+    y2: np.ndarray | None = None
+    lb: np.ndarray | None = None
+    ub: np.ndarray | None = None
+
+    FIELDS = ("weights", "cens", "y2", "lb", "ub")
+
+    def take(self, idx: np.ndarray) -> "ResponseTerms":
+        """The terms of rows ``idx`` (positions)."""
+        return ResponseTerms(**{k: None if getattr(self, k) is None else _frozen(getattr(self, k)[idx])
+                                for k in self.FIELDS})
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that are given, by field name."""
+        return {k: getattr(self, k) for k in self.FIELDS if getattr(self, k) is not None}
+
+    @property
+    def censored(self) -> bool:
+        """Whether any row is censored."""
+        return self.cens is not None and bool(np.any(self.cens != 0))
+
+    @property
+    def truncated(self) -> bool:
+        """Whether any row has a finite truncation bound."""
+        return any(v is not None and bool(np.any(np.isfinite(v))) for v in (self.lb, self.ub))
 
 
 @dataclass(frozen=True)
@@ -189,6 +234,8 @@ class Design:
         were (a copy; index ``rows``). Interpretation (:mod:`bayesmixed.interpret`: grids, contrasts,
         averages over the data) and ``Fit.update`` read the raw predictors from it; treat it as read-only.
         ``None`` for a Design that was built without one.
+    response_terms
+        brms's ``weights()``, ``cens()`` and ``trunc()`` of the response (:class:`ResponseTerms`), or None.
     response_ordered
         For a response of categories (ordinal and categorical families, ``y`` coded 1..K and
         ``response_levels`` the K categories): whether it was an ordered pandas categorical (None for the
@@ -215,6 +262,7 @@ class Design:
     n_dropped: int = 0
     dropped_columns: tuple[str, ...] = field(default=())
     frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    response_terms: ResponseTerms | None = None
     autocor: Autocor | None = field(default=None, compare=False, repr=False)
     response_ordered: bool | None = None
     dpar: str = "mu"
@@ -249,13 +297,29 @@ class Design:
         raise KeyError(label)
 
     @property
+    def weights(self) -> np.ndarray | None:
+        """Likelihood weights (``y | weights(w)``), or None."""
+        return None if self.response_terms is None else self.response_terms.weights
+
+    @property
+    def lb(self) -> np.ndarray | None:
+        """Lower truncation bounds (``y | trunc(lb = ...)``), or None."""
+        return None if self.response_terms is None else self.response_terms.lb
+
+    @property
+    def ub(self) -> np.ndarray | None:
+        """Upper truncation bounds (``y | trunc(ub = ...)``), or None."""
+        return None if self.response_terms is None else self.response_terms.ub
+
+    @property
     def aliased(self) -> tuple[str, ...]:
         """Fixed-effect columns dropped as linear combinations of the others (rank-deficient ``X``)."""
         return self.encoding.aliased
 
     @property
     def response_label(self) -> str:
-        return self.formula.response.label if self.formula.response else "y"
+        """The response as written, without brms's ``weights()``, ``cens()`` and ``trunc()`` terms."""
+        return self.formula.response.value_label if self.formula.response else "y"
 
     def block(self, label: str) -> GroupBlock:
         """The random-effect term labelled ``label`` (any predictor's), or the first of the mean's (then the
@@ -280,6 +344,9 @@ def used_columns(formula: Formula, data: pd.DataFrame | None = None, response: b
         r = formula.response
         for c in expr_columns(r.expr) + (expr_columns(r.second) if r.second is not None else []):
             out.setdefault(c, "the response")
+        for role, e in r.term_exprs:
+            for c in expr_columns(e):
+                out.setdefault(c, _TERM_ROLES[role])
     for t in formula.terms:
         for f in t.factors:
             for c in expr_columns(f):
@@ -304,6 +371,12 @@ def used_columns(formula: Formula, data: pd.DataFrame | None = None, response: b
         keep = set(data_columns(list(out), data))
         out = {c: w for c, w in out.items() if c in keep}
     return out
+
+
+#: what each response term is, in messages
+_TERM_ROLES = {"weights": "weights() in the response", "cens": "cens() in the response",
+               "y2": "the upper ends of cens(c, y2) in the response", "lb": "trunc(lb = ) in the response",
+               "ub": "trunc(ub = ) in the response"}
 
 
 def smooth_columns(call) -> list[str]:
@@ -348,6 +421,7 @@ def _formula_exprs(f: Formula) -> list[Any]:
     out = []
     if f.response is not None:
         out += [f.response.expr] + ([f.response.second] if f.response.second is not None else [])
+        out += [e for _, e in f.response.term_exprs]
     out += [e for t in f.terms for e in t.factors] + list(f.offsets)
     out += [e for g in f.groups for t in g.terms for e in t.factors]
     return out
@@ -798,9 +872,17 @@ def build_design(
                 f"weights= gives the numbers of trials of a proportion response, but {f.response.label!r} already "
                 "gives them; drop weights= (or write the response as a proportion, e.g. s / n ~ ..., weights = 'n')"
             )
+        if f.response.weights is not None:
+            raise DataError(
+                f"weights= gives the numbers of trials of a proportion response and {f.response.label!r} gives "
+                "likelihood weights with weights(); use one: weights= for glmer's proportions, weights() in the "
+                "response for brms's likelihood weights"
+            )
         wcol, weights_name = _weights_column(weights, data)
         sub = sub.assign(**{_WEIGHTS: wcol.to_numpy()})
-    na = sub.isna()
+    # the upper ends of cens(c, y2) may be missing on rows that are not interval-censored (as in brms)
+    y2_only = _y2_only_columns(f, used)
+    na = sub.drop(columns=y2_only).isna()
     bad_rows = na.any(axis=1)
     n_dropped = int(bad_rows.sum())
     dropped_cols: tuple[str, ...] = ()
@@ -837,6 +919,7 @@ def build_design(
                 "drop weights= (a two-level response is a bernoulli response)"
             )
         y, trials = _proportion_trials(y, d[_WEIGHTS].to_numpy(dtype=float), f.response.label, d.index)
+    terms = _response_terms(f.response, d, y, state) if f.response.has_terms else None
     X, x_names = model_matrix(f.terms, f.intercept, d, state, True, "the fixed effects", contrasts)
     smooth_parts = [build_smooth(t, d, state, True) for t in smooth_terms(f.smooths)]
     if smooth_parts:
@@ -941,10 +1024,130 @@ def build_design(
         n_dropped=n_dropped,
         dropped_columns=dropped_cols,
         frame=_model_frame(d, weights_name),
+        response_terms=terms,
         autocor=autocor,
         response_ordered=ordered,
         dpar=dpar,
     )
+
+
+def _y2_only_columns(f: Formula, used: dict[str, str]) -> list[str]:
+    """Columns used only as the upper ends of ``cens(c, y2)`` (their missing values are checked there)."""
+    r = f.response
+    if r is None or r.y2 is None:
+        return []
+    role = _TERM_ROLES["y2"]
+    return [c for c in expr_columns(r.y2) if used.get(c) == role]
+
+
+def _term_values(e: Any, d: pd.DataFrame, state: State, what: str) -> np.ndarray:
+    """The numbers of one response term's expression on the rows ``d``."""
+    v = evaluate(e, d, state, True)
+    if not isinstance(v, Numeric):
+        raise DataError(f"{what} must be numeric, but {expr_to_str(e)!r} is categorical")
+    return np.asarray(v.values, dtype=float)
+
+
+#: censoring values brms accepts, besides -1, 0, 1, 2 (and TRUE/FALSE: right/none)
+_CENS_WORDS = {"left": -1, "none": 0, "right": 1, "interval": 2}
+
+
+def _cens_codes(e: Any, d: pd.DataFrame, state: State) -> np.ndarray:
+    """Censoring codes from a column of brms's words (abbreviations allowed), -1/0/1/2 or TRUE/FALSE."""
+    label = expr_to_str(e)
+    if isinstance(e, Name) and e.name in d.columns:
+        s = d[e.name]
+    else:
+        s = pd.Series(_term_values(e, d, state, "cens()"), index=d.index)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.to_numpy(dtype=bool).astype(np.int8)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not is_categorical_series(s):
+        v = s.to_numpy(dtype=float)
+        bad = ~np.isin(v, (-1.0, 0.0, 1.0, 2.0))
+        codes = np.where(bad, 0, v).astype(np.int8)
+    else:
+        words = s.astype(str).str.strip().str.lower().to_numpy()
+        codes = np.zeros(len(words), dtype=np.int8)
+        bad = np.zeros(len(words), dtype=bool)
+        for i, w in enumerate(words):
+            match = [c for k, c in _CENS_WORDS.items() if w and k.startswith(w)]
+            if w in ("true", "false"):
+                codes[i] = 1 if w == "true" else 0
+            elif w in ("-1", "0", "1", "2"):
+                codes[i] = int(w)
+            elif len(match) == 1:
+                codes[i] = match[0]
+            else:
+                bad[i] = True
+    if bad.any():
+        shown = list(pd.unique(s[bad]))[:5]
+        raise DataError(
+            f"cens({label}) has values {shown} on rows {d.index[bad][:5].tolist()} that are no censoring codes; use "
+            "'left', 'none', 'right', 'interval' (or abbreviations), -1, 0, 1, 2, or TRUE/FALSE (right/none), as brms"
+        )
+    return codes
+
+
+def _response_terms(r: Response, d: pd.DataFrame, y: np.ndarray, state: State) -> ResponseTerms:
+    """brms's ``weights()``, ``cens()`` and ``trunc()`` of the response on the rows ``d``, checked."""
+    rows = d.index
+    out: dict[str, np.ndarray | None] = {}
+    if r.weights is not None:
+        w = _term_values(r.weights, d, state, "weights()")
+        bad = ~np.isfinite(w) | (w <= 0)
+        if bad.any():
+            raise DataError(
+                f"weights({expr_to_str(r.weights)}) must be positive and finite; rows {rows[bad][:5].tolist()} have "
+                f"{w[bad][0]:g}: drop those rows (a weight of 0 leaves a row out) or fix the weights"
+            )
+        out["weights"] = _frozen(w)
+    if r.cens is not None:
+        codes = _cens_codes(r.cens, d, state)
+        out["cens"] = _frozen(codes)
+        interval = codes == 2
+        if r.y2 is not None:
+            y2 = _term_values(r.y2, d, state, "the upper ends of cens(c, y2)")
+            missing = interval & ~np.isfinite(y2)
+            if missing.any():
+                raise DataError(
+                    f"cens({expr_to_str(r.cens)}, {expr_to_str(r.y2)}): the upper end {expr_to_str(r.y2)!r} is missing "
+                    f"or infinite on interval-censored rows {rows[missing][:5].tolist()}; give it there (other rows "
+                    "may leave it missing)"
+                )
+            order = interval & ~(y2 > y)
+            if order.any():
+                raise DataError(
+                    f"interval-censored rows {rows[order][:5].tolist()} have an upper end {expr_to_str(r.y2)!r} that is "
+                    f"not above the response (e.g. y = {y[order][0]:g}, y2 = {y2[order][0]:g}): the value lies in "
+                    "(y, y2], so y2 must be larger"
+                )
+            out["y2"] = _frozen(np.where(interval, y2, 0.0))
+        elif interval.any():
+            raise DataError(
+                f"rows {rows[interval][:5].tolist()} are interval-censored but cens({expr_to_str(r.cens)}) has no "
+                "upper ends: write y | cens(c, y2) with y2 the column of upper ends"
+            )
+    if r.lb is not None or r.ub is not None:
+        n = len(d)
+        lb = np.full(n, -np.inf) if r.lb is None else np.broadcast_to(_term_values(r.lb, d, state, "trunc(lb = )"), (n,))
+        ub = np.full(n, np.inf) if r.ub is None else np.broadcast_to(_term_values(r.ub, d, state, "trunc(ub = )"), (n,))
+        if np.any(np.isnan(lb)) or np.any(np.isnan(ub)):
+            raise DataError("trunc(): the bounds must be numbers (-Inf / Inf for none)")
+        crossed = lb >= ub
+        if crossed.any():
+            raise DataError(
+                f"trunc(): the lower bound is not below the upper bound on rows {rows[crossed][:5].tolist()} "
+                f"(lb = {lb[crossed][0]:g}, ub = {ub[crossed][0]:g})"
+            )
+        outside = (y < lb) | (y > ub)
+        if outside.any():
+            raise DataError(
+                f"the response lies outside the truncation bounds on rows {rows[outside][:5].tolist()} (e.g. "
+                f"{y[outside][0]:g} not in [{lb[outside][0]:g}, {ub[outside][0]:g}]): a truncated response cannot be "
+                "there; check the bounds, or use cens() if such values were recorded at a limit"
+            )
+        out["lb"], out["ub"] = _frozen(np.array(lb, dtype=float)), _frozen(np.array(ub, dtype=float))
+    return ResponseTerms(**out)
 
 
 def _model_frame(d: pd.DataFrame, weights_name: str | None) -> pd.DataFrame:

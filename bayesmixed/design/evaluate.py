@@ -70,7 +70,7 @@ class Basis:
 State = dict  # expression label -> learnt state (see the module docstring)
 
 #: names R reads as constants when the data have no such column
-R_CONSTANTS = {"pi": np.pi, "TRUE": 1.0, "FALSE": 0.0, "T": 1.0, "F": 0.0}
+R_CONSTANTS = {"pi": np.pi, "TRUE": 1.0, "FALSE": 0.0, "T": 1.0, "F": 0.0, "Inf": np.inf}
 
 _UNARY_FUNCS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "log": np.log,

@@ -68,7 +68,12 @@ __all__ = [
 ]
 
 # the built-in families' modules, in the order their families are listed
-_BUILTIN = ("gaussian", "binary", "counts", "positive", "beta", "ordinal")
+_BUILTIN = (
+    "gaussian", "binary", "counts", "positive", "beta",
+    "lognormal", "exponential", "weibull", "skew_normal", "exgaussian", "beta_binomial",
+    "zero_inflated_poisson", "zero_inflated_negative_binomial", "zero_inflated_binomial", "zero_inflated_beta",
+    "hurdle_poisson", "hurdle_negative_binomial", "hurdle_gamma", "hurdle_lognormal", "ordinal",
+)
 for _mod in _BUILTIN:
     importlib.import_module(f"{__name__}.{_mod}")
 

@@ -8,14 +8,17 @@ the rest of the package asks of it, grouped by the stage that asks:
 stage                      methods
 =========================  ===================================================================================
 response checks (spec)     :meth:`Family.check_response`
-priors                     :meth:`Family.default_aux_priors`, :attr:`Family.identity_scale`
-PyMC model (backend)       :meth:`Family.pymc_likelihood`, :attr:`Family.scale_param`,
-                           :attr:`Family.integer_observed`
+priors                     :meth:`Family.default_aux_priors`, :meth:`Family.prior_location_scale`,
+                           :attr:`Family.identity_scale`
+PyMC model (backend)       :meth:`Family.pymc_likelihood` (by default from :meth:`Family.pymc_params`),
+                           :meth:`Family.pymc_dist`, :attr:`Family.scale_param`, :attr:`Family.integer_observed`
 quadrature                 :meth:`Family.logp_eta`, :attr:`Family.log_concave_in_eta`
-log-likelihood (LOO)       :meth:`Family.logpdf`
+log-likelihood (LOO)       :meth:`Family.logpdf`; censoring and truncation: :meth:`Family.logcdf`,
+                           :meth:`Family.logsf`, :attr:`Family.has_cdf` (:mod:`bayesmixed.families.bounds`)
 draws (predict, simulate)  :meth:`Family.draw`
-summaries (R², ICC)        :meth:`Family.variance`, :meth:`Family.latent_variance`
-pooling, pilot (IRLS)      :meth:`Family.variance_function`, :meth:`Family.unit_deviance`,
+summaries (R², ICC)        :meth:`Family.mean` (E[y], predictions), :meth:`Family.variance`,
+                           :meth:`Family.latent_variance`
+pooling, pilot (IRLS)      :meth:`Family.pilot_response`, :meth:`Family.variance_function`, :meth:`Family.unit_deviance`,
                            :meth:`Family.clip_mean`, :meth:`Family.irls_start`, :meth:`Family.working_weight`,
                            :meth:`Family.dispersion_moment`, :meth:`Family.pilot_variance`,
                            :meth:`Family.boundary_levels`, :meth:`Family.degenerate_levels`
@@ -36,7 +39,7 @@ from scipy import special
 from ..errors import DataError
 from .links import Link
 
-__all__ = ["AuxParam", "Family", "binary_deviance", "clip_unit", "full", "rows_text"]
+__all__ = ["AuxParam", "Family", "binary_deviance", "clip_unit", "full", "log1mexp", "rows_text", "sd_or_one"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class AuxParam:
     link
         Its link when it is predicted by a formula of its own (distributional regression,
         ``bf(..., sigma="~ x")``), brms's default: ``log`` for a positive parameter, ``logit`` for a probability,
-        ``identity`` otherwise (None: chosen from ``positive``).
+        ``identity`` otherwise (None: chosen from ``unit`` and ``positive``).
     fixed
         A value it keeps when it is not predicted (ordinal families' discrimination ``disc = 1``): it then has
         no prior and is not sampled. None for a parameter that is sampled.
@@ -69,6 +72,9 @@ class AuxParam:
     intercept
         Whether its predictor has an intercept (False for ``disc``, whose scale the thresholds fix: brms's
         ``cmc = FALSE``; the intercept column is removed after building ``X``).
+    unit
+        Whether its support is (0, 1) (a probability such as ``zi`` or ``hu``: the priors must then be ``beta``
+        or a ``uniform`` inside [0, 1]).
     """
 
     name: str
@@ -83,13 +89,16 @@ class AuxParam:
     @property
     def link_name(self) -> str:
         """The link of its predictor (see ``link``)."""
-        return self.link if self.link is not None else ("log" if self.positive else "identity")
+        if self.link is not None:
+            return self.link
+        return "logit" if self.unit else ("log" if self.positive else "identity")
 
     def intercept_prior(self, s_y: float) -> Any:
         """The default prior of its predictor's intercept (dict form)."""
         if self.predicted_prior is not None:
             return self.predicted_prior(s_y)
         return {"dist": "student_t", "nu": 3.0, "mu": 0.0, "sigma": 2.5}
+    unit: bool = False
 
 
 def rows_text(mask: np.ndarray, rows) -> str:
@@ -107,6 +116,19 @@ def clip_unit(p: np.ndarray) -> np.ndarray:
 def full(value: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``value`` broadcast against ``like`` (a read-only view)."""
     return np.broadcast_to(value, np.broadcast_shapes(np.shape(value), np.shape(like)))
+
+
+def log1mexp(a: np.ndarray) -> np.ndarray:
+    """``log(1 − exp(a))`` for ``a ≤ 0``, accurate near 0 and far below it."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > -0.6931471805599453, np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+
+
+def sd_or_one(x: np.ndarray) -> float:
+    """The SD of ``x`` (1 where it is 0 or undefined)."""
+    s = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+    return s if s > 0 and np.isfinite(s) else 1.0
 
 
 def binary_deviance(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
@@ -168,6 +190,9 @@ class Family:
     glm_pilot
         Whether the family has the IRLS pieces (variance function, deviance) of the reference fits of pooling
         and the pre-sampling pilot.
+    has_cdf
+        Whether :meth:`logcdf` (NumPy) and the PyMC distribution's log CDF (:meth:`pymc_dist`) exist, which
+        censored (``y | cens(c)``) and truncated (``y | trunc(lb, ub)``) responses need.
     """
 
     link: Link
@@ -190,6 +215,7 @@ class Family:
     response_kind: ClassVar[str] = "numeric"
     thresholds: ClassVar[str | None] = None
     glm_pilot: ClassVar[bool] = True
+    has_cdf: ClassVar[bool] = False
 
     # -------------------------------------------------------------------------------------------- identity
     @property
@@ -272,11 +298,6 @@ class Family:
                 aux[k] = v
         return etas["mu"], aux
 
-    def mean(self, eta: np.ndarray, aux: dict[str, np.ndarray]) -> np.ndarray:
-        """The expected response (brms's ``posterior_epred``): ``g⁻¹(η)``, or the category probabilities with a
-        trailing axis of K for a categorical response."""
-        return self.link.inverse(eta)
-
     def link_scale(self, eta: np.ndarray, aux: dict[str, np.ndarray]) -> np.ndarray:
         """The linear predictor as ``predict(kind="link")`` reports it (η itself)."""
         return eta
@@ -308,7 +329,10 @@ class Family:
                 f"or successes | trials(n), not {label!r} alone (or use family='bernoulli' for 0/1 data)"
             )
         if not self.needs_trials and trials is not None:
-            raise DataError(f"{label!r} gives numbers of trials, which only family='binomial' uses (got {self.name!r})")
+            raise DataError(
+                f"{label!r} gives numbers of trials, which only the families of successes out of trials use "
+                f"(binomial, beta_binomial, zero_inflated_binomial), not {self.name!r}"
+            )
         if levels is not None and not self.two_level_category:
             raise DataError(
                 f"the response {label!r} is categorical with levels {levels[0]!r} and {levels[1]!r}; family "
@@ -340,13 +364,37 @@ class Family:
         if bad.any():
             raise DataError(
                 f"{self.name} response {label!r} must be positive; rows {rows_text(bad, rows)} are not (e.g. {y[bad][0].item()})"
+                + self._zero_hint(bad, y)
             )
+
+    def _check_non_negative(self, y: np.ndarray, label: str, rows) -> None:
+        bad = y < 0
+        if bad.any():
+            raise DataError(
+                f"{self.name} response {label!r} must be zero or positive; rows {rows_text(bad, rows)} are not "
+                f"(e.g. {y[bad][0].item()})"
+            )
+
+    def _zero_hint(self, bad: np.ndarray, y: np.ndarray) -> str:
+        """What to do about zeros in a positive response."""
+        if np.any(y[bad] == 0) and np.all(y[bad] == 0):
+            return (f"; {self.name} has no zeros: model the zeros separately with a hurdle family (hurdle_gamma, "
+                    "hurdle_lognormal), or add an offset to the response if the zeros are measurements below a limit")
+        return ""
 
     # ----------------------------------------------------------------------------------------------- priors
     def default_aux_priors(self, s_y: float) -> dict[str, Any]:
         """Default prior of each sampled auxiliary parameter (``s_y``: see :class:`AuxParam`; a Prior or its dict
         form), in declaration order."""
         return {p.name: p.default_prior(s_y) for p in self.sampled_aux}
+
+    def prior_location_scale(self, y: np.ndarray) -> tuple[float, float]:
+        """``(m_y, s_y)``: the location of the default intercept prior and the scale of the default priors
+        (:func:`bayesmixed.priors.default_priors`), from the response. Location-scale families with the
+        identity link: the mean and SD of ``y``; otherwise ``(0, 1)`` (the link scale of a GLM)."""
+        if self.identity_scale:
+            return float(np.mean(y)), sd_or_one(y)
+        return 0.0, 1.0
 
     # ------------------------------------------------------------------------------------- densities, draws
     def logpdf(self, y: np.ndarray, eta: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
@@ -355,12 +403,35 @@ class Family:
 
     def logp_eta(self, y, eta, aux: dict, trials=None):
         """Elementwise log density of ``y`` as a PyTensor function of the linear predictor ``η`` (``aux``
-        values may be PyTensor variables or arrays)."""
-        raise NotImplementedError(f"family {self.name!r} has no PyTensor log density")
+        values may be PyTensor variables or arrays); by default PyMC's ``logp`` of :meth:`pymc_dist`."""
+        import pymc as pm
+
+        return pm.logp(self.pymc_dist(eta, aux, trials), y)
+
+    def logcdf(self, y: np.ndarray, eta: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
+        """Pointwise ``log P(Y ≤ y)`` given the linear predictor (NumPy/SciPy), for left- and interval-censored
+        and truncated responses (families with ``has_cdf``)."""
+        raise NotImplementedError(f"family {self.name!r} has no cumulative distribution function")
+
+    def logsf(self, y: np.ndarray, eta: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
+        """Pointwise ``log P(Y > y)`` (right-censored responses); by default ``log(1 − exp(logcdf))``."""
+        return log1mexp(self.logcdf(y, eta, aux, trials))
+
+    def pymc_params(self, eta, aux: dict, trials=None) -> tuple[Any, dict[str, Any]]:
+        """The PyMC distribution class of the response and its arguments given ``η`` (PyTensor), e.g.
+        ``(pm.Poisson, {"mu": exp(η)})``: :meth:`pymc_likelihood` and :meth:`pymc_dist` build from it."""
+        raise NotImplementedError(f"family {self.name!r} has no PyMC likelihood")
 
     def pymc_likelihood(self, name: str, eta, observed, aux: dict, trials=None, dims=None):
         """The observed PyMC random variable of the response (inside a ``pm.Model`` context)."""
-        raise NotImplementedError(f"family {self.name!r} has no PyMC likelihood")
+        cls, kw = self.pymc_params(eta, aux, trials)
+        return cls(name, **kw, observed=observed, dims=dims)
+
+    def pymc_dist(self, eta, aux: dict, trials=None):
+        """The response's distribution as an unnamed PyMC variable (``cls.dist``), whose ``pm.logp`` and
+        ``pm.logcdf`` give the censored, truncated and weighted likelihoods (:mod:`bayesmixed.families.bounds`)."""
+        cls, kw = self.pymc_params(eta, aux, trials)
+        return cls.dist(**kw)
 
     def draw(
         self, eta: np.ndarray, aux: dict[str, np.ndarray] | None, rng: np.random.Generator, trials=None
@@ -378,6 +449,14 @@ class Family:
         raise NotImplementedError(f"family {self.name!r} cannot draw responses")
 
     # ------------------------------------------------------------------------------------ moments, summaries
+    def mean(self, eta: np.ndarray, aux: dict[str, np.ndarray] | None = None, trials=None) -> np.ndarray:
+        """E[y | η] on the response scale (binomial-type families: of the proportion), what ``predict(kind=
+        "mean")`` and the ``"response"`` scale of :mod:`bayesmixed.interpret` report (brms's
+        ``posterior_epred``). By default ``g⁻¹(η)``; families whose mean parameter is not the mean of ``y``
+        (zero-inflated, hurdle, lognormal) override it; for a response of categories, the category
+        probabilities with a trailing axis of K."""
+        return self.link.inverse(eta)
+
     def variance(self, mu: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:
         """Var(y | μ) on the response scale (binomial: of the proportion, ``μ(1 − μ)/n``), shaped like ``mu``."""
         raise NotImplementedError(f"family {self.name!r} has no variance")
@@ -418,6 +497,12 @@ class Family:
         if self.mean_support == "positive" or self.link.name in ("log", "inverse"):
             return np.maximum(mu, 1e-12)
         return mu
+
+    def pilot_response(self, y: np.ndarray, pw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The response and prior weights the pilot and the reference fits of pooling (IRLS with this family's
+        link and variance function) work on: ``(y, pw)`` by default; lognormal: ``log y``; hurdle families:
+        the positive responses only."""
+        return y, pw
 
     def irls_start(self, y: np.ndarray, pw: np.ndarray) -> np.ndarray:
         """Starting means of IRLS from the response (proportions for binomial) and prior weights."""

@@ -21,6 +21,7 @@ class Beta(Family):
     link_names = ("logit",)
     aux = (AuxParam("phi", lambda s_y: {"dist": "gamma", "alpha": 0.01, "beta": 0.01}, "precision"),)
     mean_support = "unit"
+    has_cdf = True
 
     def check_values(self, y, trials, label, rows):
         bad = (y <= 0) | (y >= 1)
@@ -41,11 +42,19 @@ class Beta(Family):
         a, b = mu * phi, (1.0 - mu) * phi
         return pt.gammaln(phi) - pt.gammaln(a) - pt.gammaln(b) + (a - 1.0) * pt.log(y) + (b - 1.0) * pt.log1p(-y)
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        mu, phi = self.link.inverse(eta), aux["phi"]
+        return stats.beta.logcdf(y, mu * phi, (1 - mu) * phi)
+
+    def logsf(self, y, eta, aux, trials=None):
+        mu, phi = self.link.inverse(eta), aux["phi"]
+        return stats.beta.logsf(y, mu * phi, (1 - mu) * phi)
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
         mu, phi = self.link.inverse_pt(eta), aux["phi"]
-        return pm.Beta(name, alpha=mu * phi, beta=(1.0 - mu) * phi, observed=observed, dims=dims)
+        return pm.Beta, {"alpha": mu * phi, "beta": (1.0 - mu) * phi}
 
     def sample(self, mu, aux, rng, shape, trials):
         return rng.beta(mu * aux["phi"], (1.0 - mu) * aux["phi"])

@@ -5,7 +5,7 @@ probability that could round to 0 or 1."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from ..errors import DataError
 from .base import Family, binary_deviance, clip_unit, rows_text
@@ -23,6 +23,15 @@ class _Binary(Family):
     mean_support = "unit"
     log_concave_links = frozenset({"logit", "probit", "cloglog"})
     quadrature_kernels = {"logit": "binomial_logit", "probit": "binomial_probit", "cloglog": "binomial_cloglog"}
+    has_cdf = True
+
+    def _p_arg(self, eta) -> dict:
+        """PyMC's probability argument: ``logit_p = η`` under the logit link (never a rounded probability)."""
+        import pytensor.tensor as pt
+
+        if self.link.name == "logit":
+            return {"logit_p": eta}
+        return {"p": pt.clip(self.link.inverse_pt(eta), 1e-12, 1 - 1e-12)}
 
     def _log_p_q(self, eta):
         """``(log p, log(1 − p))`` in NumPy."""
@@ -97,14 +106,13 @@ class Bernoulli(_Binary):
         log_p, log_q = self._log_p_q_pt(eta)
         return y * log_p + (1 - y) * log_q
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
-        import pymc as pm
-        import pytensor.tensor as pt
+    def logcdf(self, y, eta, aux, trials=None):
+        return stats.bernoulli.logcdf(y, clip_unit(self.link.inverse(eta)))
 
-        if self.link.name == "logit":
-            return pm.Bernoulli(name, logit_p=eta, observed=observed, dims=dims)
-        p = pt.clip(self.link.inverse_pt(eta), 1e-12, 1 - 1e-12)
-        return pm.Bernoulli(name, p=p, observed=observed, dims=dims)
+    def pymc_params(self, eta, aux, trials=None):
+        import pymc as pm
+
+        return pm.Bernoulli, self._p_arg(eta)
 
     def sample(self, mu, aux, rng, shape, trials):
         return (rng.random(shape) < mu).astype(float)
@@ -144,14 +152,16 @@ class Binomial(_Binary):
         return (pt.gammaln(trials + 1.0) - pt.gammaln(y + 1.0) - pt.gammaln(trials - y + 1.0)
                 + y * log_p + (trials - y) * log_q)
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
-        import pymc as pm
-        import pytensor.tensor as pt
+    def logcdf(self, y, eta, aux, trials=None):
+        return stats.binom.logcdf(y, trials, clip_unit(self.link.inverse(eta)))
 
-        if self.link.name == "logit":
-            return pm.Binomial(name, n=trials, logit_p=eta, observed=observed, dims=dims)
-        p = pt.clip(self.link.inverse_pt(eta), 1e-12, 1 - 1e-12)
-        return pm.Binomial(name, n=trials, p=p, observed=observed, dims=dims)
+    def logsf(self, y, eta, aux, trials=None):
+        return stats.binom.logsf(y, trials, clip_unit(self.link.inverse(eta)))
+
+    def pymc_params(self, eta, aux, trials=None):
+        import pymc as pm
+
+        return pm.Binomial, {"n": trials, **self._p_arg(eta)}
 
     def sample(self, mu, aux, rng, shape, trials):
         n = np.broadcast_to(np.asarray(trials, dtype=np.int64), shape)

@@ -18,6 +18,7 @@ class _Count(Family):
     discrete = True
     mean_support = "positive"
     log_concave_links = frozenset({"log"})
+    has_cdf = True
 
     def check_values(self, y, trials, label, rows):
         self._check_counts(y, label, rows)
@@ -60,10 +61,16 @@ class Poisson(_Count):
 
         return y * self._log_mu(eta) - self.link.inverse_pt(eta) - pt.gammaln(y + 1.0)
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        return stats.poisson.logcdf(y, self.link.inverse(eta))
+
+    def logsf(self, y, eta, aux, trials=None):
+        return stats.poisson.logsf(y, self.link.inverse(eta))
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
-        return pm.Poisson(name, mu=self.link.inverse_pt(eta), observed=observed, dims=dims)
+        return pm.Poisson, {"mu": self.link.inverse_pt(eta)}
 
     def sample(self, mu, aux, rng, shape, trials):
         return rng.poisson(mu).astype(float)
@@ -107,11 +114,18 @@ class NegativeBinomial(_Count):
         return (pt.gammaln(y + alpha) - pt.gammaln(alpha) - pt.gammaln(y + 1.0)
                 + alpha * (pt.log(alpha) - log_sum) + y * (log_mu - log_sum))
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        mu, alpha = self.link.inverse(eta), aux["alpha"]
+        return stats.nbinom.logcdf(y, alpha, alpha / (alpha + mu))
+
+    def logsf(self, y, eta, aux, trials=None):
+        mu, alpha = self.link.inverse(eta), aux["alpha"]
+        return stats.nbinom.logsf(y, alpha, alpha / (alpha + mu))
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
-        mu = self.link.inverse_pt(eta)
-        return pm.NegativeBinomial(name, mu=mu, alpha=aux["alpha"], observed=observed, dims=dims)
+        return pm.NegativeBinomial, {"mu": self.link.inverse_pt(eta), "alpha": aux["alpha"]}
 
     def sample(self, mu, aux, rng, shape, trials):
         return rng.poisson(rng.gamma(aux["alpha"], mu / aux["alpha"])).astype(float)

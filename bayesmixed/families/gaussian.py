@@ -18,11 +18,13 @@ SIGMA = AuxParam(
 
 
 class _LocationScale(Family):
-    """What Normal and Student-t share: a residual SD ``sigma`` and a variance free of the mean."""
+    """What Normal, Student-t, skew normal and ex-Gaussian share: a residual SD ``sigma``, a variance free of the
+    mean, and the pilot's (IRLS) Gaussian working quantities."""
 
     link_names = ("identity", "log")
     scale_param = "sigma"
     constant_variance = True
+    has_cdf = True
 
     def latent_variance(self, aux, n_draws, mean_mu):
         if self.link.name == "identity":
@@ -39,7 +41,7 @@ class _LocationScale(Family):
         return float(np.sum(pw * (y - mu) ** 2) / max(len(y) - p, 1))  # σ²
 
     def pilot_variance(self, mu, pw, disp):
-        return np.full_like(mu, disp) / pw
+        return np.full_like(mu, disp) / np.maximum(pw, 1e-300)
 
 
 @register_family
@@ -73,10 +75,16 @@ class Gaussian(_LocationScale):
         z = (y - self.link.inverse_pt(eta)) / sigma
         return -0.5 * z**2 - pt.log(sigma) - 0.5 * np.log(2 * np.pi)
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        return stats.norm.logcdf(y, self.link.inverse(eta), aux["sigma"])
+
+    def logsf(self, y, eta, aux, trials=None):
+        return stats.norm.logsf(y, self.link.inverse(eta), aux["sigma"])
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
-        return pm.Normal(name, mu=self.link.inverse_pt(eta), sigma=aux["sigma"], observed=observed, dims=dims)
+        return pm.Normal, {"mu": self.link.inverse_pt(eta), "sigma": aux["sigma"]}
 
     def sample(self, mu, aux, rng, shape, trials):
         return rng.normal(mu, aux["sigma"])
@@ -104,11 +112,16 @@ class StudentT(_LocationScale):
         return (pt.gammaln((nu + 1.0) / 2.0) - pt.gammaln(nu / 2.0) - 0.5 * pt.log(nu * np.pi) - pt.log(sigma)
                 - (nu + 1.0) / 2.0 * pt.log1p(z**2 / nu))
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        return stats.t.logcdf(y, aux["nu"], self.link.inverse(eta), aux["sigma"])
+
+    def logsf(self, y, eta, aux, trials=None):
+        return stats.t.logsf(y, aux["nu"], self.link.inverse(eta), aux["sigma"])
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
-        mu = self.link.inverse_pt(eta)
-        return pm.StudentT(name, nu=aux["nu"], mu=mu, sigma=aux["sigma"], observed=observed, dims=dims)
+        return pm.StudentT, {"nu": aux["nu"], "mu": self.link.inverse_pt(eta), "sigma": aux["sigma"]}
 
     def sample(self, mu, aux, rng, shape, trials):
         return mu + aux["sigma"] * rng.standard_t(aux["nu"])

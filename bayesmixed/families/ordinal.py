@@ -192,7 +192,7 @@ class _CategoryFamily(Family):
     def draw(self, eta, aux, rng, trials=None):
         return _draw_categories(self.log_probs(eta, aux or {}, _NP), rng)
 
-    def mean(self, eta, aux):
+    def mean(self, eta, aux=None, trials=None):
         return np.exp(self.log_probs(eta, aux, _NP))
 
     def working_weight(self, eta, mu, aux, trials=None):

@@ -18,6 +18,7 @@ def _brms_shape_prior(s_y: float) -> dict:
 
 class _Positive(Family):
     mean_support = "positive"
+    has_cdf = True
 
     def check_values(self, y, trials, label, rows):
         self._check_positive(y, label, rows)
@@ -44,11 +45,19 @@ class Gamma(_Positive):
         return (alpha * (pt.log(alpha) - log_mu) + (alpha - 1.0) * pt.log(y) - pt.gammaln(alpha)
                 - alpha * y * pt.exp(-log_mu))
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        mu, alpha = self.link.inverse(eta), aux["alpha"]
+        return stats.gamma.logcdf(y, alpha, scale=mu / alpha)
+
+    def logsf(self, y, eta, aux, trials=None):
+        mu, alpha = self.link.inverse(eta), aux["alpha"]
+        return stats.gamma.logsf(y, alpha, scale=mu / alpha)
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
         mu, alpha = self.link.inverse_pt(eta), aux["alpha"]
-        return pm.Gamma(name, alpha=alpha, beta=alpha / mu, observed=observed, dims=dims)
+        return pm.Gamma, {"alpha": alpha, "beta": alpha / mu}
 
     def sample(self, mu, aux, rng, shape, trials):
         return rng.gamma(aux["alpha"], mu / aux["alpha"])
@@ -93,10 +102,18 @@ class InverseGaussian(_Positive):
         mu, lam = self.link.inverse_pt(eta), aux["lam"]
         return 0.5 * (pt.log(lam) - np.log(2 * np.pi) - 3 * pt.log(y)) - lam * (y - mu) ** 2 / (2 * mu**2 * y)
 
-    def pymc_likelihood(self, name, eta, observed, aux, trials=None, dims=None):
+    def logcdf(self, y, eta, aux, trials=None):
+        mu, lam = self.link.inverse(eta), aux["lam"]
+        return stats.invgauss.logcdf(y, mu / lam, scale=lam)
+
+    def logsf(self, y, eta, aux, trials=None):
+        mu, lam = self.link.inverse(eta), aux["lam"]
+        return stats.invgauss.logsf(y, mu / lam, scale=lam)
+
+    def pymc_params(self, eta, aux, trials=None):
         import pymc as pm
 
-        return pm.Wald(name, mu=self.link.inverse_pt(eta), lam=aux["lam"], observed=observed, dims=dims)
+        return pm.Wald, {"mu": self.link.inverse_pt(eta), "lam": aux["lam"]}
 
     def sample(self, mu, aux, rng, shape, trials):
         return rng.wald(mu, aux["lam"])

@@ -216,14 +216,68 @@ class GroupTerm:
 
 @dataclass(frozen=True)
 class Response:
-    """Left-hand side: ``y``, ``cbind(successes, failures)`` or ``successes | trials(n)``."""
+    """Left-hand side: ``y``, ``cbind(successes, failures)`` or ``successes | trials(n)``, with brms's response
+    terms after the bar: ``y | weights(w)``, ``y | cens(c)``, ``y | cens(c, y2)``, ``y | trunc(lb = 0, ub = 10)``,
+    combined with ``+`` (``s | trials(n) + weights(w)``).
+
+    Attributes
+    ----------
+    expr
+        The response (successes for binomial responses).
+    kind
+        ``"single"``, ``"cbind"`` or ``"trials"``.
+    second
+        Failures (``cbind``) or trials (``trials``).
+    weights
+        ``weights(w)``: likelihood weights.
+    cens, y2
+        ``cens(c)`` / ``cens(c, y2)``: censoring indicator (brms's ``"left"``, ``"none"``, ``"right"``,
+        ``"interval"`` or -1, 0, 1, 2) and the upper end of interval-censored rows.
+    lb, ub
+        ``trunc(lb = ..., ub = ...)``: truncation bounds (``None`` where not given: unbounded).
+    """
 
     expr: Expr
     kind: str = "single"  # "single" | "cbind" | "trials"
     second: Expr | None = None  # failures (cbind) or trials (trials)
+    weights: Expr | None = None
+    cens: Expr | None = None
+    y2: Expr | None = None
+    lb: Expr | None = None
+    ub: Expr | None = None
+
+    @property
+    def has_terms(self) -> bool:
+        """Whether any of brms's ``weights()``, ``cens()`` or ``trunc()`` is given."""
+        return any(v is not None for v in (self.weights, self.cens, self.lb, self.ub))
+
+    @property
+    def term_exprs(self) -> tuple[tuple[str, Expr], ...]:
+        """``(role, expression)`` of every response term (``weights``, ``cens``, ``y2``, ``lb``, ``ub``) given."""
+        return tuple((k, v) for k, v in (("weights", self.weights), ("cens", self.cens), ("y2", self.y2),
+                                        ("lb", self.lb), ("ub", self.ub)) if v is not None)
 
     @property
     def label(self) -> str:
+        if self.kind == "cbind":
+            base = f"cbind({expr_to_str(self.expr)}, {expr_to_str(self.second)})"
+        else:
+            base = expr_to_str(self.expr)
+        terms = []
+        if self.kind == "trials":
+            terms.append(f"trials({expr_to_str(self.second)})")
+        if self.weights is not None:
+            terms.append(f"weights({expr_to_str(self.weights)})")
+        if self.cens is not None:
+            terms.append(f"cens({expr_to_str(self.cens)}" + (f", {expr_to_str(self.y2)})" if self.y2 is not None else ")"))
+        if self.lb is not None or self.ub is not None:
+            bounds = [f"{k} = {expr_to_str(v)}" for k, v in (("lb", self.lb), ("ub", self.ub)) if v is not None]
+            terms.append(f"trunc({', '.join(bounds)})")
+        return base + (" | " + " + ".join(terms) if terms else "")
+
+    @property
+    def value_label(self) -> str:
+        """The response without its response terms (``y``, ``cbind(s, f)``, ``s | trials(n)``)."""
         if self.kind == "cbind":
             return f"cbind({expr_to_str(self.expr)}, {expr_to_str(self.second)})"
         if self.kind == "trials":

@@ -342,7 +342,7 @@ class _Expander:
                                  "or cosy(gr = g)", node)
             acc.autocor.append(self.value(node))
         elif k in ("name", "call"):
-            if k == "call" and node.value in ("cbind", "trials"):
+            if k == "call" and node.value in ("cbind",) + RESPONSE_TERMS:
                 raise self.error(f"{node.value}() belongs on the left-hand side of '~'", node)
             acc.add(Term((self.value(node),)))
         elif k == "binop" and node.value in ("==", "!=", "<", ">", "<=", ">="):
@@ -555,12 +555,67 @@ def expand(tree: Node, text: str) -> Formula:
     )
 
 
+#: brms's response terms that bayesmixed reads after the bar on the left of '~'
+RESPONSE_TERMS = ("trials", "weights", "cens", "trunc")
+
+
+def _plus_terms(node: Node) -> list[Node]:
+    """The operands of a chain of ``+``."""
+    if node.kind == "binop" and node.value == "+":
+        return _plus_terms(node.children[0]) + _plus_terms(node.children[1])
+    if node.kind == "paren":
+        return _plus_terms(node.children[0])
+    return [node]
+
+
 def _response(ex: _Expander, node: Node) -> Response:
     if node.kind == "binop" and node.value == "|":
         left, right = node.children
-        if right.kind == "call" and right.value == "trials" and len(right.children) == 1:
-            return Response(ex.value(left), "trials", ex.value(right.children[0]))
-        raise ex.error("on the left of '~', '|' is only used as 'successes | trials(n)'", right)
+        base = _response(ex, left)
+        if base.has_terms or base.kind == "trials":
+            raise ex.error("a response has one '|': write its terms joined by '+', e.g. y | weights(w) + cens(c)", node)
+        fields: dict = {"expr": base.expr, "kind": base.kind, "second": base.second}
+        seen: set[str] = set()
+        for term in _plus_terms(right):
+            if term.kind != "call" or term.value not in RESPONSE_TERMS:
+                raise ex.error(
+                    "on the left of '~', '|' is followed by brms's response terms: trials(n), weights(w), cens(c) or "
+                    "cens(c, y2), trunc(lb = 0, ub = 10), joined by '+'", term)
+            name = term.value
+            if name in seen:
+                raise ex.error(f"{name}() is given twice in the response", term)
+            seen.add(name)
+            args = [a for a in term.children if a.kind != "kwarg"]
+            kwargs = {a.value: a.children[0] for a in term.children if a.kind == "kwarg"}
+            if name == "trials":
+                if base.kind == "cbind":
+                    raise ex.error("cbind(successes, failures) already gives the numbers of trials; drop trials()", term)
+                if len(args) != 1 or kwargs:
+                    raise ex.error("trials() takes one argument: successes | trials(n)", term)
+                fields.update(kind="trials", second=ex.value(args[0]))
+            elif name == "weights":
+                if len(args) != 1 or kwargs:
+                    raise ex.error("weights() takes one argument, the column of likelihood weights: y | weights(w)", term)
+                fields["weights"] = ex.value(args[0])
+            elif name == "cens":
+                unknown = set(kwargs) - {"y2"}
+                if unknown or not 1 <= len(args) + len(kwargs) <= 2 or not args:
+                    raise ex.error("cens() takes the censoring column and, for interval censoring, the upper ends: "
+                                   "y | cens(c) or y | cens(c, y2)", term)
+                fields["cens"] = ex.value(args[0])
+                y2 = args[1] if len(args) > 1 else kwargs.get("y2")
+                fields["y2"] = None if y2 is None else ex.value(y2)
+            else:  # trunc
+                unknown = set(kwargs) - {"lb", "ub"}
+                if unknown or len(args) > 2 or not (args or kwargs):
+                    raise ex.error("trunc() takes the bounds lb = and/or ub =, e.g. y | trunc(lb = 0, ub = 10)", term)
+                named = dict(zip(("lb", "ub"), args))
+                if set(named) & set(kwargs):
+                    raise ex.error("trunc(): a bound is given twice", term)
+                named.update(kwargs)
+                for k in ("lb", "ub"):
+                    fields[k] = ex.value(named[k]) if k in named else None
+        return Response(**fields)
     if node.kind == "call" and node.value == "cbind":
         if len(node.children) != 2:
             raise ex.error("cbind() takes two arguments: cbind(successes, failures)", node)

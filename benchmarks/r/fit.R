@@ -3,7 +3,7 @@
 # Called by benchmarks/runners/r_tools.py in a fresh Rscript process:
 #
 #   Rscript benchmarks/r/fit.R --tool rstanarm|brms --data FILE.csv \
-#       --formula "y ~ x + (1 | g)" --family gaussian|binomial|poisson \
+#       --formula "y ~ x + (1 | g)" --family gaussian|binomial|poisson|zero_inflated_poisson (brms only) \
 #       --factors g,h --chains 2 --warmup 1000 --draws 1000 --seed 1 \
 #       --cores 2 --out DIR
 #
@@ -62,7 +62,10 @@ factors <- if (is.null(opt$factors) || opt$factors == "") character(0) else
   strsplit(opt$factors, ",", fixed = TRUE)[[1]]
 for (f in factors) data[[f]] <- factor(as.character(data[[f]]))
 
+if (tool == "rstanarm" && opt$family == "zero_inflated_poisson")
+  stop("rstanarm has no zero-inflated family (fit this case with brms)")
 family_fun <- switch(opt$family,
+  zero_inflated_poisson = NULL,  # brms only
   gaussian = stats::gaussian(),
   binomial = stats::binomial(),
   bernoulli = stats::binomial(),
@@ -99,7 +102,8 @@ if (tool == "rstanarm") {
     binomial = brms::brmsfamily("binomial"),
     bernoulli = brms::brmsfamily("bernoulli"),
     poisson = brms::brmsfamily("poisson"),
-    cumulative = brms::brmsfamily("cumulative")  # rstanarm's stan_polr has no random effects: brms only
+    cumulative = brms::brmsfamily("cumulative"),  # rstanarm's stan_polr has no random effects: brms only
+    zero_inflated_poisson = brms::brmsfamily("zero_inflated_poisson")  # zi ~ 1
   )
   fit <- brms::brm(form, data = data, family = brms_family, chains = chains,
                    iter = warmup + draws, warmup = warmup, seed = seed,
