@@ -29,7 +29,7 @@ class Model:
     Parameters
     ----------
     formula
-        lme4/brms syntax, e.g. ``"Reaction ~ Days + (Days | Subject)"``, or :func:`bayesmixed.bf` with formulas
+        lme4/brms syntax, e.g. ``"Reaction ~ Days + (Days | Subject)"``, or :func:`bayesmixed.bf <bayesmixed.formula.bf>` with formulas
         for the family's other parameters (distributional regression: ``bf("y ~ x + (1 | g)",
         sigma="~ x + (1 | g)")``).
     data

@@ -76,7 +76,7 @@ class ModelFile:
 
     @property
     def model_formula(self):
-        """The formula text, or :func:`bayesmixed.bf` of it and the ``[dpars]`` formulas."""
+        """The formula text, or :func:`bayesmixed.bf <bayesmixed.formula.bf>` of it and the ``[dpars]`` formulas."""
         if not self.dpars:
             return self.formula
         from .formula.bf import bf

@@ -269,7 +269,7 @@ def simulate(
     ----------
     formula
         lme4 formula; the response must be a column name (``cbind(s, f)``, ``s | trials(n)`` for binomial).
-        The response columns need not exist in ``data``. Or :func:`bayesmixed.bf` with formulas for other
+        The response columns need not exist in ``data``. Or :func:`bayesmixed.bf <bayesmixed.formula.bf>` with formulas for other
         parameters (see the module docstring for their ``params``). brms's ``trunc(lb, ub)`` bounds the draws
         (drawn from the truncated family); ``weights()`` and ``cens()`` are ignored here (their columns need not
         exist).

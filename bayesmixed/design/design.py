@@ -274,7 +274,7 @@ class Design:
 
     @property
     def predictors(self) -> tuple["Design", ...]:
-        """This design and those of the other predicted parameters (:attr:`dpars`), in model order."""
+        """This design and those of the other predicted parameters (``dpars``), in model order."""
         return (self,) + tuple(self.dpars)
 
     @property
