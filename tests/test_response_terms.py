@@ -244,3 +244,18 @@ def test_zero_inflation_predicted_by_a_formula_fits_salamanders():
     assert np.isfinite(fit.idata.log_likelihood["y"].values).all()
     mean = fit.predict(kind="mean")
     assert len(mean) == len(sal) and np.isfinite(mean.select_dtypes("number").to_numpy()).all()
+
+
+def test_kfold_rows_subset_every_predictor_and_the_response_terms():
+    """k-fold's training designs of a bf() model with censoring: every predictor's design (not only the mean's)
+    and the response terms keep the same rows."""
+    from bayesmixed.compare import take_rows
+
+    df = _frame()
+    m = bm.Model(bm.bf("y | weights(w) + cens(c) ~ x + (1 | g)", sigma="~ x + (1 | g)"), df, family="lognormal")
+    idx = np.arange(0, len(df), 3)
+    sub = take_rows(m.design, idx)
+    assert sub.n == len(idx) and all(d.n == len(idx) and d.X.shape[0] == len(idx) for d in sub.predictors)
+    assert all(b.codes.shape[0] == len(idx) for b in sub.all_blocks)
+    np.testing.assert_array_equal(sub.response_terms.cens, m.design.response_terms.cens[idx])
+    np.testing.assert_array_equal(sub.dpars[0].X, m.design.dpars[0].X[idx])
