@@ -16,7 +16,7 @@ from .design import Design, GroupBlock, build_design
 from .errors import BayesMixedError, DataError, FormulaError, ModelFileError, PriorError
 from .fit import Fit
 from .fit import load_fit as load
-from .formula import Formula, parse_formula
+from .formula import BrmsFormula, Formula, bf, parse_formula
 from .model import Model
 from .priors import Prior
 from .spec import ModelSpec, make_spec
@@ -25,6 +25,7 @@ from ._version import __version__
 
 __all__ = [
     "BayesMixedError",
+    "BrmsFormula",
     "Calibration",
     "DataError",
     "Design",
@@ -37,6 +38,7 @@ __all__ = [
     "ModelSpec",
     "Prior",
     "PriorError",
+    "bf",
     "build_design",
     "calibrate",
     "compare",

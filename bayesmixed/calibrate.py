@@ -37,23 +37,30 @@ _SETTINGS = ("draws", "tune", "chains", "sampler", "target_accept")
 
 
 def _population_names(spec, design: Design) -> list[str]:
-    """Public population-level variables of the model, in a stable order."""
-    names = [N.BETA] if design.X.shape[1] else []
-    for b in design.blocks:
+    """Public population-level variables of the model, in a stable order: the ordinal thresholds, each
+    predictor's fixed effects, the terms' SDs and correlations, the sampled auxiliary parameters."""
+    fam = spec.family_obj
+    names = [N.THRESHOLDS] if fam.thresholds is not None else []
+    names += [N.beta_var(d.dpar) for d in design.predictors if d.X.shape[1]]
+    for b in design.all_blocks:
         names.append(N.sd(b.label))
         if b.correlated and b.k > 1:
             names.append(N.corr(b.label))
-    names.extend(spec.family_obj.aux_names)
+    predicted = {d.dpar for d in design.predictors}
+    names.extend(p.name for p in fam.sampled_aux if p.name not in predicted)
     return names
 
 
 def _flatten(name: str, values: np.ndarray, design: Design) -> dict[str, np.ndarray]:
     """Scalar parameters of one variable: ``values`` has the draws on axis 0."""
-    if name == N.BETA:
-        return {N.beta_coef(c): values[:, i] for i, c in enumerate(design.x_names)}
+    for d in design.predictors:
+        if name == N.beta_var(d.dpar):
+            return {f"{name}[{c}]": values[:, i] for i, c in enumerate(d.x_names)}
+    if name == N.THRESHOLDS:
+        return {N.threshold_coef(k + 1): values[:, k] for k in range(values.shape[1])}
     if name.startswith(N.SD_PREFIX) or name.startswith(N.CORR_PREFIX):
         label = name.split("_", 1)[1]
-        b = next(bl for bl in design.blocks if bl.label == label)
+        b = next(bl for bl in design.all_blocks if bl.label == label)
         if name.startswith(N.SD_PREFIX):
             return {f"{name}[{c}]": values[:, i] for i, c in enumerate(b.coef_names)}
         return {
@@ -72,18 +79,29 @@ def prior_draws(spec, design: Design, n: int, seed: int | None = None) -> dict[s
     names = _population_names(spec, design)
     model = build_model(spec, design, integrate_fixed=False)  # beta must be a variable to draw it
     prior = forward_draws(model, n, names, seed).prior
-    return {name: prior[name].values[0] for name in names}  # (n, ...)
+    out = {name: prior[name].values[0] for name in names}  # (n, ...)
+    if spec.family_obj.thresholds == "ordered":
+        # the forward sampler ignores the ordered transform: the model's prior is the iid prior restricted to
+        # increasing thresholds, which is the distribution of the sorted iid draws (their order statistics);
+        # sorting the reported thresholds sorts the centred ones (they differ by one shift per draw)
+        out[N.THRESHOLDS] = np.sort(out[N.THRESHOLDS], axis=-1)
+    return out
 
 
 def _params_of(draws: dict[str, np.ndarray], s: int, spec, design: Design) -> dict[str, Any]:
     """The arguments of :func:`draw_from_design` for simulation ``s``."""
-    beta = draws[N.BETA][s] if N.BETA in draws else np.zeros(0)
+    beta = {d.dpar: (draws[N.beta_var(d.dpar)][s] if N.beta_var(d.dpar) in draws else np.zeros(0))
+            for d in design.predictors}
     sd, corr = {}, {}
-    for b in design.blocks:
+    for b in design.all_blocks:
         sd[b.label] = np.atleast_1d(draws[N.sd(b.label)][s])
         c = draws.get(N.corr(b.label))
         corr[b.label] = np.eye(b.k) if c is None else c[s]
-    aux = {name: float(draws[name][s]) for name in spec.family_obj.aux_names}
+    fam = spec.family_obj
+    predicted = {d.dpar for d in design.predictors}
+    aux: dict[str, Any] = {p.name: float(draws[p.name][s]) for p in fam.sampled_aux if p.name not in predicted}
+    if fam.thresholds is not None:
+        aux[N.THRESHOLDS] = np.asarray(draws[N.THRESHOLDS][s], dtype=float)
     return dict(beta=beta, sd=sd, corr=corr, aux=aux)
 
 
@@ -111,7 +129,8 @@ def _refit_sim(
     from .runner import quiet_refit
 
     t0 = time.perf_counter()
-    sim_design = dataclasses.replace(design, y=np.asarray(y, dtype=np.asarray(design.y).dtype))
+    y = np.asarray(y, dtype=np.asarray(design.y).dtype)
+    sim_design = dataclasses.replace(design, y=y, dpars=tuple(dataclasses.replace(d, y=y) for d in design.dpars))
     try:
         refit = quiet_refit(spec, sim_design, seed, settings, cores)
     except Exception as exc:  # a refit that cannot start (e.g. absurd simulated data) is recorded, not fatal
@@ -366,7 +385,8 @@ def calibrate(
             "priors are too wide for the scale of the link: give tighter priors."
         )
     params = "/".join(sorted({v for _, v in spec.parameterization})) or "-"
-    label = f"{model.formula.text} [{spec.family}, {params}]"
+    text = "; ".join([model.formula.text] + [f"{k} ~ {v}" for k, v in spec.dpars])  # bf(): every formula
+    label = f"{text} [{spec.family}, {params}]"
     return Calibration(
         ranks=ranks,
         truths=pd.DataFrame(truths, index=pd.RangeIndex(n_sims, name="sim")),

@@ -381,6 +381,7 @@ def take_rows(design: Design, idx: np.ndarray) -> Design:
         design, y=t(design.y), trials=t(design.trials), X=t(design.X), offset=t(design.offset), blocks=blocks,
         rows=design.rows[idx],
         response_terms=None if design.response_terms is None else design.response_terms.take(idx),
+        dpars=tuple(take_rows(d, idx) for d in design.dpars),  # the other predicted parameters' designs
     )
 
 

@@ -295,7 +295,7 @@ def theta_priors(design: Design, priors: dict[str, Prior]) -> list[tuple[str, Pr
     (``cosy``).
     """
     out = []
-    for b in design.blocks:
+    for b in design.all_blocks:
         if b.kind != "group":
             names = {"smooth": [f"sd_{b.label}"], "gp": [f"sdgp_{b.label}", f"lscale_{b.label}"],
                      "cosy": ["cosy"]}[b.kind]
@@ -374,7 +374,7 @@ def _stat(idata, *names: str):
 def _convergence_table(idata, design: Design) -> pd.DataFrame:
     pop = _population_convergence(idata)
     rows = []
-    names = [N.r(b.label) for b in design.blocks if N.r(b.label) in idata.posterior]
+    names = [N.r(b.label) for b in design.all_blocks if N.r(b.label) in idata.posterior]
     if names:
         rhat, bulk, tail = _arviz.convergence_stats(idata, names)
         for n in names:
@@ -387,7 +387,7 @@ def _convergence_table(idata, design: Design) -> pd.DataFrame:
 
 def _divergence_location(idata, design: Design, div: np.ndarray) -> pd.DataFrame:
     rows = []
-    for b in design.blocks:
+    for b in design.all_blocks:
         if b.kind != "group":  # smooth, GP and compound-symmetry blocks: not a hierarchy of levels
             continue
         sd = draws_of(idata, N.sd(b.label))

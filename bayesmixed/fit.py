@@ -385,12 +385,18 @@ class Summary:
                else "NUTS"),
             f" Formula: {d.formula.text}",
         ]
-        groups = "; ".join(f"{b.label}, {b.n_levels}" for b in d.blocks)
+        for p in d.predictors:
+            if p.dpar != N.MU:
+                lines.append(f"{p.dpar:>8}: {p.formula.text.split('~', 1)[1].strip()}")
+        groups = "; ".join(f"{b.label}, {b.n_levels}" for b in d.all_blocks)
         lines.append(f"    Data: {d.n} observations" + (f" ({d.n_dropped} dropped: missing values)" if d.n_dropped else ""))
         if groups:
             lines.append(f"  Groups: {groups}")
             lines.append(f" Effects: {self._effects_line()}")
-        if d.response_levels is not None:
+        if d.response_levels is not None and f.spec.family_obj.response_kind == "categories":
+            lines.append(f"  Levels: {d.response_label}: {', '.join(map(str, d.response_levels))} "
+                         f"({'ordered' if d.response_ordered else 'unordered' if d.response_ordered is False else 'integers'})")
+        elif d.response_levels is not None:
             lines.append(f" Success: {d.response_label} == {d.response_levels[1]!r} (reference {d.response_levels[0]!r})")
         diag = self.diagnostics
         n_div = f.divergences
@@ -434,8 +440,10 @@ class Summary:
         """``fit.fixef()`` with the R-hat and ESS columns of ``fit.convergence()``, under the same names."""
         fx = self.fixed.copy()
         diag = self.diagnostics
+        param = {t: p for t, (p, _) in S.fixef_draws(self.fit.idata, self.fit.design).items()}
+        rows = [param.get(t, N.beta_coef(t)) for t in fx.index]
         for col in ("r_hat", "ess_bulk", "ess_tail"):
-            values = [diag.loc[N.beta_coef(t), col] for t in fx.index]
+            values = [diag.loc[r, col] for r in rows]
             fx[col] = values if col == "r_hat" else [int(v) if np.isfinite(v) else v for v in values]
         return fx
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
+from . import naming as N
 from .errors import BayesMixedError
 from .priors import Prior
 from .summaries import draws_of
@@ -78,7 +79,7 @@ class _Param:
     """One scalar parameter: its canonical name and where it lives (``kind``, address)."""
 
     name: str
-    kind: str  # "beta", "sd", "corr", "aux", "r"
+    kind: str  # "beta", "sd", "corr", "aux", "r", "vec" (element of another vector: thresholds, beta_<dpar>)
     address: tuple
 
 
@@ -92,10 +93,19 @@ def _parameters(fit) -> tuple[dict[str, _Param], list[str]]:
         for a in (p.name, *aliases):
             names.setdefault(a, p)
 
-    if "beta" in post:
+    if "beta" in post and d.dpar == N.MU:
         for j, c in enumerate(d.x_names):
             add(_Param(f"beta[{c}]", "beta", (j,)), c, f"b_{c}")
-    for b in d.blocks:
+    if N.THRESHOLDS in post:  # ordinal thresholds: Intercept[1], brms's b_Intercept[1]
+        for k, c in enumerate(post[N.THRESHOLDS].coords[N.THRESHOLD_DIM].values):
+            add(_Param(f"{N.THRESHOLDS}[{c}]", "vec", (N.THRESHOLDS, k)), f"b_{N.THRESHOLDS}[{c}]")
+    for p in d.predictors:  # other predicted parameters: sigma_x (brms's b_sigma_x), beta_sigma[x]
+        var = N.beta_var(p.dpar)
+        if p.dpar == N.MU or var not in post:
+            continue
+        for j, c in enumerate(p.x_names):
+            add(_Param(f"{var}[{c}]", "vec", (var, j)), N.dpar_coef(p.dpar, c), f"b_{N.dpar_coef(p.dpar, c)}")
+    for b in d.all_blocks:
         if b.is_smooth:  # its one SD (sd_s(x)) or sdgp/lscale are scalars: added with the auxiliaries below
             continue
         for a, c in enumerate(b.coef_names):
@@ -118,7 +128,7 @@ def _random_effect(fit, text: str) -> _Param | None:
     if m is None:
         return None
     lab, level, coef = m.group(1), m.group(2).strip(), m.group(3).strip()
-    for b in fit.design.blocks:
+    for b in fit.design.all_blocks:
         if b.label == lab:
             lv = [str(x) for x in b.levels]
             if level not in lv or coef not in b.coef_names:
@@ -634,6 +644,9 @@ def _value(fit, p: _Param, source) -> np.ndarray:
     if p.kind == "r":
         lab, lv, c = p.address
         return get(f"r_{lab}")[:, lv, c]
+    if p.kind == "vec":
+        var, j = p.address
+        return get(var)[:, j]
     return get(p.address[0])
 
 

@@ -36,8 +36,7 @@ grouping factor is absent then contributes a new level's effect, drawn from the 
 Family hook: the quantities come from :func:`bayesmixed.predict.predictive_draws`. When a family's
 ``kind="mean"`` draws have a trailing axis (category probabilities of ordinal and categorical families, in
 ``(S, m, C)``), every table here gains a ``category`` column and the plots draw one line per category; the
-labels are the family's ``categories`` attribute when it has one, else ``design.response_levels``, else
-``0 … C-1``. Smooth terms (``s(x)``) need nothing here: grids are encoded through the formula like new data.
+labels are the response's categories (``design.response_levels``), else ``0 … C-1``. Smooth terms (``s(x)``) need nothing here: grids are encoded through the formula like new data.
 """
 
 from __future__ import annotations
@@ -142,33 +141,36 @@ def _factor_args(design: Design) -> set[str]:
             for a in e.args:
                 walk(a)
 
-    f = design.formula
-    for t in f.terms + tuple(t for g in f.groups for t in g.terms):
-        for e in t.factors:
-            walk(e)
+    for d in design.predictors:
+        f = d.formula
+        for t in f.terms + tuple(t for g in f.groups for t in g.terms):
+            for e in t.factors:
+                walk(e)
     return out
 
 
 def _predictor_names(design: Design) -> list[str]:
-    """Columns of the fixed terms, the offsets and the random-effect expressions, in formula order."""
-    f = design.formula
+    """Columns of the fixed terms, the offsets and the random-effect expressions, in formula order (every
+    predictor's formula: ``bf(..., sigma="~ x")`` adds ``x``)."""
     cols: list[str] = []
-    for t in f.terms:
-        for e in t.factors:
-            cols += expr_columns(e)
-    for o in f.offsets:
-        cols += expr_columns(o)
-    for sm in f.smooths:
-        cols += smooth_columns(sm)
-    for g in f.groups:
-        for t in g.terms:
+    for d in design.predictors:
+        f = d.formula
+        for t in f.terms:
             for e in t.factors:
                 cols += expr_columns(e)
+        for o in f.offsets:
+            cols += expr_columns(o)
+        for sm in f.smooths:
+            cols += smooth_columns(sm)
+        for g in f.groups:
+            for t in g.terms:
+                for e in t.factors:
+                    cols += expr_columns(e)
     return list(dict.fromkeys(cols))
 
 
 def _grouping_names(design: Design) -> list[str]:
-    return list(dict.fromkeys(c for g in design.formula.groups for c in g.factor))
+    return list(dict.fromkeys(c for d in design.predictors for g in d.formula.groups for c in g.factor))
 
 
 def predictor_variables(design: Design) -> dict[str, Variable]:
@@ -249,7 +251,7 @@ def resolve_re_formula(design: Design, re_formula) -> tuple[str, ...] | None:
         return None
     if _is_na(re_formula):
         return ()
-    labels = [b.label for b in design.blocks]
+    labels = [b.label for b in design.all_blocks]
     if isinstance(re_formula, str):
         text = re_formula.strip()
         if text.replace(" ", "") in ("NA", "~0", "0", "~-1", "-1"):
@@ -259,11 +261,11 @@ def resolve_re_formula(design: Design, re_formula) -> tuple[str, ...] | None:
         f = parse_formula("y__ " + text if text.startswith("~") else "y__ ~ " + text)
         keep = []
         for g in f.groups:
-            hit = [b.label for b in design.blocks if b.term.factor == g.factor]
+            hit = [b.label for b in design.all_blocks if b.term.factor == g.factor]  # in every predictor (brms)
             if not hit:
                 raise DataError(
                     f"re_formula {re_formula!r}: the model has no random-effect term grouped by {g.factor_label!r}; "
-                    f"its terms: {', '.join(str(b.term) for b in design.blocks) or 'none'}"
+                    f"its terms: {', '.join(str(b.term) for b in design.all_blocks) or 'none'}"
                 )
             keep += hit
         if f.terms:
@@ -320,7 +322,7 @@ class _Context:
         terms = self.terms
         groups = "sample_new" if self.allow_new_levels else "include"
         if terms != ():
-            kept = [b for b in design.blocks if not b.is_smooth and (terms is None or b.label in terms)]
+            kept = [b for b in design.all_blocks if not b.is_smooth and (terms is None or b.label in terms)]
             missing = {c for b in kept for c in b.term.factor if c not in data.columns}
             if missing and not (self.grid or self.allow_new_levels):
                 raise DataError(
@@ -408,10 +410,9 @@ def _aggregate(n: int, S: int, compute: Callable[[np.ndarray], np.ndarray], code
 
 
 def _category_labels(fit, C: int) -> list:
-    labels = getattr(getattr(fit.spec, "family_obj", None), "categories", None)
-    if labels is None and fit.design.response_levels is not None and len(fit.design.response_levels) == C:
-        labels = fit.design.response_levels
-    return list(labels) if labels is not None and len(labels) == C else list(range(C))
+    from .predict import category_labels
+
+    return category_labels(fit.design, C)
 
 
 def _expand_categories(fit, keys: pd.DataFrame, draws: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -1210,9 +1211,10 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
     """
     import warnings
 
-    from .design import build_design
     from .design.design import formula_variables
+    from .design.predictors import build_model_design
     from .formula import parse_formula
+    from .formula.bf import BrmsFormula
     from .priors import default_priors
     from .spec import make_spec
 
@@ -1248,20 +1250,21 @@ def update_model(fit, formula: str | None = None, data: pd.DataFrame | None = No
         variables = formula_variables(new_formula)
         contrasts = {k: v for k, v in design.encoding.contrasts().items() if k in variables}
         weights = design.encoding.weights if design.encoding.weights in data.columns else None
-        new_design = build_design(
-            new_formula,
+        new_design = build_model_design(
+            BrmsFormula(text, spec.dpars) if spec.dpars else new_formula,
             data,
+            get_family(family, link),
             missing=model_kw.get("missing", "drop"),
             contrasts={**contrasts, **(model_kw.get("contrasts") or {})} or None,
             weights=model_kw.get("weights", weights),
             rank_deficient=model_kw.get("rank_deficient", "drop"),
         )
-    labels = [b.label for b in new_design.blocks]
+    labels = [b.label for b in new_design.all_blocks]
     if isinstance(param, dict):
         param = {k: v for k, v in param.items() if k in labels} or "auto"
     known = set(default_priors(new_design, family, link or _default_link(family))) | set(labels)
     priors = {**{k: v for k, v in mine.items() if k in known}, **(model_kw.get("priors") or {})}
-    new_spec = make_spec(new_design, family, link, priors or None, param)
+    new_spec = make_spec(new_design, family, link, priors or None, param, spec.dpars or None)
     info = fit.sampler_info or {}
     settings = {k: info[k] for k in _FIT_SETTINGS if k in info and info[k] is not None}
     if settings.get("sampler") not in ("nutpie", "pymc", "numpyro", "blackjax"):

@@ -18,7 +18,7 @@ from . import naming as N
 from ._kernels import gaussian_logpdf_inplace, use_kernels
 from .design import Design
 from .families import Family, as_family
-from .summaries import draws_of, linear_predictor, residual_sd
+from .summaries import family_inputs, linear_predictor, linear_predictors, residual_sd
 
 if TYPE_CHECKING:
     from .spec import ModelSpec
@@ -29,15 +29,14 @@ __all__ = ["pointwise_loglik", "add_log_likelihood"]
 def pointwise_loglik(
     idata, design: Design, family: str | Family, link: str | None = None, chunk: int = 256
 ) -> np.ndarray:
-    """Array ``(chain, draw, n)`` of log p(y_i | θ_s), computed in chunks of draws."""
+    """Array ``(chain, draw, n)`` of log p(y_i | θ_s), computed in chunks of draws (every predicted parameter
+    from its own linear predictor: ``sigma`` per row in ``bf(..., sigma=~...)``; the category's probability for
+    ordinal and categorical families)."""
     fam = as_family(family, link)
     post = idata.posterior
     C, D = post.sizes["chain"], post.sizes["draw"]
     S = C * D
     y = np.asarray(design.y)
-    aux = {n: draws_of(idata, n) for n in fam.aux_names if n in post}
-    if fam.scale_param in aux:
-        aux[fam.scale_param] = residual_sd(idata)  # given the random effects (compound symmetry: its intercept)
     terms = design.response_terms
     if terms is not None:  # weights(), cens(), trunc(): families.bounds
         from .families import bounds
@@ -46,22 +45,20 @@ def pointwise_loglik(
         out = np.empty((S, design.n))
         for start in range(0, S, chunk):
             idx = np.arange(start, min(start + chunk, S))
-            a = {k: v[idx][:, None] for k, v in aux.items()}
-            out[idx[0] : idx[-1] + 1] = bounds.logpdf(fam, y, linear_predictor(idata, design, idx), a, design.trials,
-                                                      **arrays)
+            eta, aux = family_inputs(idata, fam, linear_predictors(idata, design, idx), idx)
+            out[idx[0] : idx[-1] + 1] = bounds.logpdf(fam, y, eta, aux, design.trials, **arrays)
         return out.reshape(C, D, design.n)
     if design.autocor is not None and design.autocor.kind == "ar":
-        return _ar1_loglik(idata, design, fam, aux[fam.scale_param], chunk).reshape(C, D, design.n)
-    if fam.linear_gaussian and use_kernels(S * design.n):
+        return _ar1_loglik(idata, design, fam, residual_sd(idata), chunk).reshape(C, D, design.n)
+    if fam.linear_gaussian and not design.dpars and use_kernels(S * design.n):
         # one fused pass per term and one for the density, in place, over all draws at once
         out = linear_predictor(idata, design, np.arange(S))
-        return gaussian_logpdf_inplace(out, y, aux[fam.scale_param]).reshape(C, D, design.n)
+        return gaussian_logpdf_inplace(out, y, residual_sd(idata)).reshape(C, D, design.n)
     out = np.empty((S, design.n))
     for start in range(0, S, chunk):
         idx = np.arange(start, min(start + chunk, S))
-        eta = linear_predictor(idata, design, idx)
-        a = {k: v[idx][:, None] for k, v in aux.items()}
-        out[idx[0] : idx[-1] + 1] = fam.logpdf(y, eta, a, design.trials)
+        eta, aux = family_inputs(idata, fam, linear_predictors(idata, design, idx), idx)
+        out[idx[0] : idx[-1] + 1] = fam.logpdf(y, eta, aux, design.trials)
     return out.reshape(C, D, design.n)
 
 

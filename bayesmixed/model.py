@@ -7,9 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from .design import Design, build_design
+from .design import Design
+from .design.predictors import build_model_design
 from .errors import DataError, FormulaError
+from .families import as_family
 from .formula import Formula, parse_formula
+from .formula.bf import BrmsFormula
 from .priors import Prior
 from .spec import ModelSpec, make_spec
 
@@ -26,12 +29,16 @@ class Model:
     Parameters
     ----------
     formula
-        lme4/brms syntax, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
+        lme4/brms syntax, e.g. ``"Reaction ~ Days + (Days | Subject)"``, or :func:`bayesmixed.bf <bayesmixed.formula.bf>` with formulas
+        for the family's other parameters (distributional regression: ``bf("y ~ x + (1 | g)",
+        sigma="~ x + (1 | g)")``).
     data
         A pandas DataFrame; it is never modified.
     family, link
         Response family (``"gaussian"``, ``"student_t"``, ``"bernoulli"``, ``"binomial"``, ``"poisson"``,
-        ``"negative_binomial"``, ``"gamma"``, ``"inverse_gaussian"``, ``"beta"``) and optional link.
+        ``"negative_binomial"``, ``"gamma"``, ``"inverse_gaussian"``, ``"beta"``; ordinal ``"cumulative"``,
+        ``"sratio"``, ``"cratio"``, ``"acat"``; ``"categorical"``; see :func:`bayesmixed.families.family_names`)
+        and optional link.
     priors
         Overrides of the default priors by parameter name (see :mod:`bayesmixed.priors`), e.g.
         ``{"sd_Subject": Prior("half_normal", sigma=20), "corr_Subject": Prior("lkj", eta=2)}``.
@@ -82,10 +89,13 @@ class Model:
         weights: str | Any | None = None,
         rank_deficient: str = "drop",
     ):
-        if not isinstance(formula, (str, Formula)):
+        if not isinstance(formula, (str, Formula, BrmsFormula)):
             raise FormulaError(
-                f"a formula must be a string such as 'y ~ x + (1 | g)', got {type(formula).__name__}"
+                f"a formula must be a string such as 'y ~ x + (1 | g)' or bf(...), got {type(formula).__name__}"
             )
+        self.bf: BrmsFormula | None = formula if isinstance(formula, BrmsFormula) and formula.dpars else None
+        if isinstance(formula, BrmsFormula):
+            formula = formula.formula
         self.formula: Formula = parse_formula(formula) if isinstance(formula, str) else formula
         family_name = getattr(family, "name", family)
         if weights is not None and family_name != "binomial":
@@ -93,15 +103,18 @@ class Model:
                 f"weights= gives the numbers of trials of a proportion response for family='binomial' "
                 f"(got family={family_name!r}); bayesmixed has no prior or precision weights: drop weights="
             )
+        fam = as_family(family, link)
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            self.design: Design = build_design(
-                self.formula, data, missing=missing, weights=weights, contrasts=contrasts, rank_deficient=rank_deficient
+            self.design: Design = build_model_design(
+                self.bf if self.bf is not None else self.formula, data, fam, missing=missing, weights=weights,
+                contrasts=contrasts, rank_deficient=rank_deficient,
             )
-        self.spec: ModelSpec = make_spec(self.design, family, link, priors, parameterization)
+        self.spec: ModelSpec = make_spec(self.design, family, link, priors, parameterization,
+                                         self.bf.dpars if self.bf is not None else None)
 
     def __repr__(self) -> str:
-        groups = ", ".join(f"{b.label} ({b.n_levels} levels)" for b in self.design.blocks) or "none"
+        groups = ", ".join(f"{b.label} ({b.n_levels} levels)" for b in self.design.all_blocks) or "none"
         params = sorted({v for _, v in self.spec.parameterization}) or ["-"]
         return (
             f"<bayesmixed.Model {self.formula.text!r}, family={self.spec.family} ({self.spec.link}), "

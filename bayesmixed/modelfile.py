@@ -6,6 +6,8 @@ Layout::
     data = "sleepstudy"              # a shipped data set, or a CSV file in the model file's folder (or below)
     formula = "Reaction ~ Days + (Days | Subject)"
     family = "gaussian"              # optional, with optional link = "..."
+    [dpars]                          # optional: formulas of other parameters (bf(); distributional regression)
+    sigma = "~ Days + (1 | Subject)"
     weights = "size"                 # optional: trials of a proportion response (binomial), as glmer's weights=
     rank_deficient = "drop"          # optional: "drop" (default, as lme4) or "raise"
     [contrasts]                      # optional: coding of categorical variables (treatment, sum, helmert, poly, SAS)
@@ -20,6 +22,10 @@ Layout::
     varcorr = [ { group = "Subject", term = "Intercept", kind = "sd", value = 24.741 }, ... ]
     aux = { zi = 0.29 }              # optional: the family's auxiliary parameters (zi, shape, sigma, ...)
     aux_boundary = ["zi"]            # optional: those estimated on the edge of their space (zi = 0)
+
+``fixef`` names are those of ``fit.fixef()`` (brms's): ordinal thresholds ``"Intercept[1]"``, another
+parameter's coefficients ``sigma_Intercept``, ``sigma_x``. A Bayesian reference (brms) gives its posterior
+means there, and may add ``[reference.posterior]`` with each parameter's SD and quantiles, for the record.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ __all__ = ["ModelFile", "load_model_file", "reference_table"]
 
 _KEYS = {
     "name", "description", "data", "formula", "family", "link", "priors", "fit", "reference", "parameterization",
-    "weights", "contrasts", "rank_deficient",
+    "weights", "contrasts", "rank_deficient", "dpars",
 }
 #: the type each key must have (a TOML string, table, ...)
 _TYPES = {"name": str, "description": str, "data": str, "formula": str, "family": str, "link": str, "priors": dict,
@@ -66,6 +72,16 @@ class ModelFile:
     weights: str | None = None
     contrasts: dict[str, Any] = field(default_factory=dict)
     rank_deficient: str = "drop"
+    dpars: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def model_formula(self):
+        """The formula text, or :func:`bayesmixed.bf <bayesmixed.formula.bf>` of it and the ``[dpars]`` formulas."""
+        if not self.dpars:
+            return self.formula
+        from .formula.bf import bf
+
+        return bf(self.formula, **self.dpars)
 
     def load_data(self) -> pd.DataFrame:
         """The data set: a shipped one by name, or a CSV file in the model file's folder (or a folder below it).
@@ -95,7 +111,7 @@ class ModelFile:
         from .model import Model
 
         return Model(
-            self.formula,
+            self.model_formula,
             self.load_data() if data is None else data,
             family=self.family,
             link=self.link,
@@ -162,6 +178,7 @@ def load_model_file(path: str | Path) -> ModelFile:
         weights=raw.get("weights"),
         contrasts=dict(raw.get("contrasts", {})),
         rank_deficient=raw.get("rank_deficient", "drop"),
+        dpars={str(k): str(v) for k, v in raw.get("dpars", {}).items()},
     )
 
 
@@ -173,16 +190,14 @@ def reference_table(fit, reference: dict[str, Any], prob: float = 0.90) -> pd.Da
     ``z`` ((mean − reference) / posterior SD), ``boundary`` (the reference sits on the edge of the parameter
     space, e.g. an SD of 0).
     """
-    from .summaries import draws_of
+    from .summaries import draws_of, fixef_draws
 
     rows = []
-    names = list(fit.design.x_names)
-    beta = draws_of(fit.idata, N.BETA) if N.BETA in fit.idata.posterior else None
+    fixed = fixef_draws(fit.idata, fit.design)
     for term, value in reference.get("fixef", {}).items():
-        if term not in names:
-            raise ModelFileError(f"reference fixef {term!r} is not a coefficient of the model ({', '.join(names)})")
-        x = beta[:, names.index(term)]
-        rows.append(_row(term, "fixef", value, x, prob, False))
+        if term not in fixed:
+            raise ModelFileError(f"reference fixef {term!r} is not a coefficient of the model ({', '.join(fixed)})")
+        rows.append(_row(term, "fixef", value, fixed[term][1], prob, False))
     for vc in reference.get("varcorr", []):
         g, term, kind, value = vc["group"], vc.get("term", ""), vc.get("kind", "sd"), vc["value"]
         if g == "Residual":

@@ -14,10 +14,18 @@ variable            dims                                         what
 ``cosy``            scalar                                       compound-symmetry residual correlation
 ``sigma``, ...      scalar                                       the family's auxiliary parameters
 ``y``               ``obs``                                      log-likelihood, posterior predictive
+``Intercept``       ``threshold``                                ordinal thresholds ``Intercept[1]``, ...
+``beta_<d>``        ``coef_<d>``                                 fixed effects of the predicted parameter d
 ==================  ===========================================  =============================================
 
 Priors and single scalars are addressed as ``beta[Days]``, ``sd_Subject[Days]``; the auxiliary parameters'
 names are declared by the families (:func:`aux_names`). Internal variables of a model start with ``_``.
+
+Distributional parameters (``bf(..., sigma="~ x + (1 | g)")``) are named as brms names them: a model's
+predicted parameters ("dpars") other than the mean ``mu`` get their own fixed effects ``beta_<d>`` (dim
+``coef_<d>``, reported by ``fixef()`` as ``<d>_Intercept``, ``<d>_x``: :func:`dpar_coef`) and their random-effect
+terms are labelled ``<factor>__<d>`` (``sd_g__sigma``, ``r_g__sigma``: brms's Stan names). The intercept of a
+predicted parameter has the prior key ``<d>_Intercept`` and its slopes ``beta_<d>[x]``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,16 @@ from __future__ import annotations
 __all__ = [
     "BETA",
     "COEF",
+    "MU",
+    "THRESHOLDS",
+    "THRESHOLD_DIM",
+    "beta_var",
+    "coef_dim_of",
+    "dpar_coef",
+    "dpar_label",
+    "intercept_key",
+    "beta_key",
+    "threshold_coef",
     "INTERCEPT",
     "OBS",
     "RESPONSE",
@@ -53,6 +71,10 @@ SIGMA = "sigma"
 RESPONSE = "y"
 TRIALS = "trials"
 OBS = "obs"
+MU = "mu"
+THRESHOLDS = "Intercept"
+THRESHOLD_DIM = "threshold"
+DPAR_SEP = "__"
 SD_PREFIX = "sd_"
 CORR_PREFIX = "corr_"
 R_PREFIX = "r_"
@@ -116,3 +138,39 @@ def aux_names() -> tuple[str, ...]:
     from .families import aux_names as names
 
     return names()
+
+
+def beta_var(dpar: str = MU) -> str:
+    """The fixed effects of the predictor of ``dpar``: ``beta`` for the mean, ``beta_<dpar>`` otherwise."""
+    return BETA if dpar == MU else f"{BETA}_{dpar}"
+
+
+def coef_dim_of(dpar: str = MU) -> str:
+    """The dimension of :func:`beta_var`: ``coef`` for the mean, ``coef_<dpar>`` otherwise."""
+    return COEF if dpar == MU else f"{COEF}_{dpar}"
+
+
+def dpar_coef(dpar: str, name: str) -> str:
+    """A fixed effect as ``fixef()`` names it (brms): ``x`` for the mean, ``<dpar>_x`` otherwise."""
+    return name if dpar == MU else f"{dpar}_{name}"
+
+
+def dpar_label(label: str, dpar: str) -> str:
+    """A random-effect term's label in the predictor of ``dpar``: ``g`` for the mean, ``g__<dpar>`` otherwise
+    (brms's ``sd_g__sigma_Intercept``, ``r_g__sigma``)."""
+    return label if dpar == MU else f"{label}{DPAR_SEP}{dpar}"
+
+
+def intercept_key(dpar: str = MU) -> str:
+    """The prior key of a predictor's intercept: ``Intercept``, ``<dpar>_Intercept``."""
+    return dpar_coef(dpar, INTERCEPT)
+
+
+def beta_key(dpar: str, coef: str) -> str:
+    """The prior key of one slope of a predictor: ``beta[x]``, ``beta_<dpar>[x]``."""
+    return f"{beta_var(dpar)}[{coef}]"
+
+
+def threshold_coef(k: int) -> str:
+    """``Intercept[k]``: the k-th ordinal threshold (1-based), as ``fixef()`` and brms name it."""
+    return f"{THRESHOLDS}[{k}]"

@@ -544,7 +544,15 @@ def effects(
     population line and its ``prob`` band. With no predictor (``y ~ 1 + (1 | g)``) each level's fitted mean
     and interval are shown against its observed mean.
     """
-    blk = fit.design.block(group)
+    fam = fit.spec.family_obj
+    if fam.response_kind == "categories":
+        from .errors import DataError
+
+        raise DataError(
+            f"effects() draws each level's mean response, which family {fam.name!r} does not have (its response "
+            "is a category): use fit.conditional_effects(re_formula=...) for category probabilities"
+        )
+    blk = P._mean_block(fit.design, group)
     d = fit.design
     kind, spec = _x_choice(fit, blk, x)
     J = blk.n_levels
@@ -864,9 +872,12 @@ def save_all(fit: Fit, out_dir, dpi: int = 150) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     jobs: list[tuple[str, Any]] = []
-    for b in fit.design.blocks:
+    fam = fit.spec.family_obj
+    for b in fit.design.all_blocks:
         lab = _safe(b.label)
         jobs.append((f"caterpillar_{lab}.png", lambda b=b: caterpillar(fit, b.label)))
+        if b not in fit.design.blocks or fam.response_kind == "categories":
+            continue  # shrinkage and effects are figures of the mean's terms on the response scale
         jobs.append((f"shrinkage_{lab}.png", lambda b=b: shrinkage(fit, b.label)))
         if b.correlated and "Intercept" in b.coef_names and b.k >= 2:
             jobs.append((f"shrinkage2d_{lab}.png", lambda b=b: shrinkage2d(fit, b.label)))

@@ -9,6 +9,11 @@
   the block of the smaller one). Otherwise (large crossed designs such as InstEval) the term with the most
   coefficients among those of at most two per level is integrated out given the others, which are sampled.
 - **Other terms** are centred or non-centred from the pilot's information ratios (:mod:`bayesmixed.autoparam`).
+- **Models with several linear predictors** (distributional regression, ``bf(..., sigma="~ x")``; the categorical
+  family) and families without a GLM pilot (ordinal) sample every term: the exact Gaussian marginal likelihood
+  needs a constant residual SD, and quadrature integrates one term of one linear predictor of a log-concave
+  family. The mean's terms are centred or non-centred from the pilot where the family has one (it ignores the
+  predicted parameters); every other term is non-centred (:func:`choose_sampled`).
 - **AR(1) residuals** (``ar()``): the residual density is evaluated given the random effects, so every term is
   sampled (centred or non-centred as above). Smooth and GP blocks (one level, k columns) and the random intercept
   of compound symmetry (``cosy()``) are terms like any other here.
@@ -27,7 +32,7 @@ from ._thresholds import THRESHOLDS, Thresholds  # noqa: F401 - re-exported: the
 from .quadrature import NODE_TOL
 
 __all__ = ["Thresholds", "THRESHOLDS", "SPARSE_MAX_FLOPS", "GaussianChoice", "gaussian_choice", "Decision", "choose", "quadrature_candidate",
-           "quadrature_nodes", "quadrature_refusal", "QUADRATURE_CHEAP_ROWS"]
+           "quadrature_nodes", "quadrature_refusal", "QUADRATURE_CHEAP_ROWS", "sampled_only", "choose_sampled"]
 
 
 SPARSE_MAX_FLOPS = 300_000.0  # operations of one sparse factorisation (≈ 1 ms a gradient on these machines)
@@ -187,9 +192,45 @@ def _nested_chains(design, family: str, link: str, param: dict, why: dict, skip=
     return param, why, chained
 
 
+def sampled_only(design, fam) -> str | None:
+    """Why every term of this model is sampled (none integrated out), or None when some may be integrated out."""
+    if design.dpars:
+        what = ", ".join(d.dpar for d in design.dpars)
+        if fam.linear_gaussian:
+            return (f"distributional model ({what} predicted): every term is sampled, because the random effects "
+                    "integrate out exactly only with a constant residual SD")
+        return f"model with several linear predictors ({', '.join(d.dpar for d in design.predictors)}): every term is sampled"
+    if not fam.glm_pilot:
+        return f"family {fam.name!r}: every term is sampled (no exact or quadrature integration for it)"
+    return None
+
+
+def choose_sampled(design, fam, link: str) -> Decision:
+    """``auto`` for a model whose terms are all sampled (:func:`sampled_only`): the mean's terms centred or
+    non-centred from the pilot where the family has a GLM pilot (the pilot ignores the other predictors), every
+    other term non-centred, the safe default without a pilot."""
+    from .autoparam import choose as pilot_choice
+
+    why_all = sampled_only(design, fam) or ""
+    param: dict[str, str] = {}
+    why: dict[str, str] = {}
+    if fam.glm_pilot and design.blocks:
+        p, w = pilot_choice(design, fam.name, link)
+        param.update(p)
+        why.update({k: f"{why_all}; {v}" for k, v in w.items()})
+    for b in design.all_blocks:
+        if b.label not in param:
+            param[b.label] = "noncentered"
+            why[b.label] = f"{why_all}; no pilot for this term: non-centred, the safe default"
+    return Decision(param, why)
+
+
 def choose(design, fam, link: str, priors: dict) -> Decision:
     """The ``auto`` parameterisation of every term (see the module docstring)."""
     from .autoparam import choose as pilot_choice
+
+    if sampled_only(design, fam) is not None:
+        return choose_sampled(design, fam, link)
 
     labels = [b.label for b in design.blocks]
     if design.response_terms is not None:  # weights, censoring, truncation: no term is integrated out

@@ -93,6 +93,7 @@ from . import naming as N
 from ._glm import _glm, _response
 from ._thresholds import THRESHOLDS
 from .design import Design, GroupBlock
+from .errors import DataError
 from .errors import UnknownTermError
 from .families import Family, as_family
 from .summaries import aux_draws, draw_index, draws_of, interval
@@ -272,13 +273,27 @@ def no_pooling(design: Design, label: str, family: str, link: str, idata=None) -
     return LevelFits(est, tuple(notes), shared, res.converged)
 
 
+def _mean_block(design: Design, group: str) -> GroupBlock:
+    """The term ``group`` of the first predictor (the mean's); a term of another predicted parameter is an
+    error: its no-pooling and information measures would need that parameter's own likelihood."""
+    blk = design.block(group)
+    if blk not in design.blocks:
+        d = design.predictor_of_block(blk.label)
+        raise DataError(
+            f"{blk.label!r} is a term of {d.dpar}'s predictor; shrinkage and pooling measures are computed for the "
+            f"terms of the mean's predictor ({', '.join(b.label for b in design.blocks) or 'none'})"
+        )
+    return blk
+
+
 def partial_pooling_draws(idata, design: Design, label: str) -> np.ndarray:
     """Posterior draws ``(S, J, k)`` of the level coefficients ``θ_jc = β_c + Σ_m β_m u_jm + r_jc``."""
-    blk = design.block(label)
+    blk = _mean_block(design, label)
     r = draws_of(idata, N.r(blk.label))
     theta = r.copy()
     names = list(design.x_names)
-    beta = draws_of(idata, N.BETA) if N.BETA in idata.posterior else np.zeros((r.shape[0], 0))
+    var = N.beta_var(design.dpar)
+    beta = draws_of(idata, var) if var in idata.posterior else np.zeros((r.shape[0], 0))
     for a, (c, plist) in enumerate(level_predictors(design, blk).items()):
         if c in names:
             theta[:, :, a] += beta[:, [names.index(c)]]
@@ -300,9 +315,9 @@ def level_information(
     """
     from scipy import sparse
 
-    from .summaries import linear_predictor
+    from .summaries import family_inputs, linear_predictors
 
-    blk = design.block(label)
+    blk = _mean_block(design, label)
     S_all = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     cap = max(20, min(max_draws, int(2e7 // max(design.n, 1))))
     idx = draw_index(idata, cap) if S_all > cap else np.arange(S_all)
@@ -311,13 +326,12 @@ def level_information(
     C = draws_of(idata, corr_name)[idx] if corr_name in idata.posterior else np.broadcast_to(np.eye(blk.k), (len(idx), blk.k, blk.k))
     G = tau[:, :, None] * C * tau[:, None, :]
     fam = as_family(family, link)
-    aux = aux_draws(idata, fam, idx)
-    if fam.identity_scale:  # the weight does not depend on the mean: no linear predictor needed
+    if fam.identity_scale and not design.dpars:  # the weight does not depend on the mean: no linear predictor needed
         one = np.zeros((1, 1))
-        W = fam.working_weight(one, one, aux) * np.ones((1, design.n))
-    else:
-        eta = linear_predictor(idata, design, idx)
-        mu = fam.clip_mean(fam.link.inverse(eta))
+        W = fam.working_weight(one, one, aux_draws(idata, fam, idx)) * np.ones((1, design.n))
+    else:  # every predicted parameter (sigma ~ x) and the ordinal thresholds enter the weight row by row
+        eta, aux = family_inputs(idata, fam, linear_predictors(idata, design, idx), idx)
+        mu = fam.clip_mean(fam.mean(eta, aux))
         W = fam.working_weight(eta, mu, aux, design.trials)
         if design.trials is not None:
             W = np.where(np.asarray(design.trials) > 0, W, 0.0)
@@ -473,7 +487,14 @@ def shrinkage(
         ``note``
             why ``no_pooling`` or ``shrinkage`` is missing or outside [0, 1]; empty otherwise.
     """
-    blk = design.block(group)
+    blk = _mean_block(design, group)
+    fam = as_family(family, link)
+    if not fam.glm_pilot:
+        raise DataError(
+            f"shrinkage() compares each level with its own no-pooling fit, a GLM fitted by IRLS, which family "
+            f"{fam.name!r} has not; fit.pooling() gives its terms' pooling factors (lambda, omega, information "
+            "ratios). The thresholds are population-level parameters, shared by every level: they are not pooled"
+        )
     coefs = list(blk.coef_names) if term is None else [term]
     for c in coefs:
         if c not in blk.coef_names:

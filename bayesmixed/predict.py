@@ -40,7 +40,7 @@ from .design.matrix import model_matrix
 from .design.smooth import build_smooth, smooth_terms
 from .errors import DataError
 from .formula.ast import expr_to_str
-from .summaries import aux_draws, block_sd, draws_of, interval, observed_data
+from .summaries import block_sd, draws_of, family_inputs, interval, observed_data
 
 __all__ = [
     "NewRows",
@@ -51,6 +51,7 @@ __all__ = [
     "predictive_draws",
     "response_bounds",
     "response_trials",
+    "category_labels",
     "GROUPS",
     "KINDS",
 ]
@@ -86,6 +87,8 @@ class NewRows:
     labels
         The labels of the terms that ``codes``, ``Z`` and ``new_levels`` describe: every term, or (random effects
         excluded) only the smooth terms' blocks, which are population-level and enter every prediction.
+    dpars
+        The same rows encoded by the designs of the model's other predicted parameters (``design.dpars``).
     """
 
     index: pd.Index
@@ -98,10 +101,16 @@ class NewRows:
     lb: np.ndarray | None = None
     ub: np.ndarray | None = None
     labels: tuple[str, ...] | None = None  # the blocks that codes/Z belong to (None: design.blocks, in order)
+    dpars: tuple["NewRows", ...] = ()
 
     @property
     def n(self) -> int:
         return self.X.shape[0]
+
+    @property
+    def predictors(self) -> tuple["NewRows", ...]:
+        """These rows as each predictor encodes them, in ``design.predictors`` order."""
+        return (self,) + tuple(self.dpars)
 
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -123,10 +132,19 @@ def _from_design(design: Design, groups: str) -> NewRows:
         lb=design.lb,
         ub=design.ub,
         labels=tuple(b.label for b in blocks),
+        dpars=tuple(_from_design(d, groups) for d in design.dpars),
     )
 
 
 def _required_columns(design: Design, groups: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for d in design.predictors:
+        for c, where in _formula_columns(d, groups).items():
+            out.setdefault(c, where)
+    return out
+
+
+def _formula_columns(design: Design, groups: str) -> dict[str, str]:
     f = design.formula
     out: dict[str, str] = {}
     for t in f.terms:
@@ -263,6 +281,11 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
                 f"new_data has missing values in {', '.join(map(repr, cols))} (rows {rows}); predictions need "
                 "every predictor (and grouping factor): drop or fill those rows"
             )
+    return _encode_rows(design, new_data, groups, trials)
+
+
+def _encode_rows(design: Design, new_data: pd.DataFrame, groups: str, trials) -> NewRows:
+    """:func:`encode` once the columns are checked: this design's rows and (recursively) its other predictors'."""
     f = design.formula
     state = design.encoding.state_dict()
     X, names = model_matrix(f.terms, f.intercept, new_data, state, False, "the fixed effects")
@@ -274,6 +297,9 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
         smooth_Z = {lab: Z for p in parts for lab, Z, _, _ in p.blocks}
     if design.aliased:  # columns dropped as aliased when fitting
         keep = [j for j, c in enumerate(names) if c not in design.aliased]
+        X, names = X[:, keep], tuple(names[j] for j in keep)
+    if design.encoding.drop_intercept and "Intercept" in names:  # ordinal: the thresholds replace it
+        keep = [j for j, c in enumerate(names) if c != "Intercept"]
         X, names = X[:, keep], tuple(names[j] for j in keep)
     if names != design.x_names:  # pragma: no cover - the encoding fixes the columns
         raise DataError(f"new_data give the fixed-effect columns {names}, the model has {design.x_names}")
@@ -313,6 +339,7 @@ def encode(design: Design, new_data: pd.DataFrame, groups: str = "include", tria
         ),
         **dict(zip(("lb", "ub"), _bounds_or_none(f, new_data))),
         labels=tuple(labels),
+        dpars=tuple(_encode_rows(d, new_data, groups, None) for d in design.dpars),
     )
 
 
@@ -347,7 +374,7 @@ def encode_terms(
     if isinstance(new_data, dict):
         new_data = pd.DataFrame(new_data)
     fill = {}
-    for b in design.blocks:
+    for b in design.all_blocks:
         if b.label in terms or b.is_smooth:
             continue
         parts = str(b.levels[0]).split(":") if len(b.term.factor) > 1 else [b.levels[0]]
@@ -355,7 +382,8 @@ def encode_terms(
             if isinstance(new_data, pd.DataFrame) and c not in new_data.columns:
                 fill[c] = part  # a placeholder: this term's effects are left out
     rows = encode(design, new_data.assign(**fill) if fill else new_data, "sample_new", trials)
-    for b, new in zip(design.blocks, rows.new_levels):
+    pairs = [(b, new) for d, r in zip(design.predictors, rows.predictors) for b, new in zip(d.blocks, r.new_levels)]
+    for b, new in pairs:
         if b.label in terms and new and groups != "sample_new":
             shown = ", ".join(repr(v) for v in new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
             raise DataError(
@@ -418,7 +446,10 @@ def predictive_draws(
     idx: np.ndarray | None = None,
     terms: tuple[str, ...] | None = None,
 ) -> np.ndarray:
-    """Draws ``(S, m)`` of the linear predictor, the mean or a new response on encoded rows.
+    """Draws ``(S, m)`` of the linear predictor, the mean or a new response on encoded rows; ``(S, m, K)``
+    category probabilities for ``kind="mean"`` in ordinal and categorical models (and, for ``categorical``,
+    ``kind="link"``: the reference category's 0, then ``η_2 … η_K``). Every predicted parameter
+    (``bf(..., sigma=~...)``) is computed on the rows from its own linear predictor.
 
     Parameters
     ----------
@@ -442,9 +473,35 @@ def predictive_draws(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     S = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     idx = np.arange(S) if idx is None else np.asarray(idx)
+    etas = {d.dpar: _eta(idata, d, r, groups, idx, rng, terms) for d, r in zip(design.predictors, rows.predictors)}
+    fam = spec.family_obj
+    if kind == "link" and not design.dpars and fam.response_kind != "categories":
+        return etas[design.dpar]
+    eta, aux = family_inputs(idata, fam, etas, idx)
+    if kind == "link":
+        return fam.link_scale(eta, aux)
+    if kind == "mean":
+        if fam.needs_trials and rows.trials is None:  # E[y/n] does not depend on n for these families
+            return fam.mean(eta, aux, np.ones(rows.n))
+        return fam.mean(eta, aux, rows.trials)
+    if fam.needs_trials and rows.trials is None:
+        raise DataError(
+            "kind='response' for a binomial model needs the numbers of trials of the new rows: include the "
+            "columns of the formula's response in new_data, or pass trials= (an array or a column name)"
+        )
+    if rows.lb is _MISSING_BOUNDS:
+        response_bounds(design.formula, pd.DataFrame(index=rows.index))  # raises, naming the columns
+    from .families import bounds
+
+    return bounds.draw(fam, eta, aux, rng, rows.trials, rows.lb, rows.ub)
+
+
+def _eta(idata, design: Design, rows: NewRows, groups: str, idx: np.ndarray, rng, terms) -> np.ndarray:
+    """Draws ``(S, m)`` of the linear predictor of ``design``'s parameter on ``rows``."""
     eta = np.zeros((len(idx), rows.n))
-    if N.BETA in idata.posterior:
-        eta += draws_of(idata, N.BETA)[idx] @ rows.X.T
+    var = N.beta_var(design.dpar)
+    if var in idata.posterior:
+        eta += draws_of(idata, var)[idx] @ rows.X.T
     if rows.offset is not None:
         eta += rows.offset
     from ._kernels import add_term, use_kernels
@@ -469,23 +526,7 @@ def predictive_draws(
             eta += np.take(r[:, :, 0], codes, axis=1)
         else:
             eta += np.einsum("snk,nk->sn", r[:, codes, :], Z)
-    if kind == "link":
-        return eta
-    fam = spec.family_obj
-    if kind == "mean":
-        if fam.needs_trials and rows.trials is None:  # E[y/n] does not depend on n for these families
-            return fam.mean(eta, aux_draws(idata, fam, idx), np.ones(rows.n))
-        return fam.mean(eta, aux_draws(idata, fam, idx), rows.trials)
-    if fam.needs_trials and rows.trials is None:
-        raise DataError(
-            "kind='response' for a binomial model needs the numbers of trials of the new rows: include the "
-            "columns of the formula's response in new_data, or pass trials= (an array or a column name)"
-        )
-    if rows.lb is _MISSING_BOUNDS:
-        response_bounds(design.formula, pd.DataFrame(index=rows.index))  # raises, naming the columns
-    from .families import bounds
-
-    return bounds.draw(fam, eta, aux_draws(idata, fam, idx), rng, rows.trials, rows.lb, rows.ub)
+    return eta
 
 
 def predict(
@@ -528,7 +569,9 @@ def predict(
     Returns
     -------
     pandas.DataFrame or (pandas.DataFrame, xarray.DataArray)
-        Index: the rows' index labels; columns ``mean``, ``sd``, ``lower``, ``upper``.
+        Index: the rows' index labels (for category probabilities, ``kind="mean"`` of ordinal and
+        categorical models: (row, ``category``) pairs); columns ``mean``, ``sd``, ``lower``, ``upper``. The
+        draws have dims ``(chain, draw, row)`` (and ``category``).
     """
     _check_choice("groups", groups, GROUPS)
     _check_choice("kind", kind, KINDS)
@@ -540,22 +583,36 @@ def predict(
             else encode_terms(fit.design, new_data, terms, groups, trials))
     x = predictive_draws(fit, rows, groups, kind, seed, terms=terms)
     lo, hi = interval(x, prob)
+    index: pd.Index = rows.index
+    categories = None
+    if x.ndim == 3:  # category probabilities: one row per (row, category)
+        categories = category_labels(fit.design, x.shape[2])
+        index = pd.MultiIndex.from_product([list(rows.index), categories],
+                                           names=[rows.index.name or "row", "category"])
+    flat = lambda a: a.reshape(-1)  # noqa: E731 - rows outer, categories inner
     table = pd.DataFrame(
-        {"mean": x.mean(axis=0), "sd": x.std(axis=0, ddof=1), "lower": lo, "upper": hi}, index=rows.index
+        {"mean": flat(x.mean(axis=0)), "sd": flat(x.std(axis=0, ddof=1)), "lower": flat(lo), "upper": flat(hi)},
+        index=index,
     )
     if not draws:
         return table
     import xarray as xr
 
     post = fit.idata.posterior
-    arr = x.reshape(post.sizes["chain"], post.sizes["draw"], rows.n)
-    da = xr.DataArray(
-        arr,
-        dims=("chain", "draw", "row"),
-        coords={"chain": post["chain"].values, "draw": post["draw"].values, "row": np.asarray(rows.index)},
-        name=kind,
-    )
+    arr = x.reshape((post.sizes["chain"], post.sizes["draw"]) + x.shape[1:])
+    dims = ("chain", "draw", "row") + (("category",) if categories is not None else ())
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values, "row": np.asarray(rows.index)}
+    if categories is not None:
+        coords["category"] = categories
+    da = xr.DataArray(arr, dims=dims, coords=coords, name=kind)
     return table, da
+
+
+def category_labels(design: Design, C: int) -> list:
+    """Labels of a trailing category axis of ``C``: the response's categories when there are ``C`` of them,
+    else ``0 … C − 1``."""
+    levels = design.response_levels
+    return list(levels) if levels is not None and len(levels) == C else list(range(C))
 
 
 def posterior_predictive(fit, seed: int | None = None):

@@ -8,6 +8,14 @@ Names users give priors by
     All other fixed coefficients, or one of them. They share one distribution family.
 ``"sigma"``, ``"nu"``, ``"alpha"``, ``"phi"``, ``"lam"``
     The family's auxiliary parameter.
+``"Intercept"`` (ordinal families)
+    The thresholds ``Intercept[1]``, ... (on centred predictors, as brms): one prior for all, or vector-valued
+    parameters with one value per threshold. Default brms's ``student_t(3, 0, 2.5)``.
+``"<d>_Intercept"``, ``"beta_<d>"`` / ``"beta_<d>[x]"``
+    The intercept and slopes of a parameter ``d`` predicted by its own formula (``bf(..., sigma="~ x")``),
+    on its link's scale; its terms' SDs are ``sd_<factor>__<d>``. Defaults: brms's ``student_t(3, 0, 2.5)``
+    for the intercept (``sigma``: centred on ``log sd(y)`` for identity-link location-scale families),
+    ``Normal(0, 2.5 / s_x)`` for the slopes and ``HalfStudentT(3, 2.5 / s_z)`` for the SDs.
 ``"sd_<term>"`` / ``"sd_<term>[coef]"``
     Standard deviations of a random-effect term (``sd_Subject``, ``sd_Subject[Days]``), or ``"sd"`` for all.
 ``"corr_<term>"``
@@ -189,6 +197,10 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}"
 
 
+def _as_prior(v: Any) -> Prior:
+    return v if isinstance(v, Prior) else Prior.from_dict(v)
+
+
 def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     """The default prior of every parameter of a model (see the module docstring for the rules)."""
     from .families import as_family
@@ -196,30 +208,44 @@ def default_priors(design, family: str, link: str) -> dict[str, Prior]:
     fam = as_family(family, link)
     m_y, s_y = fam.prior_location_scale(np.asarray(design.y, dtype=float))
     out: dict[str, Prior] = {}
-    names = list(design.x_names)
-    if "Intercept" in names:
-        out["Intercept"] = Prior("normal", mu=m_y, sigma=2.5 * s_y)
-    for j, name in enumerate(names):
-        if name == "Intercept":
-            continue
-        out[N.beta_coef(name)] = Prior("normal", mu=0.0, sigma=2.5 * s_y / sd_or_one(design.X[:, j]))
-    out.update({k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in fam.default_aux_priors(s_y).items()})
-    for b in design.blocks:
-        if b.kind == "smooth":
-            out[f"sd_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y)
-            continue
-        if b.kind == "gp":
-            out[f"sdgp_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y)
-            out[f"lscale_{b.label}"] = lscale_prior(design, b)
-            continue
-        if b.kind == "cosy":
-            out["cosy"] = Prior("uniform", lower=0.0, upper=1.0)
-            continue
-        for j, c in enumerate(b.coef_names):
-            s_z = 1.0 if c == "Intercept" else sd_or_one(b.Z[:, j])
-            out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * s_y / s_z)
-        if b.correlated:
-            out[N.corr(b.label)] = Prior("lkj", eta=1.0)
+    if fam.thresholds is not None:  # brms's default for ordinal thresholds (on centred predictors)
+        out[N.THRESHOLDS] = Prior("student_t", nu=3.0, mu=0.0, sigma=2.5)
+    aux = {p.name: p for p in fam.aux}
+    predicted = {d.dpar for d in design.predictors}
+    for d in design.predictors:
+        dpar = d.dpar
+        scale = s_y if dpar == N.MU else 1.0  # other predictors are on their link's scale
+        names = list(d.x_names)
+        if "Intercept" in names:
+            if dpar == N.MU:
+                out[N.INTERCEPT] = Prior("normal", mu=m_y, sigma=2.5 * s_y)
+            else:  # brms's student_t(3, 0, 2.5), or the parameter's own (log sigma centred on log sd(y))
+                p = aux.get(dpar)
+                out[N.intercept_key(dpar)] = (_as_prior(p.intercept_prior(s_y)) if p is not None
+                                              else Prior("student_t", nu=3.0, mu=0.0, sigma=2.5))
+        for j, name in enumerate(names):
+            if name == "Intercept":
+                continue
+            out[N.beta_key(dpar, name)] = Prior("normal", mu=0.0, sigma=2.5 * scale / sd_or_one(d.X[:, j]))
+    out.update({k: _as_prior(v) for k, v in fam.default_aux_priors(s_y).items() if k not in predicted})
+    for d in design.predictors:
+        scale = s_y if d.dpar == N.MU else 1.0
+        for b in d.blocks:
+            if b.kind == "smooth":
+                out[f"sd_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale)
+                continue
+            if b.kind == "gp":
+                out[f"sdgp_{b.label}"] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale)
+                out[f"lscale_{b.label}"] = lscale_prior(d, b)
+                continue
+            if b.kind == "cosy":
+                out["cosy"] = Prior("uniform", lower=0.0, upper=1.0)
+                continue
+            for j, c in enumerate(b.coef_names):
+                s_z = 1.0 if c == "Intercept" else sd_or_one(b.Z[:, j])
+                out[N.sd_coef(b.label, c)] = Prior("half_student_t", nu=3.0, sigma=2.5 * scale / s_z)
+            if b.correlated:
+                out[N.corr(b.label)] = Prior("lkj", eta=1.0)
     if design.autocor is not None and design.autocor.kind == "ar":
         out[N.AR] = Prior("uniform", lower=-1.0, upper=1.0)
     return out
@@ -260,6 +286,8 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
     positive_aux = {p.name for p in fam.aux if p.positive}
     unit_aux = {p.name for p in fam.aux if p.unit}
     priors = default_priors(design, family, link)
+    predicted = [d.dpar for d in design.predictors if d.dpar != N.MU]
+    broad_betas = [N.BETA] + [N.beta_var(d) for d in predicted]
     if user is not None and not isinstance(user, dict):
         raise PriorError(
             f"priors must be a dict from parameter name to Prior, e.g. {{'sigma': Prior('exponential', lam=1)}}, "
@@ -268,12 +296,13 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
     if not user:
         return priors
     user = {str(k): (v if isinstance(v, Prior) else Prior.from_dict(v) if isinstance(v, dict) else _bad(k, v)) for k, v in user.items()}
-    labels = [b.label for b in design.blocks if b.kind == "group"]
-    smooth_sd = {N.sd(b.label) for b in design.blocks if b.kind == "smooth"}
-    known = set(priors) | {N.BETA, "sd", "corr"} | {N.sd(b) for b in labels} | {N.corr(b) for b in labels} | set(labels)
+    labels = [b.label for b in design.all_blocks if b.kind == "group"]
+    smooth_sd = {N.sd(b.label) for b in design.all_blocks if b.kind == "smooth"}
+    known = set(priors) | set(broad_betas) | {"sd", "corr"} | {N.sd(b) for b in labels} | {N.corr(b) for b in labels} | set(labels)
+    location = {N.intercept_key(d) for d in predicted} | {N.INTERCEPT}
 
     def check(name: str, p: Prior) -> None:
-        if name == "Intercept" or name.startswith("beta"):
+        if name in location or name.startswith("beta"):
             if p.dist not in _LOCATION_SCALE:
                 raise PriorError(f"prior for {name!r} must be one of {', '.join(sorted(_LOCATION_SCALE))}, got {p.dist!r}")
         elif name.startswith("sd") and p.dist not in _POSITIVE:
@@ -306,6 +335,11 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
             raise PriorError(f"relative=True (SD relative to sigma) needs family='gaussian', not {fam.name!r}")
 
     for name, p in user.items():
+        if name in predicted and name not in known:
+            raise PriorError(
+                f"{name!r} is predicted by its own formula here, so it has no prior of its own: give priors to its "
+                f"coefficients, {N.intercept_key(name)!r}, {N.beta_var(name)!r} (its slopes) and the SDs of its terms"
+            )
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=3)
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
@@ -313,12 +347,24 @@ def resolve_priors(design, family: str, link: str, user: dict[str, Any] | None) 
                 f"the model has no parameter {name!r} to put a prior on.{hint} Parameters: {', '.join(sorted(known))}"
             )
         check(name, p)
-    user = _split_vectors(user, priors)
+    thresholds = None
+    if fam.thresholds is not None and N.THRESHOLDS in user:  # one prior for every threshold, or one per threshold
+        thresholds = user.pop(N.THRESHOLDS)
+        n_thres = len(design.response_levels) - 1
+        lengths = {len(v) for _, v in thresholds.params if isinstance(v, tuple)}
+        if lengths - {n_thres}:
+            raise PriorError(
+                f"the prior for the thresholds {N.THRESHOLDS!r} has {'/'.join(map(str, sorted(lengths)))} values per "
+                f"parameter, but the model has {n_thres} thresholds; give one value, or one per threshold"
+            )
+    user = _split_vectors(user, priors, broad_betas)
+    if thresholds is not None:
+        user[N.THRESHOLDS] = thresholds
     # broad names first, then specific ones
     for name, p in user.items():
-        if name == "beta":
+        if name in broad_betas:
             for k in priors:
-                if k.startswith("beta["):
+                if k.startswith(f"{name}["):
                     priors[k] = p
         elif name == "sd":
             for k in priors:
@@ -353,10 +399,10 @@ def _bad(k: str, v: Any) -> Prior:
     raise PriorError(f"prior for {k!r} must be a bayesmixed.Prior or a dict with a 'dist' key, got {type(v).__name__}")
 
 
-def _covered(name: str, priors: dict[str, Prior]) -> list[str]:
+def _covered(name: str, priors: dict[str, Prior], broad_betas=(N.BETA,)) -> list[str]:
     """The per-coefficient parameters that a prior given under ``name`` applies to."""
-    if name == "beta":
-        return [k for k in priors if k.startswith("beta[")]
+    if name in broad_betas:
+        return [k for k in priors if k.startswith(f"{name}[")]
     if name == "sd":
         return [k for k in priors if k.startswith("sd_")]
     if name.startswith("sd_") and "[" not in name:
@@ -364,7 +410,7 @@ def _covered(name: str, priors: dict[str, Prior]) -> list[str]:
     return [name]
 
 
-def _split_vectors(user: dict[str, Prior], priors: dict[str, Prior]) -> dict[str, Prior]:
+def _split_vectors(user: dict[str, Prior], priors: dict[str, Prior], broad_betas=(N.BETA,)) -> dict[str, Prior]:
     """Vector-valued priors (``Prior("normal", mu=[0, 1], sigma=1)`` for ``"beta"``) as one scalar prior per
     covered parameter, in model order; a length that does not match raises a :class:`~bayesmixed.errors.PriorError`."""
     out: dict[str, Prior] = {}
@@ -373,7 +419,7 @@ def _split_vectors(user: dict[str, Prior], priors: dict[str, Prior]) -> dict[str
         if not lengths or p.dist == "decov":
             out.setdefault(name, p)
             continue
-        covered = _covered(name, priors)
+        covered = _covered(name, priors, broad_betas)
         if lengths != {len(covered)}:
             raise PriorError(
                 f"the prior for {name!r} has {'/'.join(map(str, sorted(lengths)))} values per parameter, but {name!r} "

@@ -30,7 +30,11 @@ Values that JSON cannot type exactly (NumPy scalars such as ``float32``, timesta
 their dtype.
 
 Format 2 added contrasts, ``poly``/``ns``/``bs`` state, ``aliased`` and ``weights``; format-1 files are read
-(their categorical variables had treatment contrasts).
+(their categorical variables had treatment contrasts). Format 3 added the designs of other predicted parameters
+(``bf()``: ``dpars``, nested in the design's description with their arrays under ``dpar<i>_``), responses of
+categories (``response_ordered``), ``drop_intercept`` and brms's response terms ``weights()``, ``cens()``,
+``trunc()`` (``response_terms``, arrays ``rt_<field>``; format-2 files written with them are read too); files of
+formats 1 and 2 are read.
 
 Writes are atomic: the archive is written to a temporary file in the target's folder and moved into place
 with :func:`os.replace`, so an interrupt never leaves a half-written file under the target's name.
@@ -51,21 +55,24 @@ import numpy as np
 import pandas as pd
 
 from . import _arviz
+from . import naming as N
 from .errors import BayesMixedError, MissingFileError
 
 __all__ = ["FORMAT_VERSION", "save_fit", "read_fit", "write_atomic"]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _FORMAT = "bayesmixed-fit"
 _MANIFEST, _IDATA, _ARRAYS = "manifest.json", "idata.nc", "design.npz"
 
 # Fields the serialiser knows; a Design that grows a field must be taught here (see test_saveload.py).
 DESIGN_FIELDS = (
     "formula", "y", "trials", "X", "x_names", "offset", "blocks", "rows", "encoding",
-    "response_levels", "n_dropped", "dropped_columns", "frame", "response_terms", "autocor",
+    "response_levels", "n_dropped", "dropped_columns", "frame", "response_terms", "autocor", "response_ordered",
+    "dpar", "dpars",
 )
 BLOCK_FIELDS = ("label", "term", "coef_names", "Z", "codes", "levels", "kind", "spectral")
-ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights")
+ENCODING_FIELDS = ("formula", "state", "x_names", "block_labels", "block_levels", "aliased", "weights",
+                   "drop_intercept")
 
 
 # ---------------------------------------------------------------------------------------------- atomic writes
@@ -261,21 +268,26 @@ def _check_fields(cls, known: tuple[str, ...]) -> None:
         )
 
 
-def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _enc_design(design, prefix: str = "", arrays: dict[str, np.ndarray] | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The Design as JSON and arrays; the designs of other predicted parameters (``dpars``) nested, their arrays
+    under ``dpar<i>_`` prefixes (the response and rows are the first design's)."""
     from .design import Design, Encoding, GroupBlock
 
     _check_fields(Design, DESIGN_FIELDS)
     _check_fields(GroupBlock, BLOCK_FIELDS)
     _check_fields(Encoding, ENCODING_FIELDS)
-    arrays: dict[str, np.ndarray] = {"y": np.asarray(design.y), "X": np.asarray(design.X)}
-    if design.trials is not None:
-        arrays["trials"] = np.asarray(design.trials)
+    arrays = {} if arrays is None else arrays
+    arrays[f"{prefix}X"] = np.asarray(design.X)
+    if not prefix:
+        arrays["y"] = np.asarray(design.y)
+        if design.trials is not None:
+            arrays["trials"] = np.asarray(design.trials)
     if design.offset is not None:
-        arrays["offset"] = np.asarray(design.offset)
+        arrays[f"{prefix}offset"] = np.asarray(design.offset)
     blocks = []
     for i, b in enumerate(design.blocks):
-        arrays[f"block{i}_Z"] = np.asarray(b.Z)
-        arrays[f"block{i}_codes"] = np.asarray(b.codes)
+        arrays[f"{prefix}block{i}_Z"] = np.asarray(b.Z)
+        arrays[f"{prefix}block{i}_codes"] = np.asarray(b.codes)
         entry = {"label": b.label, "coef_names": list(b.coef_names), "levels": [_enc_value(x) for x in b.levels]}
         if b.kind != "group":
             entry.update(kind=b.kind, spectral=[float(v) for v in b.spectral])
@@ -285,7 +297,6 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "formula": design.formula.text,
         "x_names": list(design.x_names),
         "blocks": blocks,
-        "rows": _enc_index(design.rows, arrays, "rows"),
         "encoding": {
             "formula": enc.formula.text,
             "state": _enc_state(enc.state),
@@ -294,11 +305,20 @@ def _enc_design(design) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "block_levels": [[_enc_value(x) for x in lv] for lv in enc.block_levels],
             "aliased": list(enc.aliased),
             "weights": enc.weights,
+            "drop_intercept": bool(enc.drop_intercept),
         },
+        "dpar": design.dpar,
+    }
+    if prefix:
+        return meta, arrays
+    meta.update({
+        "rows": _enc_index(design.rows, arrays, "rows"),
         "response_levels": None if design.response_levels is None else [_enc_value(x) for x in design.response_levels],
+        "response_ordered": design.response_ordered,
         "n_dropped": int(design.n_dropped),
         "dropped_columns": list(design.dropped_columns),
-    }
+        "dpars": [_enc_design(d, f"dpar{i}_", arrays)[0] for i, d in enumerate(design.dpars)],
+    })
     if design.frame is not None:
         meta["frame"] = _enc_frame(design.frame, arrays)
     if design.response_terms is not None:  # brms's weights(), cens(), trunc(): arrays rt_<field>
@@ -350,15 +370,18 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str = "", first=None):
+    """The Design written by :func:`_enc_design` (``first``: the model's first design, whose response and rows
+    the nested designs of other predicted parameters share)."""
     from .design import Design, Encoding, GroupBlock, ResponseTerms
     from .design.autocor import autocor_spec, build_autocor
     from .design.design import block_terms
     from .formula import parse_formula
 
     formula = parse_formula(meta["formula"])
+    dpar = meta.get("dpar", "mu")
     smooth_labels = tuple(b["label"] for b in meta["blocks"] if b.get("kind") in ("smooth", "gp"))
-    terms = block_terms(formula, smooth_labels)
+    terms = block_terms(formula, smooth_labels, dpar)
     labels = [lab for lab, _ in terms]
     saved = [b["label"] for b in meta["blocks"]]
     if labels != saved:
@@ -371,8 +394,8 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
             label=b["label"],
             term=g,
             coef_names=tuple(b["coef_names"]),
-            Z=_frozen(arrays[f"block{i}_Z"]),
-            codes=_frozen(arrays[f"block{i}_codes"]),
+            Z=_frozen(arrays[f"{prefix}block{i}_Z"]),
+            codes=_frozen(arrays[f"{prefix}block{i}_codes"]),
             levels=tuple(_dec_value(x) for x in b["levels"]),
             kind=b.get("kind", "group"),
             spectral=tuple(float(v) for v in b.get("spectral", ())),
@@ -389,17 +412,25 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         block_levels=tuple(tuple(_dec_value(x) for x in lv) for lv in e["block_levels"]),
         aliased=tuple(e.get("aliased", ())),
         weights=e.get("weights"),
+        drop_intercept=bool(e.get("drop_intercept", False)),
     )
+    X = _frozen(arrays[f"{prefix}X"])
+    offset = _frozen(arrays[f"{prefix}offset"]) if f"{prefix}offset" in arrays else None
+    if first is not None:  # another predicted parameter's design: the first one's response and rows
+        import dataclasses
+
+        return dataclasses.replace(first, formula=formula, X=X, x_names=tuple(meta["x_names"]), offset=offset,
+                                   blocks=blocks, encoding=encoding, dpar=dpar, dpars=(), frame=None)
     rl = meta["response_levels"]
     rows = _dec_index(meta["rows"], arrays)
     frame = _dec_frame(meta["frame"], arrays, rows) if meta.get("frame") is not None else None
-    return Design(
+    design = Design(
         formula=formula,
         y=_frozen(arrays["y"]),
         trials=_frozen(arrays["trials"]) if "trials" in arrays else None,
-        X=_frozen(arrays["X"]),
+        X=X,
         x_names=tuple(meta["x_names"]),
-        offset=_frozen(arrays["offset"]) if "offset" in arrays else None,
+        offset=offset,
         blocks=blocks,
         rows=rows,
         encoding=encoding,
@@ -411,7 +442,15 @@ def _dec_design(meta: dict[str, Any], arrays: dict[str, np.ndarray]):
                  if formula.autocor and frame is not None else None),
         response_terms=(ResponseTerms(**{k: _frozen(arrays[f"rt_{k}"]) for k in meta["response_terms"]})
                         if meta.get("response_terms") is not None else None),
+        response_ordered=meta.get("response_ordered"),
+        dpar=dpar,
     )
+    if meta.get("dpars"):
+        import dataclasses
+
+        dpars = tuple(_dec_design(m, arrays, f"dpar{i}_", design) for i, m in enumerate(meta["dpars"]))
+        design = dataclasses.replace(design, dpars=dpars)
+    return design
 
 
 # ---------------------------------------------------------------------------------------------- save / load
@@ -443,6 +482,7 @@ def save_fit(fit, path: str | os.PathLike) -> Path:
         "parameterization": [list(x) for x in spec.parameterization],
         "parameterization_reason": [list(x) for x in spec.parameterization_reason],
         "quadrature_nodes": int(spec.quadrature_nodes),
+        "dpars": [list(x) for x in spec.dpars],
         "sampler_info": _json_safe(fit.sampler_info),
         "groups": _arviz.groups(fit.idata),
         "design": design_meta,
@@ -555,6 +595,7 @@ def read_fit(path: str | os.PathLike) -> dict[str, Any]:
             parameterization=tuple((str(k), str(v)) for k, v in manifest["parameterization"]),
             parameterization_reason=tuple((str(k), str(v)) for k, v in manifest["parameterization_reason"]),
             quadrature_nodes=int(manifest.get("quadrature_nodes", 0)),
+            dpars=tuple((str(k), str(v)) for k, v in manifest.get("dpars", [])),
         )
         info = manifest["sampler_info"]
         if not isinstance(info, dict):
@@ -570,15 +611,19 @@ def _check_consistent(design, spec, idata) -> None:
     """The parts of a loaded fit agree: arrays of one length, level codes within their levels, and a posterior
     with the design's coefficients and levels and the spec's terms (ValueError otherwise)."""
     n = len(design.y)
-    if design.X.shape[0] != n or len(design.rows) != n or (design.trials is not None and len(design.trials) != n):
-        raise ValueError(f"the design's arrays have different lengths ({n} responses)")
-    if design.X.shape[1] != len(design.x_names):
-        raise ValueError("the fixed-effect matrix and its column names disagree")
-    labels = {b.label for b in design.blocks}
+    post = idata.posterior
+    for d in design.predictors:
+        if d.X.shape[0] != n or len(d.rows) != n or (d.trials is not None and len(d.trials) != n):
+            raise ValueError(f"the design's arrays have different lengths ({n} responses)")
+        if d.X.shape[1] != len(d.x_names):
+            raise ValueError("the fixed-effect matrix and its column names disagree")
+        var = N.beta_var(d.dpar)
+        if var in post and post[var].shape[2:] != (len(d.x_names),):
+            raise ValueError(f"the posterior of {var} does not have the design's coefficients")
+    labels = {b.label for b in design.all_blocks}
     if {k for k, _ in spec.parameterization} != labels:
         raise ValueError("the parameterisation names other terms than the design")
-    post = idata.posterior
-    for b in design.blocks:
+    for b in design.all_blocks:
         if b.Z.shape != (n, len(b.coef_names)) or len(b.codes) != n:
             raise ValueError(f"the arrays of the term {b.label!r} have the wrong shape")
         if n and (b.codes.min() < 0 or b.codes.max() >= len(b.levels)):
@@ -586,5 +631,3 @@ def _check_consistent(design, spec, idata) -> None:
         name = f"r_{b.label}"
         if name in post and post[name].shape[2:] != (len(b.levels), len(b.coef_names)):
             raise ValueError(f"the posterior of {name} does not have the term's levels and coefficients")
-    if "beta" in post and post["beta"].shape[2:] != (len(design.x_names),):
-        raise ValueError("the posterior of beta does not have the design's coefficients")

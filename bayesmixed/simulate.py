@@ -12,6 +12,11 @@ Parameters are given by the names the posterior uses::
         "corr": {"Subject": 0.1},                          # scalar (two coefficients) or a k × k matrix
         "sigma": 25.0,                                     # the family's auxiliaries: sigma, nu, alpha, phi, lam
     }
+
+Ordinal families take the thresholds as ``"Intercept": [-1.5, 0.0, 1.2]`` (K − 1 values, the response then
+has K categories, written as 1..K); ``categorical`` one ``"beta_mu<k>"`` per category after the first; a
+parameter predicted by ``bf()`` its fixed effects as ``"beta_sigma": {"Intercept": ..., "x": ...}`` (link scale)
+and its terms' SDs under their labels (``"sd": {"g__sigma": 0.3}``), as the posterior names them.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import numpy as np
 import pandas as pd
 
 from . import naming as N
-from .design import Design, build_design
+from .design import Design
+from .design.predictors import build_model_design
 from .errors import DataError
 from .families import Family, as_family, bounds, family_names, get_family
 from .formula import Formula, parse_formula
+from .formula.bf import BrmsFormula
 from .formula.ast import Name, expr_to_str
 from .predict import response_bounds, response_trials
 
@@ -43,7 +50,7 @@ def _as_name(e, what: str) -> str:
 
 
 def _trials_and_placeholders(
-    f: Formula, fam: Family, data: pd.DataFrame, trials
+    f: Formula, fam: Family, data: pd.DataFrame, trials, n_categories: int | None = None
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """A copy of ``data`` with valid placeholder responses, and the numbers of trials (binomial)."""
     r = f.response
@@ -54,7 +61,12 @@ def _trials_and_placeholders(
                 f"the response {r.label!r} gives numbers of trials, which only the families of successes out of "
                 f"trials use ({', '.join(n for n in family_names() if get_family(n).needs_trials)}), not {fam.name!r}"
             )
-        d[_as_name(r.expr, "the response")] = 0.0
+        if n_categories is not None:  # every category present: 1, 2, ..., K, 1, ...
+            if len(d) < n_categories:
+                raise DataError(f"simulating {n_categories} categories needs at least as many rows (got {len(d)})")
+            d[_as_name(r.expr, "the response")] = np.arange(len(d)) % n_categories + 1
+        else:
+            d[_as_name(r.expr, "the response")] = 0.0
         return d, None
     if r.kind == "single":
         raise DataError(
@@ -83,22 +95,49 @@ def _trials_and_placeholders(
     return d, T
 
 
-def _beta(design: Design, value) -> np.ndarray:
+def _beta(design: Design, value, key: str = "beta") -> np.ndarray:
     names = list(design.x_names)
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in names]
         if unknown:
             close = difflib.get_close_matches(unknown[0], names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"params['beta'] names {unknown[0]!r}, not a fixed-effect column.{hint} Columns: {names}")
+            raise DataError(f"params[{key!r}] names {unknown[0]!r}, not a fixed-effect column.{hint} Columns: {names}")
         missing = [n for n in names if n not in value]
         if missing:
-            raise DataError(f"params['beta'] lacks {missing}; give a value for every fixed-effect column {names}")
+            raise DataError(f"params[{key!r}] lacks {missing}; give a value for every fixed-effect column {names}")
         return np.array([float(value[n]) for n in names])
     arr = np.atleast_1d(np.asarray(value, dtype=float))
     if arr.shape != (len(names),):
-        raise DataError(f"params['beta'] needs {len(names)} values, for {names}; got {arr.shape[0]}")
+        raise DataError(f"params[{key!r}] needs {len(names)} values, for {names}; got {arr.shape[0]}")
     return arr
+
+
+def _n_categories(fam: Family, params: Mapping) -> int | None:
+    """The number of response categories the parameters imply (ordinal: thresholds + 1; categorical: one
+    ``beta_mu<k>`` per category after the first), None for other families."""
+    if fam.response_kind != "categories":
+        return None
+    if fam.thresholds is not None:
+        if N.THRESHOLDS not in params:
+            raise DataError(f"family {fam.name!r} needs params[{N.THRESHOLDS!r}]: the K - 1 thresholds, e.g. [-1, 0, 1.5]")
+        return len(np.atleast_1d(params[N.THRESHOLDS])) + 1
+    ks = sorted(int(k[len("beta_mu"):]) for k in params if k.startswith("beta_mu") and k[len("beta_mu"):].isdigit())
+    if not ks or ks != list(range(2, len(ks) + 2)):
+        raise DataError(
+            f"family {fam.name!r} needs the fixed effects of every category after the first: params 'beta_mu2', "
+            f"'beta_mu3', ... (got {sorted(k for k in params if k.startswith('beta'))})"
+        )
+    return len(ks) + 1
+
+
+def _thresholds(fam: Family, value) -> np.ndarray:
+    t = np.atleast_1d(np.asarray(value, dtype=float))
+    if t.ndim != 1 or len(t) < 2:
+        raise DataError(f"params[{N.THRESHOLDS!r}] must list the K - 1 >= 2 thresholds, got {value!r}")
+    if fam.thresholds == "ordered" and np.any(np.diff(t) <= 0):
+        raise DataError(f"the thresholds of family {fam.name!r} must increase, got {t.tolist()}")
+    return t
 
 
 def _term_value(params: Mapping, key: str, b) -> Any:
@@ -171,7 +210,7 @@ def draw_from_design(
     design: Design,
     family: str | Family,
     link: str | None,
-    beta: np.ndarray,
+    beta: np.ndarray | Mapping[str, np.ndarray],
     sd: Mapping[str, np.ndarray],
     corr: Mapping[str, np.ndarray],
     aux: Mapping[str, Any],
@@ -182,30 +221,40 @@ def draw_from_design(
     """Responses (one per design row) and group effects drawn from the model with the given parameters.
 
     The core of :func:`simulate`, on an encoded :class:`~bayesmixed.design.Design` (used by
-    :func:`bayesmixed.calibrate`). ``sd[label]`` is the SD vector and ``corr[label]`` the correlation matrix
-    of each term; ``trials`` defaults to ``design.trials``; ``truncation`` (bounds ``(lb, ub)`` per row)
+    :func:`bayesmixed.calibrate`). ``beta`` holds the fixed effects of the first predictor, or a dict of them by
+    predicted parameter (``{"mu": ..., "sigma": ...}``: every predictor of ``design.predictors``);
+    ``sd[label]`` is the SD vector and ``corr[label]`` the correlation matrix of each term (of every predictor);
+    ``aux`` the values of the parameters that are not predicted, and the ordinal thresholds under
+    ``"Intercept"``; ``trials`` defaults to ``design.trials``; ``truncation`` (bounds ``(lb, ub)`` per row)
     to the design's ``trunc()`` bounds: responses are drawn from the truncated family.
     """
     lb, ub = (design.lb, design.ub) if truncation is None else truncation
-    eta = design.X @ np.asarray(beta, dtype=float)
-    if design.offset is not None:
-        eta = eta + design.offset
+    betas = dict(beta) if isinstance(beta, Mapping) else {design.dpar: beta}
+    etas: dict[str, np.ndarray] = {}
     effects = {}
-    for b in design.blocks:
-        G = np.asarray(corr[b.label], dtype=float) * np.outer(sd[b.label], sd[b.label])
-        # symmetric square root: works for singular G (an SD of 0, a correlation of ±1)
-        w, V = np.linalg.eigh(G)
-        root = V * np.sqrt(np.clip(w, 0.0, None))
-        r = rng.standard_normal((b.n_levels, b.k)) @ root.T
-        effects[b.label] = pd.DataFrame(r, index=pd.Index(list(b.levels), name=b.label), columns=list(b.coef_names))
-        eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
+    for d in design.predictors:
+        eta = d.X @ np.asarray(betas.get(d.dpar, np.zeros(0)), dtype=float)
+        if d.offset is not None:
+            eta = eta + d.offset
+        for b in d.blocks:
+            G = np.asarray(corr[b.label], dtype=float) * np.outer(sd[b.label], sd[b.label])
+            # symmetric square root: works for singular G (an SD of 0, a correlation of ±1)
+            w, V = np.linalg.eigh(G)
+            root = V * np.sqrt(np.clip(w, 0.0, None))
+            r = rng.standard_normal((b.n_levels, b.k)) @ root.T
+            effects[b.label] = pd.DataFrame(r, index=pd.Index(list(b.levels), name=b.label), columns=list(b.coef_names))
+            eta = eta + np.einsum("nk,nk->n", r[b.codes], b.Z)
+        etas[d.dpar] = eta
     n_trials = design.trials if trials is None else trials
-    aux = {name: np.asarray(float(v)) for name, v in aux.items()}
-    return bounds.draw(as_family(family, link), eta, aux, rng, n_trials, lb, ub), effects
+    fam = as_family(family, link)
+    values = {name: (np.asarray(v, dtype=float) if name == N.THRESHOLDS else np.asarray(float(v)))
+              for name, v in aux.items()}
+    eta, a = fam.inputs(etas, values)
+    return bounds.draw(fam, eta, a, rng, n_trials, lb, ub), effects
 
 
 def simulate(
-    formula: str | Formula,
+    formula: str | Formula | BrmsFormula,
     data: pd.DataFrame,
     params: Mapping[str, Any],
     family: str = "gaussian",
@@ -220,8 +269,10 @@ def simulate(
     ----------
     formula
         lme4 formula; the response must be a column name (``cbind(s, f)``, ``s | trials(n)`` for binomial).
-        The response columns need not exist in ``data``. brms's ``trunc(lb, ub)`` bounds the draws (drawn from
-        the truncated family); ``weights()`` and ``cens()`` are ignored here (their columns need not exist).
+        The response columns need not exist in ``data``. Or :func:`bayesmixed.bf <bayesmixed.formula.bf>` with formulas for other
+        parameters (see the module docstring for their ``params``). brms's ``trunc(lb, ub)`` bounds the draws
+        (drawn from the truncated family); ``weights()`` and ``cens()`` are ignored here (their columns need not
+        exist).
     data
         Predictors and grouping factors; never modified.
     params
@@ -257,6 +308,9 @@ def simulate(
     (180, 3)
     """
 
+    bf = formula if isinstance(formula, BrmsFormula) else None
+    if bf is not None:
+        formula = bf.formula
     f = parse_formula(formula) if isinstance(formula, str) else formula
     fam = get_family(family, link)
     if f.response is None:
@@ -268,31 +322,48 @@ def simulate(
     if not isinstance(params, Mapping):
         raise DataError("params must be a dict: {'beta': {...}, 'sd': {...}, 'corr': {...}, 'sigma': ...}")
     aux_names = N.aux_names()
-    allowed = {"beta", "sd", "corr", *aux_names}
+    predicted = [k for k, _ in bf.dpars] if bf is not None else []
+    K = _n_categories(fam, params)
+    betas = [N.beta_var(p) for p in (fam.predictor_names(K) if K else (N.MU,))] + [N.beta_var(p) for p in predicted]
+    allowed = {*betas, "sd", "corr", *aux_names} | ({N.THRESHOLDS} if fam.thresholds is not None else set())
     unknown = [k for k in params if k not in allowed]
     if unknown:
         raise DataError(f"unknown parameter(s) {unknown} in params; use {sorted(allowed)}")
     positional = data.reset_index(drop=True)  # rows by position: the user's index may repeat labels
     lb, ub = response_bounds(f, positional)
+    if (lb is not None or ub is not None) and not fam.has_cdf:
+        raise DataError(
+            f"trunc() in the response {f.response.label!r} draws from the truncated family, which needs its "
+            f"cumulative distribution function; family {fam.name!r} has none here: drop trunc()"
+        )
     if f.response.has_terms:  # weights() and cens() do not enter draws; trunc() bounds them (lb, ub above)
         r = f.response
         f = dataclasses.replace(f, response=dataclasses.replace(r, weights=None, cens=None, y2=None, lb=None, ub=None))
-    d, T = _trials_and_placeholders(f, fam, positional, trials)
-    design = build_design(f, d)
-    beta = _beta(design, params.get("beta", {}))
-    aux = {}
-    for name in fam.aux_names:
-        if name not in params:
-            raise DataError(f"family {fam.name!r} needs params[{name!r}]")
-        aux[name] = np.asarray(float(params[name]))
+        if bf is not None:  # the same model formula without the response terms
+            bf = dataclasses.replace(bf, formula=f"{r.value_label} ~ {bf.formula.split('~', 1)[1].strip()}")
+    d, T = _trials_and_placeholders(f, fam, positional, trials, K)
+    design = build_model_design(bf if bf is not None else f, d, fam)
+    beta = {p.dpar: _beta(p, params.get(N.beta_var(p.dpar), {}), N.beta_var(p.dpar)) for p in design.predictors}
+    aux: dict[str, Any] = {}
+    for p in fam.sampled_aux:
+        if p.name in predicted:
+            if p.name in params:
+                raise DataError(f"{p.name!r} is predicted by its formula: give {N.beta_var(p.name)!r} (and its terms' "
+                                f"SDs), not params[{p.name!r}]")
+            continue
+        if p.name not in params:
+            raise DataError(f"family {fam.name!r} needs params[{p.name!r}]")
+        aux[p.name] = np.asarray(float(params[p.name]))
+    if fam.thresholds is not None:
+        aux[N.THRESHOLDS] = _thresholds(fam, params[N.THRESHOLDS])
     extra = [a for a in aux_names if a in params and a not in fam.aux_names]
     if extra:
         raise DataError(f"family {fam.name!r} has no parameter {extra[0]!r}")
     rng = np.random.default_rng(seed)
     used = np.asarray(design.rows, dtype=np.int64)
     n_trials = None if T is None else T.to_numpy()[used]
-    sds = {b.label: _sd(params, b) for b in design.blocks}
-    corrs = {b.label: _corr(params, b) for b in design.blocks}
+    sds = {b.label: _sd(params, b) for b in design.all_blocks}
+    corrs = {b.label: _corr(params, b) for b in design.all_blocks}
     cut = (None if lb is None else lb[used], None if ub is None else ub[used])
     y, effects = draw_from_design(design, fam, None, beta, sds, corrs, aux, rng, n_trials, cut)
     out = data.copy()

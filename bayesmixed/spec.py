@@ -32,6 +32,11 @@ class ModelSpec:
     parameterization_reason
         ``(term label, why)``: how ``"auto"`` chose (empty when the user chose). Not part of
         :meth:`to_dict`: it explains the model, it does not define it.
+    quadrature_nodes
+        Gauss–Hermite nodes of a term integrated out by quadrature (0 when none is).
+    dpars
+        ``(parameter, right-hand side)``: the formulas of ``bf()`` for the family's other parameters
+        (distributional regression); empty for one linear predictor.
     """
 
     formula: str
@@ -41,6 +46,7 @@ class ModelSpec:
     parameterization: tuple[tuple[str, str], ...]
     parameterization_reason: tuple[tuple[str, str], ...] = ()
     quadrature_nodes: int = 0
+    dpars: tuple[tuple[str, str], ...] = ()
 
     @property
     def family_obj(self) -> Family:
@@ -92,7 +98,19 @@ class ModelSpec:
         }
         if self.quadrature_nodes:
             out["quadrature_nodes"] = int(self.quadrature_nodes)
+        if self.dpars:
+            out["dpars"] = dict(self.dpars)
         return out
+
+    @property
+    def model_formula(self):
+        """The formula as the model was given it: the text, or a :class:`~bayesmixed.formula.bf.BrmsFormula`
+        when other parameters have formulas of their own."""
+        if not self.dpars:
+            return self.formula
+        from .formula.bf import BrmsFormula
+
+        return BrmsFormula(self.formula, self.dpars)
 
 
 _EXACT_REFUSAL = (
@@ -122,6 +140,12 @@ def _check_response_terms(design: Design, fam: Family) -> None:
             "(weights(), cens(), trunc(): one density per row) do not combine with; drop one of them"
         )
     used = [k for k, on in (("cens()", rt.cens is not None), ("trunc()", rt.lb is not None)) if on]
+    if used and fam.response_kind == "categories":
+        raise BayesMixedError(
+            f"{' and '.join(used)} in the response {r.label!r}: a response of categories (family {fam.name!r}) is not "
+            "censored or truncated by value; drop them (to leave out categories, drop their rows or merge them "
+            "with a neighbouring category); weights() is allowed"
+        )
     if used and not fam.has_cdf:
         raise BayesMixedError(
             f"family {fam.name!r} has no cumulative distribution function here, which {' and '.join(used)} in the "
@@ -156,6 +180,7 @@ def make_spec(
     link: str | None = None,
     priors: dict[str, Any] | None = None,
     parameterization: str | dict[str, str] = "auto",
+    dpars: tuple[tuple[str, str], ...] | None = None,
 ) -> ModelSpec:
     """Check the response against the family, resolve priors and parameterisation.
 
@@ -168,10 +193,14 @@ def make_spec(
     strongly each level's data inform its effect (:mod:`bayesmixed.autoparam`). ``spec.parameterization_reason``
     says why. ``"marginal"`` as a string applies to the whole model; a dict chooses per term between
     ``"centered"``, ``"noncentered"`` and (for one term of at most two coefficients, in a Gaussian
-    identity-link model) ``"marginal"``.
+    identity-link model) ``"marginal"``. A model with several linear predictors (``design.dpars``; ``dpars``
+    are the formulas of ``bf()``, recorded in the spec) or a family without a GLM pilot samples every term
+    (:func:`bayesmixed.policy.sampled_only`).
     """
     from .marginal import closed_form_term
     from .policy import choose, quadrature_nodes, quadrature_refusal
+
+    from .policy import sampled_only
 
     fam = get_family(family, link)
     link = fam.link.name
@@ -182,24 +211,35 @@ def make_spec(
             f"family {fam.name!r}, link {link!r}); for correlated non-Gaussian responses use a random effect of "
             "the group instead, e.g. (1 | g)"
         )
-    check_estimable(design)
+    if ac is not None and design.dpars:
+        raise BayesMixedError(
+            f"{ac.text}: a residual correlation structure with a predicted "
+            f"{', '.join(d.dpar for d in design.dpars)} (bf()) is not supported; drop the other parameters' "
+            "formulas, or model the correlation with a random effect of the group, e.g. (1 | g)"
+        )
+    for d in design.predictors:
+        check_estimable(d)
     check_levels_vs_rows(design, fam.name, isinstance(priors, dict) and "sigma" in priors)
-    fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels)
+    fam.check_response(design.y, design.trials, design.response_label, design.rows, design.response_levels,
+                       ordered=design.response_ordered)
     _check_response_terms(design, fam)
     resolved = resolve_priors(design, fam.name, link, priors)
-    labels = [b.label for b in design.blocks]
-    can_marginalise = fam.linear_gaussian and bool(labels)
+    labels = [b.label for b in design.all_blocks]
+    all_sampled = sampled_only(design, fam)
+    can_marginalise = fam.linear_gaussian and bool(labels) and all_sampled is None
     reason: dict[str, str] = {}
     nodes = 0
+    formula_text = design.formula.text
+    dpar_formulas = tuple(dpars) if dpars else ()
     if isinstance(parameterization, str):
         choice = _normalise_param(parameterization)
         if choice == "auto":
             decision = choose(design, fam, link, resolved)
             return ModelSpec(
-                formula=design.formula.text, family=fam.name, link=link, priors=tuple(resolved.items()),
+                formula=formula_text, family=fam.name, link=link, priors=tuple(resolved.items()),
                 parameterization=tuple(decision.parameterization.items()),
                 parameterization_reason=tuple((k, f"auto: {v}") for k, v in decision.reason.items()),
-                quadrature_nodes=decision.quadrature_nodes,
+                quadrature_nodes=decision.quadrature_nodes, dpars=dpar_formulas,
             )
         if choice == "quadrature":
             raise BayesMixedError(
@@ -217,7 +257,8 @@ def make_spec(
         if choice == "marginal" and not can_marginalise:
             raise BayesMixedError(
                 "parameterization='marginal' integrates the random effects out exactly, which needs "
-                f"family='gaussian' with the identity link and at least one random term (got {fam.name!r}, {link!r})"
+                f"family='gaussian' with the identity link, at least one random term and a constant sigma (got "
+                f"{fam.name!r}, {link!r}{'; ' + all_sampled if all_sampled else ''})"
             )
         param = {lab: choice for lab in labels}
     elif not isinstance(parameterization, dict):
@@ -243,6 +284,9 @@ def make_spec(
             raise BayesMixedError(_EXACT_REFUSAL.format(what=f"parameterization marks {integrated[0]!r} "
                                                         f"{param[integrated[0]]!r}", terms=_terms_text(design)))
         quad = [lab for lab, v in param.items() if v == "quadrature"]
+        if quad and all_sampled is not None:
+            raise BayesMixedError(f"parameterization marks {', '.join(map(repr, quad))} 'quadrature', but {all_sampled}: "
+                                  "mark it 'centered' or 'noncentered'")
         if quad:
             blk = {b.label: b for b in design.blocks}
             why = "more than one term" if len(quad) > 1 else quadrature_refusal(blk[quad[0]], fam, link)
@@ -275,11 +319,12 @@ def make_spec(
                 f"family='gaussian' with the identity link and at least one random term (got {fam.name!r}, {link!r})"
             )
     return ModelSpec(
-        formula=design.formula.text,
+        formula=formula_text,
         family=fam.name,
         link=link,
         priors=tuple(resolved.items()),
         parameterization=tuple(param.items()),
         parameterization_reason=tuple(reason.items()),
         quadrature_nodes=nodes,
+        dpars=dpar_formulas,
     )

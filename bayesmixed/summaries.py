@@ -11,13 +11,17 @@ import pandas as pd
 
 from . import naming as N
 from .design import Design
-from .errors import UnknownTermError
+from .errors import BayesMixedError, UnknownTermError
 from .families import as_family
 
 __all__ = [
     "population_vars",
     "draws_of",
     "aux_draws",
+    "family_inputs",
+    "fixef_draws",
+    "fixef_names",
+    "linear_predictors",
     "interval",
     "fixef",
     "ranef",
@@ -37,11 +41,14 @@ __all__ = [
 ]
 
 def population_vars(idata) -> list[str]:
-    """Population-level variables present in the posterior: ``beta``, ``sd_*`` (smooth SDs too), ``corr_*``,
-    the GPs' ``sdgp_*`` and ``lscale_*``, auxiliaries, and the residual correlations ``ar`` and ``cosy``."""
+    """Population-level variables present in the posterior: the ordinal thresholds ``Intercept``, ``beta`` and
+    the other predictors' ``beta_<d>``, ``sd_*`` (smooth SDs too), ``corr_*``, the GPs' ``sdgp_*`` and
+    ``lscale_*``, auxiliaries, and the residual correlations ``ar`` and ``cosy``."""
     names = list(idata.posterior.data_vars)
     aux = N.aux_names()
-    out = [n for n in names if n == N.BETA]
+    out = [n for n in names if n == N.THRESHOLDS]
+    out += [n for n in names if n == N.BETA]
+    out += [n for n in names if n.startswith(N.BETA + "_")]
     out += [n for n in names if n.startswith(N.SD_PREFIX)]
     out += [n for n in names if n.startswith(N.CORR_PREFIX)]
     out += [n for n in names if n.startswith((N.sdgp(""), N.lscale("")))]
@@ -57,14 +64,35 @@ def draws_of(idata, name: str) -> np.ndarray:
 
 
 def aux_draws(idata, family, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Posterior draws ``(S, 1)`` of the family's auxiliary parameters (chains stacked; draws ``idx``); the
-    residual SD given the random effects (:func:`residual_sd`) for the scale parameter."""
+    """Posterior draws ``(S, 1)`` of the family's sampled auxiliary parameters that are in the posterior (chains
+    stacked; draws ``idx``; the residual SD given the random effects, :func:`residual_sd`, for the scale
+    parameter), and ``(S, 1, K − 1)`` of the ordinal thresholds ``Intercept``. A parameter predicted by a formula
+    of its own is not among them: :func:`family_inputs` gives it per row."""
     out = {}
+    post = idata.posterior
     fam = as_family(family)
-    for name in fam.aux_names:
-        a = residual_sd(idata) if name == fam.scale_param else draws_of(idata, name)
-        out[name] = (a if idx is None else a[idx])[:, None]
+    for p in fam.sampled_aux:
+        if p.name in post:
+            a = residual_sd(idata) if p.name == fam.scale_param else draws_of(idata, p.name)
+            out[p.name] = (a if idx is None else a[idx])[:, None]
+    if fam.thresholds is not None and N.THRESHOLDS in post:
+        a = draws_of(idata, N.THRESHOLDS)
+        out[N.THRESHOLDS] = (a if idx is None else a[idx])[:, None, :]
     return out
+
+
+def linear_predictors(idata, design: Design, idx: np.ndarray | None = None, exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Draws ``(S, n)`` of every predictor's linear predictor on the fitted rows, by predicted parameter
+    (``{"mu": ...}``; ``{"mu": ..., "sigma": ...}`` for ``bf(..., sigma=~...)``)."""
+    idx = draw_index(idata) if idx is None else idx
+    return {d.dpar: linear_predictor(idata, d, idx, exclude) for d in design.predictors}
+
+
+def family_inputs(idata, family, etas: dict[str, np.ndarray], idx: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``(η, aux)`` for the family's :meth:`~bayesmixed.families.Family.logpdf`, ``draw`` and ``mean`` from the
+    predictors' linear predictors ``etas`` (by parameter, ``(S, m)``) and the sampled scalars of draws ``idx``."""
+    fam = as_family(family)
+    return fam.inputs(etas, aux_draws(idata, fam, idx))
 
 
 def residual_sd(idata) -> np.ndarray:
@@ -109,12 +137,45 @@ def _describe(x: np.ndarray, prob: float) -> dict[str, np.ndarray]:
     return {"mean": x.mean(axis=0), "sd": x.std(axis=0, ddof=1), "lower": lo, "upper": hi}
 
 
+def fixef_draws(idata, design: Design) -> dict[str, tuple[str, np.ndarray]]:
+    """Every population-level coefficient by its ``fixef()`` name (brms's): the ordinal thresholds
+    ``Intercept[k]``, the mean's ``x``, another predicted parameter's ``<d>_x``; each with its convergence-table
+    name (``Intercept[1]``, ``beta[x]``, ``beta_sigma[x]``) and its draws ``(S,)``."""
+    post = idata.posterior
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    if N.THRESHOLDS in post:
+        t = draws_of(idata, N.THRESHOLDS)
+        for k, c in enumerate(post[N.THRESHOLDS].coords[N.THRESHOLD_DIM].values):
+            out[f"{N.THRESHOLDS}[{c}]"] = (f"{N.THRESHOLDS}[{c}]", t[:, k])
+    for d in design.predictors:
+        var = N.beta_var(d.dpar)
+        if var not in post:
+            continue
+        b = draws_of(idata, var)
+        for j, name in enumerate(d.x_names):
+            out[N.dpar_coef(d.dpar, name)] = (f"{var}[{name}]", b[:, j])
+    return out
+
+
+def fixef_names(design: Design, family) -> list[str]:
+    """The names ``fixef()`` gives a model's population-level coefficients, before fitting (see
+    :func:`fixef_draws`)."""
+    fam = as_family(family)
+    out = []
+    if fam.thresholds is not None and design.response_levels is not None:
+        out += [N.threshold_coef(k) for k in range(1, len(design.response_levels))]
+    return out + [N.dpar_coef(d.dpar, name) for d in design.predictors for name in d.x_names]
+
+
 def fixef(idata, design: Design, prob: float = 0.95) -> pd.DataFrame:
-    """Fixed effects: index ``term``; columns ``mean``, ``sd``, ``lower``, ``upper``."""
-    if N.BETA not in idata.posterior:
+    """Fixed effects: index ``term``; columns ``mean``, ``sd``, ``lower``, ``upper``. Ordinal thresholds come
+    first as ``Intercept[1]``, ...; the coefficients of another predicted parameter ``d`` are ``d_Intercept``,
+    ``d_x``, ... (brms's names)."""
+    draws = fixef_draws(idata, design)
+    if not draws:
         return pd.DataFrame(columns=["mean", "sd", "lower", "upper"], index=pd.Index([], name="term"))
-    d = _describe(draws_of(idata, N.BETA), prob)
-    return pd.DataFrame(d, index=pd.Index(design.x_names, name="term"))
+    d = _describe(np.column_stack([x for _, x in draws.values()]), prob)
+    return pd.DataFrame(d, index=pd.Index(list(draws), name="term"))
 
 
 def ranef(idata, design: Design, prob: float = 0.95, wide: bool = False) -> dict[str, pd.DataFrame]:
@@ -125,7 +186,7 @@ def ranef(idata, design: Design, prob: float = 0.95, wide: bool = False) -> dict
     label) and one column per coefficient: the layout of ``simulate(..., return_effects=True)``.
     """
     out = {}
-    for b in design.blocks:
+    for b in design.all_blocks:
         r = draws_of(idata, N.r(b.label))  # (S, J, k)
         if wide:
             out[b.label] = pd.DataFrame(r.mean(axis=0), index=pd.Index(list(b.levels), name=b.label),
@@ -145,12 +206,16 @@ def coef(idata, design: Design, prob: float = 0.95) -> dict[str, pd.DataFrame]:
     """Group-level coefficients (fixed effect + random deviation), one frame per term, as lme4's ``coef``.
 
     Every fixed coefficient appears for every level; those that do not vary by the term equal the fixed
-    effect. Index (``level``, ``coef``); columns ``mean``, ``sd``, ``lower``, ``upper``.
+    effect. Index (``level``, ``coef``); columns ``mean``, ``sd``, ``lower``, ``upper``. A term of another
+    predicted parameter adds that parameter's fixed effects; in an ordinal model the intercept's level values
+    are the deviations themselves (the thresholds are shared by every level).
     """
     out = {}
-    beta = draws_of(idata, N.BETA) if N.BETA in idata.posterior else np.zeros((1, 0))
-    names = list(design.x_names)
-    for b in design.blocks:
+    for b in design.all_blocks:
+        d = design.predictor_of_block(b.label)
+        var = N.beta_var(d.dpar)
+        beta = draws_of(idata, var) if var in idata.posterior else np.zeros((1, 0))
+        names = list(d.x_names)
         r = draws_of(idata, N.r(b.label))
         S, J, _ = r.shape
         coefs = names + [c for c in b.coef_names if c not in names]
@@ -195,7 +260,7 @@ def varcorr(idata, design: Design, prob: float = 0.95, kind: str = "sd") -> pd.D
         if kind in ("var", "both"):
             one(group, term, "var", x**2)
 
-    for b in design.blocks:
+    for b in design.all_blocks:
         if b.kind == "smooth":  # one SD for the term's penalised columns
             add(b.label, "", "sd", draws_of(idata, N.sd(b.label)))
             continue
@@ -242,13 +307,15 @@ def draw_index(idata, max_draws: int | None = None, seed: int = 0) -> np.ndarray
 
 
 def linear_predictor(idata, design: Design, idx: np.ndarray | None = None, exclude: tuple[str, ...] = ()) -> np.ndarray:
-    """Draws of the linear predictor η on the fitted rows, shape ``(S, n)`` (draws ``idx`` only, if given),
+    """Draws of the linear predictor η of ``design``'s parameter (the mean's for a model's design; pass
+    ``design.dpars[i]`` for another's) on the fitted rows, shape ``(S, n)`` (draws ``idx`` only, if given),
     leaving out the random-effect terms labelled in ``exclude``."""
     from ._kernels import add_term, use_kernels
 
     idx = draw_index(idata) if idx is None else idx
-    if N.BETA in idata.posterior:
-        eta = np.ascontiguousarray(draws_of(idata, N.BETA)[idx] @ design.X.T, dtype=float)
+    var = N.beta_var(design.dpar)
+    if var in idata.posterior:
+        eta = np.ascontiguousarray(draws_of(idata, var)[idx] @ design.X.T, dtype=float)
     else:
         eta = np.zeros((len(idx), design.n))
     if design.offset is not None:
@@ -277,9 +344,14 @@ def r2(idata, design: Design, family: str, link: str, prob: float = 0.95, max_dr
     """
     fam = as_family(family, link)
     idx = draw_index(idata, max_draws)
-    eta = linear_predictor(idata, design, idx)
-    mu = fam.link.inverse(eta)
-    res = fam.variance(mu, aux_draws(idata, fam, idx), design.trials).mean(axis=1)
+    eta, aux = family_inputs(idata, fam, linear_predictors(idata, design, idx), idx)
+    mu = fam.mean(eta, aux)
+    if mu.ndim != eta.ndim or fam.response_kind == "categories":
+        raise BayesMixedError(
+            f"Bayesian R² is not defined for family {fam.name!r}: its response is a category, whose variance "
+            "is not a function of a mean (compare models with loo() instead)"
+        )
+    res = fam.variance(mu, aux, design.trials).mean(axis=1)
     out = {}
     fit_var = mu.var(axis=1, ddof=1)
     out["conditional"] = fit_var / (fit_var + res)
@@ -311,7 +383,18 @@ def latent_residual_variance(family: str, link: str, idata, design: Design) -> t
         return np.full(S, float(np.mean(design.y)))
 
     aux = {name: draws_of(idata, name) for name in fam.aux_names if name in idata.posterior}
-    return fam.latent_variance(aux, S, mean_mu)
+    predicted = [d.dpar for d in design.dpars if d.dpar in fam.aux_names]
+    if not predicted:
+        return fam.latent_variance(aux, S, mean_mu)
+    # a predicted auxiliary parameter (sigma ~ x): its mean square over the rows, per draw
+    idx = np.arange(S)
+    values = fam.inputs(linear_predictors(idata, design, idx), aux_draws(idata, fam, idx))[1]
+    for name in predicted:
+        if fam.thresholds is not None:
+            raise BayesMixedError(f"an ICC on the latent scale needs a constant {name} ({name} is predicted here)")
+        aux[name] = np.sqrt(np.mean(np.asarray(values[name]) ** 2, axis=1))
+    v, definition = fam.latent_variance(aux, S, mean_mu)
+    return v, f"{definition}, with {', '.join(predicted)} predicted: its mean square over the rows"
 
 
 def icc(

@@ -40,6 +40,8 @@ class Case:
         alt_reference: (reference name, column label) of a second lme4 fit to
             show beside the results -- the independent-effects model that
             bambi fits, where lme4 estimates for it are known.
+        tools: the tools that can fit the model (``None``: all); the others
+            are reported as not run, with their :attr:`tool_notes`.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Case:
     large: bool = False
     tool_notes: dict[str, str] = field(default_factory=dict)
     alt_reference: tuple[str, str] | None = None
+    tools: tuple[str, ...] | None = None
 
     @property
     def csv_path(self) -> Path:
@@ -172,6 +175,20 @@ CASES: dict[str, Case] = {
             factors=("person", "item", "type"),
             bambi_formula="correct ~ freq + type + age + (1 | person) + (1 | item)",
             brms_formula="correct ~ freq + type + age + (1 | person) + (1 | item)",
+        ),
+        Case(
+            name="wine",
+            dataset="wine",
+            formula="rating ~ temp + contact + (1 | judge)",
+            family="cumulative",
+            factors=("judge", "temp", "contact"),
+            bambi_formula="rating ~ temp + contact + (1 | judge)",
+            brms_formula="rating ~ temp + contact + (1 | judge)",
+            tools=("bayesmixed", "brms"),
+            tool_notes={
+                "rstanarm": "rstanarm's stan_polr has no random effects: not run (reference: ordinal::clmm)",
+                "bambi": "not run: the case compares brms's cumulative-logit names (Intercept[k])",
+            },
         ),
         Case(
             name="salamanders_zip",

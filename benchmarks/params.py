@@ -63,6 +63,8 @@ def population_params(idata) -> dict[str, np.ndarray]:
             continue
         if name == "beta":
             fixed.update(_expand(da, _coef_label))
+        elif name == "Intercept" and "threshold" in da.dims:  # ordinal thresholds: brms's Intercept[k]
+            fixed.update(_expand(da, lambda c: f"Intercept[{c}]"))
         elif name.startswith("sd_"):
             group = name[3:]
             sds.update(_expand(da, lambda c, g=group: f"sd({_coef_label(c) if c is not None else 'Intercept'}|{g})"))

@@ -181,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     skip = {tuple(p.split(":", 1)) for p in _split(args.skip)}
     for i, (kind, what, tool, rep) in enumerate(jobs, 1):
         warm = args.warm and tool.startswith("bayesmixed")
-        if kind == "case" and (what.name, tool) in skip:
+        if kind == "case" and what.tools is not None and tool.split("-")[0] not in what.tools:
+            recs = [{"case": what.name, "tool": tool, "mode": "cold", "rep": rep,
+                     "status": "not run (" + (what.note_for(tool) or f"{tool} cannot fit this model") + ")"}]
+            record["results"] += recs
+        elif kind == "case" and (what.name, tool) in skip:
             recs = [{"case": what.name, "tool": tool, "mode": "cold", "rep": rep,
                      "status": "not run (--skip " + what.name + ":" + tool + ")"}]
             record["results"] += recs

@@ -77,6 +77,7 @@ class Case:
 
 F, D, R, P, Z, L, N = "Formulas", "Data", "Responses and families", "Priors", "Parameterization", "Family and link", "Prediction"
 SM = "Smooth terms and residual correlation"
+O = "Ordinal, categorical and distributional models"
 CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------ formulas
     Case("formula-syntax", F, "A syntax error: two operators in a row", "demo()",
@@ -387,6 +388,37 @@ CASES: tuple[Case, ...] = (
     Case("ar-order", SM, "An autoregression of order above 1", "demo()",
          'bm.Model("y ~ x + ar(time = x, gr = g, p = 2)", df)', bm.DataError, r"only first-order autoregression \(p = 1\)",
          "Use `p = 1`."),
+    # ------------------------------------------------------- ordinal, categorical, distributional (bf())
+    Case("ordinal-unordered", O, "An ordinal family for an unordered categorical response",
+         'demo().assign(r=pd.Categorical(list("abc") * 4))',
+         'bm.Model("r ~ x + (1 | g)", df, family="cumulative")', bm.DataError,
+         r"needs an ordered response.*cat\.as_ordered\(\)",
+         "Order the categories (`df.r.cat.as_ordered()` or `cat.reorder_categories([...], ordered=True)`), or use "
+         "`family='categorical'` for unordered ones."),
+    Case("ordinal-unused-category", O, "An ordinal response with a category no row has",
+         'demo().assign(r=pd.Categorical(list("ab") * 6, categories=list("abc"), ordered=True))',
+         'bm.Model("r ~ x + (1 | g)", df, family="cumulative")', bm.DataError,
+         r"no rows in category 'c'.*remove_unused_categories",
+         "Drop the unused category (`df.r.cat.remove_unused_categories()`) or merge it with a neighbour."),
+    Case("ordinal-codes-from-zero", O, "Ordinal integers coded from 0", 'demo().assign(r=[0, 1, 2] * 4)',
+         'bm.Model("r ~ x + (1 | g)", df, family="acat")', bm.DataError, r"integers 1\.\.K.*add 1",
+         "Code the categories 1..K (add 1), or pass an ordered Categorical."),
+    Case("bf-no-such-parameter", O, "`bf()` predicts a parameter the family does not have", "demo()",
+         'bm.Model(bm.bf("k ~ x + (1 | g)", sigma="~ x"), df, family="poisson")', bm.DataError,
+         r"bf\(\) gives a formula for 'sigma', but family 'poisson' has no such parameter",
+         "Predict one of the family's parameters (listed in the message), or choose a family that has it."),
+    Case("bf-prior-on-predicted", O, "A prior on a parameter that `bf()` predicts", "demo()",
+         'bm.Model(bm.bf("y ~ x + (1 | g)", sigma="~ f"), df, priors={"sigma": bm.Prior("exponential", lam=1)})',
+         bm.PriorError, r"'sigma' is predicted by its own formula here, so it has no prior of its own",
+         "Give priors to its coefficients: `sigma_Intercept`, `beta_sigma` and the SDs of its terms."),
+    Case("bf-marginal", O, "The random effects integrated out with a predicted sigma", "demo()",
+         'bm.Model(bm.bf("y ~ x + (1 | g)", sigma="~ f"), df, parameterization="marginal")', bm.BayesMixedError,
+         r"needs family='gaussian' with the identity link, at least one random term and a constant sigma",
+         "Leave `parameterization='auto'` (every term is then sampled)."),
+    Case("bf-smooth", O, "A smooth term with `bf()` formulas", "demo()",
+         'bm.Model(bm.bf("y ~ s(x) + (1 | g)", sigma="~ f"), df)', bm.DataError,
+         r"has s\(x\): smooth terms .* are not supported together with bf\(\) formulas",
+         "Use a fixed spline or polynomial, `ns(x, 4)` or `poly(x, 3)`."),
 )
 
 

@@ -1,6 +1,6 @@
-"""Every model in models/ against lme4's estimates (or glmmTMB's, brms's: each card's [reference] source says
-which; stored in the TOML files; R is not needed), fitted with the default ``fit()`` a user would run (4 chains
-x 1000 draws; only the seed is set).
+"""Every model in models/ against its reference estimates (lme4's; ordinal::clmm, glmmTMB or brms where lme4 has
+no such model: each card's [reference] source says which; stored in the TOML files with their source: R is not
+needed), fitted with the default ``fit()`` a user would run (4 chains x 1000 draws; only the seed is set).
 
 Checks, per model: each lme4 estimate of a population-level parameter lies inside the 90% posterior
 interval; each fixed-effect posterior mean is within 0.3 posterior SD of lme4's estimate; no divergences;
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from bayesmixed.modelfile import load_model_file, reference_table
-from bayesmixed.summaries import draws_of
+from bayesmixed.summaries import draws_of, fixef_names
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 # the large InstEval case is for the benchmark, not the test suite; the further cards of issue 17 (their
@@ -60,7 +60,7 @@ def test_converged_without_divergences(model_fit):
     assert conv.ess_bulk.min() >= 400, f"{mf.name}:\n{conv.sort_values('ess_bulk').head(3)}"
     import arviz as az
 
-    for b in fit.design.blocks:  # every level's effects too
+    for b in fit.design.all_blocks:  # every level's effects too (of every predicted parameter)
         rh = az.rhat(fit.idata, var_names=[f"r_{b.label}"])[f"r_{b.label}"].values
         assert np.nanmax(rh) <= 1.01, f"{mf.name}: r_{b.label} R-hat {np.nanmax(rh):.4f}"
 
@@ -86,9 +86,9 @@ def test_model_files_parse_and_build_their_models():
         mf = load_model_file(p)
         model = mf.model()
         assert mf.reference.get("source"), p
-        names = set(model.design.x_names)
+        names = set(fixef_names(model.design, model.spec.family_obj))
         assert set(mf.reference.get("fixef", {})) <= names, p
-        labels = {b.label for b in model.design.blocks} | {"Residual"}
+        labels = {b.label for b in model.design.all_blocks} | {"Residual"}
         assert {v["group"] for v in mf.reference.get("varcorr", [])} <= labels, p
 
 

@@ -147,3 +147,115 @@ def test_censored_truncated_fit_predicts_loos_and_round_trips(tmp_path):
     back = bm.load(path)
     np.testing.assert_array_equal(back.design.response_terms.cens, fit.design.response_terms.cens)
     np.testing.assert_array_equal(back.design.response_terms.ub, fit.design.response_terms.ub)
+
+
+# ------------------------------------------------------------ response terms with several linear predictors (bf())
+# and with responses of categories (ordinal, categorical): what the two designs do together
+def _categories(n=60, seed=2):
+    df = _frame(n, seed)
+    df["r"] = np.random.default_rng(seed).integers(1, 4, n)
+    return df
+
+
+def _point_logp(model, point=None):
+    return float(model.compile_logp()(model.initial_point() if point is None else point))
+
+
+@pytest.mark.parametrize("terms", ["cens(c)", "trunc(ub = 3)"])
+def test_a_response_of_categories_is_not_censored_or_truncated(terms):
+    """cens()/trunc() have no meaning for ordered categories (brms has no CDF for them either): refused before
+    compilation, in the model and in simulate, naming what to do instead."""
+    df = _categories()
+    for fam in ("cumulative", "categorical"):
+        with pytest.raises(bm.BayesMixedError, match="not censored or truncated by value; drop them"):
+            bm.Model(f"r | {terms} ~ x + (1 | g)", df, family=fam).spec  # noqa: B018
+    if terms.startswith("trunc"):
+        with pytest.raises(bm.DataError, match="family 'cumulative' has none here: drop trunc()"):
+            bm.simulate(f"r | {terms} ~ x + (1 | g)", df, {"Intercept": [-1.0, 1.0], "beta": {"x": 1.0},
+                                                         "sd": {"g": 1.0}}, family="cumulative", seed=1)
+
+
+@pytest.mark.parametrize("family, formula", [
+    ("cumulative", "r | weights(w) ~ x + (1 | g)"),
+    ("categorical", "r | weights(w) ~ x + (1 | g)"),
+    ("gaussian", lambda: bm.bf("y | weights(w) ~ x + (1 | g)", sigma="~ x")),
+])
+def test_weights_multiply_the_log_likelihood_of_ordinal_and_distributional_models(family, formula):
+    """weights() with an ordinal/categorical family or a bf() model: at one point of the parameters, the model's
+    log density is linear in the weights with slope the unweighted log-likelihood (weights 1 give the
+    unweighted model's log density exactly)."""
+    df = _categories()
+    plain_formula = formula() if callable(formula) else formula
+
+    def logp(w):
+        d = df.assign(w=w)
+        m = bm.Model(plain_formula, d, family=family, parameterization="noncentered")
+        model = m.build()
+        return _point_logp(model, point), m
+
+    base = bm.Model(plain_formula.replace("| weights(w) ", "") if isinstance(plain_formula, str)
+                    else bm.bf("y ~ x + (1 | g)", sigma="~ x"), df, family=family, parameterization="noncentered")
+    point = base.build().initial_point()
+    rng = np.random.default_rng(5)
+    point = {k: v + rng.normal(scale=0.3, size=np.shape(v)) for k, v in point.items()}
+    l1, m1 = logp(np.ones(len(df)))
+    l2, _ = logp(np.full(len(df), 2.0))
+    l3, _ = logp(np.full(len(df), 3.0))
+    assert l1 == pytest.approx(_point_logp(base.build(), point), rel=1e-9)
+    assert l3 - l2 == pytest.approx(l2 - l1, rel=1e-9)
+    assert abs(l2 - l1) > 1.0
+    assert m1.design.response_terms is not None
+
+
+def test_distributional_censored_potential_equals_the_numpy_log_likelihood():
+    """bf(sigma = ~ x + (1 | g)) with a weighted, censored lognormal response: the likelihood potential at a
+    chosen point (every group effect 0, slopes 0) is the sum of :func:`bounds.logpdf` with each row's sigma
+    from its own predictor (here the same for every row: exp(sigma's intercept))."""
+    df = _frame()
+    m = bm.Model(bm.bf("y | weights(w) + cens(c) ~ x + (1 | g)", sigma="~ x + (1 | g)"), df, family="lognormal",
+                 parameterization="noncentered")
+    model = m.build()
+    point = {k: np.zeros_like(v) for k, v in model.initial_point().items()}
+    point["_Intercept_c"] = np.asarray(0.4)
+    point["_Intercept_c_sigma"] = np.asarray(-0.3)
+    [graph] = model.replace_rvs_by_values([model["_loglik"]])
+    pot = model.compile_fn(graph, inputs=model.value_vars, on_unused_input="ignore", point_fn=True)(point)
+    rt = m.design.response_terms
+    want = bounds.logpdf(get_family("lognormal"), m.design.y, np.full(len(df), 0.4),
+                         {"sigma": np.full(len(df), np.exp(-0.3))}, **rt.arrays()).sum()
+    assert float(np.sum(pot)) == pytest.approx(want, rel=1e-8)
+
+
+@pytest.mark.slow
+def test_zero_inflation_predicted_by_a_formula_fits_salamanders():
+    """brms's ``bf(count ~ spp + mined + (1 | site), zi ~ mined)`` (zero_inflated_poisson): zi gets its own
+    logit-linear predictor (``zi_Intercept``, ``zi_minedyes``). One short fit: glmmTMB's ML estimates with
+    ``ziformula = ~ mined`` (tests/data/salamanders_zi_mined.R: zi intercept -1.055, minedyes 1.845; mined
+    in the count part -1.271) lie inside the 95 % intervals; pointwise log-likelihoods and mean predictions
+    (through each row's zi) are finite."""
+    sal = bm.datasets.load("Salamanders")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bm.Model(bm.bf("count ~ spp + mined + (1 | site)", zi="~ mined"), sal,
+                       family="zero_inflated_poisson").fit(chains=2, draws=300, tune=300, seed=1, progressbar=False)
+    fe = fit.fixef()
+    for name, ref in (("zi_Intercept", -1.054898), ("zi_minedyes", 1.844929), ("minedyes", -1.271413)):
+        assert fe.loc[name, "lower"] < ref < fe.loc[name, "upper"], (name, fe.loc[name].to_dict())
+    assert np.isfinite(fit.idata.log_likelihood["y"].values).all()
+    mean = fit.predict(kind="mean")
+    assert len(mean) == len(sal) and np.isfinite(mean.select_dtypes("number").to_numpy()).all()
+
+
+def test_kfold_rows_subset_every_predictor_and_the_response_terms():
+    """k-fold's training designs of a bf() model with censoring: every predictor's design (not only the mean's)
+    and the response terms keep the same rows."""
+    from bayesmixed.compare import take_rows
+
+    df = _frame()
+    m = bm.Model(bm.bf("y | weights(w) + cens(c) ~ x + (1 | g)", sigma="~ x + (1 | g)"), df, family="lognormal")
+    idx = np.arange(0, len(df), 3)
+    sub = take_rows(m.design, idx)
+    assert sub.n == len(idx) and all(d.n == len(idx) and d.X.shape[0] == len(idx) for d in sub.predictors)
+    assert all(b.codes.shape[0] == len(idx) for b in sub.all_blocks)
+    np.testing.assert_array_equal(sub.response_terms.cens, m.design.response_terms.cens[idx])
+    np.testing.assert_array_equal(sub.dpars[0].X, m.design.dpars[0].X[idx])

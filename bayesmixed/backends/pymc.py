@@ -60,11 +60,17 @@ def _data(name: str, value):
 
 
 def coords_of(design: Design) -> dict[str, list]:
+    """The coordinates of a model's dims: fixed-effect columns per predictor, rows, each term's levels and
+    coefficients, and the ordinal thresholds (``1 … K − 1``) of a response of categories."""
     coords: dict[str, list] = {"coef": list(design.x_names), "obs": list(range(design.n))}
-    for b in design.blocks:
+    for d in design.predictors:
+        coords[N.coef_dim_of(d.dpar)] = list(d.x_names)
+    for b in design.all_blocks:
         coords[b.label] = list(b.levels)
         coords[f"{b.label}_coef"] = list(b.coef_names)
         coords[f"{b.label}_coef2"] = list(b.coef_names)
+    if design.response_levels is not None and design.response_ordered is not False and len(design.response_levels) > 2:
+        coords[N.THRESHOLD_DIM] = [str(k) for k in range(1, len(design.response_levels))]
     if design.autocor is not None and design.autocor.kind == "ar":
         coords["ar_lag"] = [1]
     return coords
@@ -80,8 +86,9 @@ def _stack(priors: list[Prior]) -> Prior:
     return Prior(priors[0].dist, relative=priors[0].relative, **kw)
 
 
-def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
-    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`~bayesmixed.priors.Prior`."""
+def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None, **extra):
+    """A PyMC distribution (``.dist`` when ``name`` is None) for a :class:`~bayesmixed.priors.Prior`; ``extra``
+    (``transform=``, ``initval=``) go to the named variable."""
     kw = p.kwargs
     table = {
         "normal": (pm.Normal, {"mu": kw.get("mu"), "sigma": kw.get("sigma")}),
@@ -101,7 +108,7 @@ def prior_dist(p: Prior, name: str | None = None, dims=None, shape=None):
     cls, args = table[p.dist]
     if name is None:
         return cls.dist(**args, shape=shape)
-    return cls(name, **args, dims=dims, shape=shape)
+    return cls(name, **args, dims=dims, shape=shape, **extra)
 
 
 def _scaled_prior(p: Prior, scales: np.ndarray) -> Prior:
@@ -113,35 +120,49 @@ def _scaled_prior(p: Prior, scales: np.ndarray) -> Prior:
     return Prior(p.dist, relative=p.relative, **kw)
 
 
-def _fixed(spec_priors: dict[str, Prior], design: Design):
+def _suffix(dpar: str) -> str:
+    """Suffix of a predictor's internal variable names (none for the mean's: the same graph as always)."""
+    return "" if dpar == N.MU else f"_{dpar}"
+
+
+def _fixed(spec_priors: dict[str, Prior], design: Design, centre: bool = False):
     """Fixed effects, sampled on centred and scaled columns (``W`` of :func:`bayesmixed.marginal.fixed_design`);
-    returns (η_fixed, γ) with γ the coefficients of ``W``. ``beta`` holds the coefficients of the user's ``X``."""
+    returns (η_fixed, γ, intercept on centred columns) with γ the coefficients of ``W``. ``beta`` (``beta_<d>``
+    for another predicted parameter) holds the coefficients of the user's ``X``.
+
+    ``centre`` (ordinal models): the columns are centred without an intercept; the thresholds take the means
+    (:func:`_thresholds`), and the column means and ``b`` are returned instead of the intercept."""
     from ..marginal import fixed_design
 
+    dpar = design.dpar
+    sfx = _suffix(dpar)
     names = list(design.x_names)
     has_int = "Intercept" in names
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-    W, means, scales = fixed_design(design)
+    W, means, scales = fixed_design(design, centre)
     gammas = []
+    b = None
     if has_int:
-        a_c = prior_dist(spec_priors["Intercept"], "_Intercept_c")
+        a_c = prior_dist(spec_priors[N.intercept_key(dpar)], f"_Intercept_c{sfx}")
         gammas.append(pt.atleast_1d(a_c))
     if slope_idx:
-        prior = _stack([spec_priors[f"beta[{names[j]}]"] for j in slope_idx])
-        g = prior_dist(_scaled_prior(prior, scales), "_b", shape=len(slope_idx))
+        prior = _stack([spec_priors[N.beta_key(dpar, names[j])] for j in slope_idx])
+        g = prior_dist(_scaled_prior(prior, scales), f"_b{sfx}", shape=len(slope_idx))
         gammas.append(g)
-        b = g / _data("_x_scales", scales)
+        b = g / _data(f"_x_scales{sfx}", scales)
     gamma = pt.concatenate(gammas) if gammas else pt.zeros(0)
-    eta = pt.dot(_data("_W", W), gamma) if gammas else 0.0
+    eta = pt.dot(_data(f"_W{sfx}", W), gamma) if gammas else 0.0
     parts = []
     for j, n in enumerate(names):
         if n == "Intercept":
-            parts.append(pt.atleast_1d(a_c - (pt.dot(_data("_x_means", means), b) if slope_idx else 0.0)))
+            parts.append(pt.atleast_1d(a_c - (pt.dot(_data(f"_x_means{sfx}", means), b) if slope_idx else 0.0)))
         else:
             k = slope_idx.index(j)
             parts.append(b[k : k + 1])
     if parts:
-        pm.Deterministic("beta", pt.concatenate(parts), dims="coef")
+        pm.Deterministic(N.beta_var(dpar), pt.concatenate(parts), dims=N.coef_dim_of(dpar))
+    if centre:
+        return eta, gamma, (means, b)
     return eta, gamma, (a_c if has_int else None)
 
 
@@ -659,11 +680,12 @@ def build_model(spec: ModelSpec, design: Design, integrate_fixed: bool = True) -
 def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.Model:
     priors = spec.prior_dict()
     fam = spec.family_obj
+    predicted = {d.dpar for d in design.predictors}
     with pm.Model(coords=coords_of(design)) as model:
         sigma = None
-        if fam.scale_param is not None:  # first: relative SD priors and the marginal likelihood use it
-            sigma = prior_dist(priors[fam.scale_param], fam.scale_param)
-        if any(b.kind == "cosy" for b in design.blocks):
+        if fam.scale_param is not None and fam.scale_param not in predicted:  # first: relative SD priors and the
+            sigma = prior_dist(priors[fam.scale_param], fam.scale_param)   # marginal likelihood use it
+        if any(b.kind == "cosy" for b in design.blocks):  # (no predicted sigma: refused in make_spec)
             # compound symmetry: sigma is the residual SD, split into a random intercept of SD √cosy σ and the
             # residual given it, √(1 − cosy) σ (design.autocor)
             rho = prior_dist(priors[N.COSY], N.COSY)
@@ -674,54 +696,10 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
             gamma = None if fixed_prior is not None else _fixed(priors, design)[1]
             pm.Potential("_marginal_loglik", _marginal_loglik(design, priors, sigma, gamma, fixed_prior))
             return model
-        eta, gamma, a_c = _fixed(priors, design)
-        if design.offset is not None:
-            eta = eta + _data("_offset", design.offset)
-        chain = _centring_chain(spec, design)
-        if chain:
-            eta = eta - a_c  # carried by the level means of the centring chain instead
-        in_chain = {b.label for b, _ in chain}
-        # other centred terms (crossed with the chain) can carry group-level predictors in their level means too
-        others = sorted((b for b in design.blocks if b.label not in in_chain and spec.param_of(b.label) == "centered"
-                         and "Intercept" in b.coef_names), key=lambda b: -design.n / max(b.n_levels, 1))
-        absorbed = _level_constant_columns(design, [b for b, _ in chain] + others)
-        if absorbed:  # group-level predictors: carried by the level means of the term they are constant in
-            W = model["_W"]
-            for cols in absorbed.values():
-                for c, _ in cols:
-                    eta = eta - W[:, c] * gamma[c]
+        centre = fam.thresholds is not None
+        eta, centred = _predictor_eta(spec, design, priors, sigma, model, centre=centre)
         marg = spec.marginal_term
         quad = spec.quadrature_term
-        for b in design.blocks:
-            if b.label not in (marg, quad) and b.label not in in_chain:
-                cols = absorbed.get(b.label)
-                loc = sum(_data(f"_Wlevel_{b.label}_{c}", values) * gamma[c] for c, values in cols) if cols else None
-                # a centred term beside the chain that carries the intercept: its mean is the intercept's
-                eta = eta + _block(b, spec, priors, sigma, loc, split_mean=bool(chain))[0]
-        loc = a_c
-        head = centring_head(spec, design)
-        for i, (b, parent) in enumerate(chain):
-            if parent is not None:  # the level means of the term it is nested in, one per level
-                loc = loc[_data(f"_parent_{b.label}", parent)] if getattr(loc, "ndim", 0) else loc
-            for c, values in absorbed.get(b.label, ()):  # the group-level predictors of this term's levels
-                loc = loc + _data(f"_Wlevel_{b.label}_{c}", values) * gamma[c]
-            if head is not None and i == 0:
-                continue  # integrated out of the next term's prior
-            if head is not None and i == 1:
-                m, contrib = _head_marginal_means(head[0], b, parent, spec, priors, sigma, loc)
-            else:
-                contrib, m = _block(b, spec, priors, sigma, loc)
-            i0 = b.coef_names.index("Intercept")
-            loc = m[:, i0]
-            if i == len(chain) - 1:  # each term's means carry those above it
-                eta = eta + contrib
-            elif b.k > 1:  # the next term carries only the intercept column; the others enter η here
-                cols = [c for c in range(b.k) if c != i0]
-                Zc = _data(f"_Zrest_{b.label}", b.Z[:, cols])
-                eta = eta + pt.sum(Zc * m[:, cols][model[f"_codes_{b.label}"]], axis=1)
-        eta = pt.as_tensor_variable(eta)
-        if eta.ndim == 0:
-            eta = pt.ones(design.n) * eta
         if marg is not None:  # Gaussian, identity link (checked in make_spec)
             y = _data("_y", design.y.astype("float64", copy=False))
             b = next(blk for blk in design.blocks if blk.label == marg)
@@ -730,17 +708,23 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
         if quad is not None:  # one term integrated out by adaptive quadrature (log-concave family, checked in spec)
             pm.Potential("_quadrature_loglik", _quadrature_term_loglik(spec, design, priors, sigma, eta, quad))
             return model
+        etas = {design.dpar: eta}
+        for d in design.dpars:  # the other predicted parameters, each with its own linear predictor
+            etas[d.dpar] = _predictor_eta(spec, d, priors, sigma, model)[0]
         # Bernoulli/binomial responses as integers; Poisson and negative-binomial counts stay float64: PyMC's
         # compiled log-density of an int64 count wraps values of 2^31 and more to int32 (a count of
         # 16 901 925 657 becomes negative and its log-likelihood -inf, found by simulation-based calibration).
         y = _data("_y", design.y.astype("int64") if fam.integer_observed else design.y.astype("float64", copy=False))
         n_trials = _data("_trials", design.trials.astype("int64")) if fam.needs_trials else None
         if design.autocor is not None and design.autocor.kind == "ar":  # Gaussian identity (checked in spec)
-            eta, sigma = _ar1_conditional(design, priors, y, eta, sigma)
-        aux = {fam.scale_param: sigma} if sigma is not None else {}
-        for p in fam.aux:
-            if p.name not in aux:
-                aux[p.name] = prior_dist(priors[p.name], p.name)
+            etas[design.dpar], sigma = _ar1_conditional(design, priors, y, eta, sigma)
+        values = {fam.scale_param: sigma} if sigma is not None else {}
+        if centre:
+            values[N.THRESHOLDS] = _thresholds(design, fam, priors, centred)
+        for p in fam.sampled_aux:
+            if p.name not in values and p.name not in predicted:
+                values[p.name] = prior_dist(priors[p.name], p.name)
+        eta, aux = fam.inputs(etas, values, pt=True)
         terms = design.response_terms
         if terms is None:
             fam.pymc_likelihood("y", eta, y, aux, n_trials, dims="obs")
@@ -749,3 +733,90 @@ def _build_model(spec: ModelSpec, design: Design, integrate_fixed: bool) -> pm.M
 
             pm.Potential("_loglik", bounds.logp_pt(fam, y, eta, aux, n_trials, n=design.n, data=_data, **terms.arrays()))
     return model
+
+
+def _predictor_eta(spec: ModelSpec, design: Design, priors: dict[str, Prior], sigma, model, centre: bool = False):
+    """The linear predictor of one predicted parameter (``design.dpar``) on the fitted rows: fixed effects,
+    offset and random-effect terms, the mean's with hierarchical centring where its terms are centred
+    (:func:`_centring_chain`; another parameter's centred terms are plain centred terms). Returns ``(η, extra)``
+    with ``extra`` the column means and slopes of a centred fixed part (ordinal models), else None."""
+    eta, gamma, a_c = _fixed(priors, design, centre)
+    if centre:
+        extra, a_c = a_c, None
+    else:
+        extra = None
+    if design.offset is not None:
+        eta = eta + _data(f"_offset{_suffix(design.dpar)}", design.offset)
+    main = design.dpar == N.MU
+    chain = _centring_chain(spec, design) if main and a_c is not None else []
+    if chain:
+        eta = eta - a_c  # carried by the level means of the centring chain instead
+    in_chain = {b.label for b, _ in chain}
+    # other centred terms (crossed with the chain) can carry group-level predictors in their level means too
+    others = sorted((b for b in design.blocks if b.label not in in_chain and spec.param_of(b.label) == "centered"
+                     and "Intercept" in b.coef_names), key=lambda b: -design.n / max(b.n_levels, 1))
+    absorbed = _level_constant_columns(design, [b for b, _ in chain] + others) if main and a_c is not None else {}
+    if absorbed:  # group-level predictors: carried by the level means of the term they are constant in
+        W = model["_W"]
+        for cols in absorbed.values():
+            for c, _ in cols:
+                eta = eta - W[:, c] * gamma[c]
+    skip = (spec.marginal_term, spec.quadrature_term)
+    for b in design.blocks:
+        if b.label not in skip and b.label not in in_chain:
+            cols = absorbed.get(b.label)
+            loc = sum(_data(f"_Wlevel_{b.label}_{c}", values) * gamma[c] for c, values in cols) if cols else None
+            # a centred term beside the chain that carries the intercept: its mean is the intercept's
+            eta = eta + _block(b, spec, priors, sigma, loc, split_mean=bool(chain))[0]
+    loc = a_c
+    head = centring_head(spec, design) if chain else None
+    for i, (b, parent) in enumerate(chain):
+        if parent is not None:  # the level means of the term it is nested in, one per level
+            loc = loc[_data(f"_parent_{b.label}", parent)] if getattr(loc, "ndim", 0) else loc
+        for c, values in absorbed.get(b.label, ()):  # the group-level predictors of this term's levels
+            loc = loc + _data(f"_Wlevel_{b.label}_{c}", values) * gamma[c]
+        if head is not None and i == 0:
+            continue  # integrated out of the next term's prior
+        if head is not None and i == 1:
+            m, contrib = _head_marginal_means(head[0], b, parent, spec, priors, sigma, loc)
+        else:
+            contrib, m = _block(b, spec, priors, sigma, loc)
+        i0 = b.coef_names.index("Intercept")
+        loc = m[:, i0]
+        if i == len(chain) - 1:  # each term's means carry those above it
+            eta = eta + contrib
+        elif b.k > 1:  # the next term carries only the intercept column; the others enter η here
+            cols = [c for c in range(b.k) if c != i0]
+            Zc = _data(f"_Zrest_{b.label}", b.Z[:, cols])
+            eta = eta + pt.sum(Zc * m[:, cols][model[f"_codes_{b.label}"]], axis=1)
+    eta = pt.as_tensor_variable(eta)
+    if eta.ndim == 0:
+        eta = pt.ones(design.n) * eta
+    return eta, extra
+
+
+def threshold_start(design: Design, fam) -> np.ndarray:
+    """Starting thresholds on the centred scale: the link of the response's cumulative proportions, kept
+    strictly increasing (the ordered transform needs it)."""
+    y = np.asarray(design.y, dtype=np.int64)
+    K = len(design.response_levels)
+    cum = np.cumsum(np.bincount(y - 1, minlength=K))[:-1] / len(y)
+    start = fam.link.forward(np.clip(cum, 0.01, 0.99))
+    return np.maximum.accumulate(start + 1e-3 * np.arange(K - 1))
+
+
+def _thresholds(design: Design, fam, priors: dict[str, Prior], centred):
+    """The K − 1 ordinal thresholds: sampled on the centred predictors (``_Intercept_c``, ordered for the
+    cumulative family, as brms), reported as ``Intercept`` = centred thresholds + column means · β (dim
+    ``threshold``). Returns the centred ones, which go with the centred linear predictor."""
+    from pymc.distributions.transforms import ordered
+
+    means, b = centred
+    K1 = len(design.response_levels) - 1
+    extra = {"initval": threshold_start(design, fam)}
+    if fam.thresholds == "ordered":
+        extra["transform"] = ordered
+    tc = prior_dist(priors[N.THRESHOLDS], "_Intercept_c", shape=K1, **extra)
+    shift = pt.dot(_data("_x_means", means), b) if b is not None else 0.0
+    pm.Deterministic(N.THRESHOLDS, tc + shift, dims=N.THRESHOLD_DIM)
+    return tc

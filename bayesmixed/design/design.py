@@ -174,6 +174,9 @@ class Encoding:
         "rank deficient so dropping N columns"); new data drop them too.
     weights
         The column whose values are the numbers of trials of a proportion response (``weights=``), if any.
+    drop_intercept
+        Whether the intercept column was removed from ``X`` after it was built (ordinal models, whose thresholds
+        replace it, and brms's ``disc`` predictor): new data drop it too.
     """
 
     formula: Formula
@@ -183,6 +186,7 @@ class Encoding:
     block_levels: tuple[tuple[str, ...], ...]
     aliased: tuple[str, ...] = ()
     weights: str | None = None
+    drop_intercept: bool = False
 
     def state_dict(self) -> State:
         return dict(self.state)
@@ -221,7 +225,8 @@ class Design:
     rows
         Index labels of the rows of the user's data that were used (after dropping missing values).
     response_levels
-        For a categorical (two-level) response: ``(failure, success)`` levels.
+        For a categorical (two-level) response: ``(failure, success)`` levels; for a response of categories
+        (``response_kind="categories"``): the K categories, in the order of their codes 1..K.
     autocor
         The residual correlation structure (``ar()``, ``cosy()``), or ``None``.
     frame
@@ -231,6 +236,17 @@ class Design:
         ``None`` for a Design that was built without one.
     response_terms
         brms's ``weights()``, ``cens()`` and ``trunc()`` of the response (:class:`ResponseTerms`), or None.
+    response_ordered
+        For a response of categories (ordinal and categorical families, ``y`` coded 1..K and
+        ``response_levels`` the K categories): whether it was an ordered pandas categorical (None for the
+        integers 1..K).
+    dpar
+        The parameter this design predicts: ``"mu"`` (the mean), or a distributional parameter (``"sigma"``,
+        ``"disc"``; ``"mu2"``, ... for the categorical family), whose random-effect terms are labelled
+        ``<factor>__<dpar>`` (:func:`bayesmixed.naming.dpar_label`).
+    dpars
+        The designs of the model's other predicted parameters (``bf(..., sigma="~ x")``), on the same rows;
+        empty for a model with one linear predictor. :attr:`predictors` lists this design and them.
     """
 
     formula: Formula
@@ -242,16 +258,43 @@ class Design:
     blocks: tuple[GroupBlock, ...]
     rows: pd.Index
     encoding: Encoding
-    response_levels: tuple[Any, Any] | None = None
+    response_levels: tuple[Any, ...] | None = None
     n_dropped: int = 0
     dropped_columns: tuple[str, ...] = field(default=())
     frame: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     response_terms: ResponseTerms | None = None
     autocor: Autocor | None = field(default=None, compare=False, repr=False)
+    response_ordered: bool | None = None
+    dpar: str = "mu"
+    dpars: tuple["Design", ...] = ()
 
     @property
     def n(self) -> int:
         return len(self.y)
+
+    @property
+    def predictors(self) -> tuple["Design", ...]:
+        """This design and those of the other predicted parameters (``dpars``), in model order."""
+        return (self,) + tuple(self.dpars)
+
+    @property
+    def all_blocks(self) -> tuple[GroupBlock, ...]:
+        """The random-effect terms of every predictor (labels are unique across them)."""
+        return tuple(b for d in self.predictors for b in d.blocks)
+
+    def predictor(self, dpar: str) -> "Design":
+        """The design that predicts ``dpar``."""
+        for d in self.predictors:
+            if d.dpar == dpar:
+                return d
+        raise KeyError(f"no predictor of {dpar!r}; the model predicts {', '.join(d.dpar for d in self.predictors)}")
+
+    def predictor_of_block(self, label: str) -> "Design":
+        """The design whose random-effect terms include the one labelled ``label``."""
+        for d in self.predictors:
+            if any(b.label == label for b in d.blocks):
+                return d
+        raise KeyError(label)
 
     @property
     def weights(self) -> np.ndarray | None:
@@ -279,11 +322,17 @@ class Design:
         return self.formula.response.value_label if self.formula.response else "y"
 
     def block(self, label: str) -> GroupBlock:
-        for b in self.blocks:
-            if b.label == label or b.factor == label:
+        """The random-effect term labelled ``label`` (any predictor's), or the first of the mean's (then the
+        others') terms whose grouping factor is ``label``."""
+        blocks = self.all_blocks
+        for b in blocks:
+            if b.label == label:
+                return b
+        for b in blocks:
+            if b.factor == label:
                 return b
         raise UnknownTermError(
-            f"no random-effect term {label!r}; the model has {', '.join(repr(b.label) for b in self.blocks) or 'none'}"
+            f"no random-effect term {label!r}; the model has {', '.join(repr(b.label) for b in blocks) or 'none'}"
         )
 
 
@@ -337,10 +386,11 @@ def smooth_columns(call) -> list[str]:
     return cols
 
 
-def block_terms(formula: Formula, smooth_labels: tuple[str, ...] = ()) -> list[tuple[str, GroupTerm]]:
-    """``(label, term)`` of every block of a design built from ``formula``, in design order: the random-effect
-    terms, then the smooth terms' blocks (labelled ``smooth_labels``), then the compound-symmetry block."""
-    out = list(zip(_block_labels(formula.groups), formula.groups))
+def block_terms(formula: Formula, smooth_labels: tuple[str, ...] = (), dpar: str = "mu") -> list[tuple[str, GroupTerm]]:
+    """``(label, term)`` of every block of a design built from ``formula`` (predicting ``dpar``), in design order:
+    the random-effect terms, then the smooth terms' blocks (labelled ``smooth_labels``), then the
+    compound-symmetry block."""
+    out = list(zip(_block_labels(formula.groups, dpar), formula.groups))
     out += [(lab, _smooth_group(lab)) for lab in smooth_labels]
     spec = autocor_spec(formula.autocor)
     if spec is not None and spec.kind == "cosy":
@@ -377,13 +427,15 @@ def _formula_exprs(f: Formula) -> list[Any]:
     return out
 
 
-def _block_labels(groups: tuple[GroupTerm, ...]) -> list[str]:
+def _block_labels(groups: tuple[GroupTerm, ...], dpar: str = "mu") -> list[str]:
+    from .. import naming as N
+
     labels: list[str] = []
     seen: dict[str, int] = {}
     for g in groups:
         base = g.factor_label
         seen[base] = seen.get(base, 0) + 1
-        labels.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+        labels.append(N.dpar_label(base if seen[base] == 1 else f"{base}_{seen[base]}", dpar))
     for i, lab in enumerate(labels):
         j = labels.index(lab)
         if j != i:  # (0 + x | g) is labelled g_2, and so is (1 | g_2): their posterior variables would merge
@@ -606,6 +658,51 @@ def _response(
     return y, trials, levels
 
 
+def _category_response(r: Response, data: pd.DataFrame, state: State) -> tuple[np.ndarray, tuple, bool | None]:
+    """A response of categories (ordinal and categorical families): ``y`` coded 1..K, the K categories, and
+    whether they came from an ordered pandas categorical (None for the integers 1..K). A category without rows
+    is an error: the parameters around it would be identified by their priors alone."""
+    label = r.label
+    if r.kind != "single":
+        raise DataError(f"the response {label!r} gives numbers of trials; a response of categories is one column")
+    if isinstance(r.expr, Name) and r.expr.name in data.columns and isinstance(data[r.expr.name].dtype, pd.CategoricalDtype):
+        s = data[r.expr.name]
+        cats = tuple(s.cat.categories.tolist())
+        codes = s.cat.codes.to_numpy()
+        counts = np.bincount(codes[codes >= 0], minlength=len(cats))
+        empty = [c for c, k in zip(cats, counts) if k == 0]
+        if empty:
+            raise DataError(
+                f"the response {label!r} has no rows in categor{'y' if len(empty) == 1 else 'ies'} "
+                f"{', '.join(map(repr, empty[:5]))}: the thresholds (or category effects) next to an empty category "
+                f"are not identified by the data; drop it (data[{label!r}] = data[{label!r}].cat."
+                "remove_unused_categories()) or merge it with a neighbouring category"
+            )
+        return (codes + 1).astype(float), cats, bool(s.cat.ordered)
+    v = evaluate(r.expr, data, state, True)
+    if isinstance(v, Categorical):
+        return (v.codes + 1).astype(float), tuple(v.levels), bool(v.ordered)
+    if isinstance(v, Basis):
+        raise DataError(f"the response {label!r} gives several columns; the response must be one variable")
+    y = v.values
+    bad = (y != np.round(y)) | (y < 1)
+    if bad.any():
+        raise DataError(
+            f"the response {label!r} must be an ordered pandas Categorical or the integers 1..K (as brms); rows "
+            f"{data.index[bad][:5].tolist()} hold {np.unique(y[bad])[:5].tolist()}"
+            + (" (for categories coded from 0, add 1)" if np.nanmin(y) == 0 else "")
+        )
+    K = int(y.max())
+    absent = sorted(set(range(1, K + 1)) - set(np.unique(y).astype(int).tolist()))
+    if absent:
+        raise DataError(
+            f"the response {label!r} takes values up to {K} but never {', '.join(map(str, absent[:10]))}: the "
+            "parameters next to an empty category are not identified by the data; recode it to consecutive "
+            "integers 1..K"
+        )
+    return y.astype(float), tuple(range(1, K + 1)), None
+
+
 def _numeric_of(e: Any, data: pd.DataFrame, state: State) -> np.ndarray:
     """A comparison as a 0/1 response (``Reaction > 250 ~ ...``)."""
     from .evaluate import _numeric
@@ -709,6 +806,9 @@ def build_design(
     weights: str | Any | None = None,
     contrasts: dict[str, Any] | None = None,
     rank_deficient: str = "drop",
+    response_kind: str = "numeric",
+    drop_intercept: bool = False,
+    dpar: str = "mu",
 ) -> Design:
     """Validate ``data`` against ``formula`` and build the :class:`Design`.
 
@@ -734,6 +834,15 @@ def build_design(
         ``"drop"`` (default, as lme4): fixed-effect columns that are linear combinations of the columns before
         them (R's QR pivoting decides which, as lme4's ``chkRank.drop.cols``) are dropped with a warning
         naming them; ``"raise"``: a :class:`~bayesmixed.errors.DataError` naming the collinear columns.
+    response_kind
+        ``"numeric"`` (default), or ``"categories"`` for the ordinal and categorical families: the response is
+        an (ordered) categorical or the integers 1..K, coded 1..K, with every category present.
+    drop_intercept
+        Remove the intercept column from ``X`` after building it (ordinal models: the thresholds replace it;
+        factors keep their contrasts, as in brms and ``ordinal::clm``).
+    dpar
+        The parameter this design predicts (``"mu"``; ``"sigma"`` ... for the formulas of ``bf()``): its
+        random-effect terms are labelled ``<factor>__<dpar>``.
     """
     f = parse_formula(formula) if isinstance(formula, str) else formula
     data = as_pandas(data)
@@ -790,7 +899,12 @@ def build_design(
         warn_user(f"dropped {n_dropped} of {len(data)} rows with missing values in {detail}")
     d = sub.loc[~bad_rows].copy() if n_dropped else sub.copy()
     state: State = prefit_state(_formula_exprs(f), sub.drop(columns=[_WEIGHTS], errors="ignore"))
-    y, trials, levels = _response(f.response, d, state)
+    ordered = None
+    if response_kind == "categories":
+        y, levels, ordered = _category_response(f.response, d, state)
+        trials = None
+    else:
+        y, trials, levels = _response(f.response, d, state)
     if not np.all(np.isfinite(y)):
         bad = d.index[~np.isfinite(y)][:5].tolist()
         n_bad = int((~np.isfinite(y)).sum())
@@ -830,6 +944,9 @@ def build_design(
             )
             keep = [j for j in range(X.shape[1]) if j not in drop]
             X, x_names = X[:, keep], tuple(x_names[j] for j in keep)
+    if drop_intercept and "Intercept" in x_names:
+        keep = [j for j, c in enumerate(x_names) if c != "Intercept"]
+        X, x_names = X[:, keep], tuple(x_names[j] for j in keep)
     offset = None
     if f.offsets:
         offset = np.zeros(len(d))
@@ -840,7 +957,7 @@ def build_design(
             offset = offset + v.values
         _check_finite(offset[:, None], ("offset",), d)
     blocks = []
-    labels = _block_labels(f.groups)
+    labels = _block_labels(f.groups, dpar)
     for g, label in zip(f.groups, labels):
         for c in g.factor:
             _check_grouping_column(d[c], c, g)
@@ -891,6 +1008,7 @@ def build_design(
         block_levels=tuple(b.levels for b in blocks),
         aliased=aliased,
         weights=weights_name,
+        drop_intercept=bool(drop_intercept),
     )
     return Design(
         formula=f,
@@ -908,6 +1026,8 @@ def build_design(
         frame=_model_frame(d, weights_name),
         response_terms=terms,
         autocor=autocor,
+        response_ordered=ordered,
+        dpar=dpar,
     )
 
 

@@ -22,9 +22,10 @@ def sparse_z(design: Design) -> sparse.csr_matrix:
     return sparse.hstack([_sparse_block(b, design.n) for b in design.blocks], format="csr")
 
 
-def fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fixed_design(design: Design, centre: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``W``: the intercept column (if any), then the other columns of ``X`` centred (when there is an
-    intercept) and divided by their SD (1 for constant columns); with those means and scales.
+    intercept, or ``centre``: ordinal models, whose thresholds take the means) and divided by their SD (1 for
+    constant columns); with those means and scales.
 
     The coefficients γ of ``W`` relate to β of ``X`` by ``γ_slopes = β_slopes · scales`` and
     ``γ_intercept = β_intercept + means · β_slopes``.
@@ -33,7 +34,7 @@ def fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     has_int = "Intercept" in names
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
     Xs = design.X[:, slope_idx]
-    means = Xs.mean(axis=0) if has_int and slope_idx else np.zeros(len(slope_idx))
+    means = Xs.mean(axis=0) if (has_int or centre) and slope_idx else np.zeros(len(slope_idx))
     scales = Xs.std(axis=0, ddof=1) if design.n > 1 and slope_idx else np.ones(len(slope_idx))
     scales = np.where(scales > 0, scales, 1.0)
     cols = ([np.ones((design.n, 1))] if has_int else []) + [(Xs - means) / scales]

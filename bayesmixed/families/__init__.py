@@ -72,7 +72,7 @@ _BUILTIN = (
     "gaussian", "binary", "counts", "positive", "beta",
     "lognormal", "exponential", "weibull", "skew_normal", "exgaussian", "beta_binomial",
     "zero_inflated_poisson", "zero_inflated_negative_binomial", "zero_inflated_binomial", "zero_inflated_beta",
-    "hurdle_poisson", "hurdle_negative_binomial", "hurdle_gamma", "hurdle_lognormal",
+    "hurdle_poisson", "hurdle_negative_binomial", "hurdle_gamma", "hurdle_lognormal", "ordinal",
 )
 for _mod in _BUILTIN:
     importlib.import_module(f"{__name__}.{_mod}")

@@ -59,15 +59,45 @@ class AuxParam:
         What it is, in words.
     positive
         Whether its support is (0, ∞) (the priors must then be positive-valued).
+    link
+        Its link when it is predicted by a formula of its own (distributional regression,
+        ``bf(..., sigma="~ x")``), brms's default: ``log`` for a positive parameter, ``logit`` for a probability,
+        ``identity`` otherwise (None: chosen from ``unit`` and ``positive``).
+    fixed
+        A value it keeps when it is not predicted (ordinal families' discrimination ``disc = 1``): it then has
+        no prior and is not sampled. None for a parameter that is sampled.
+    predicted_prior
+        The default prior of its predictor's intercept given ``s_y`` (dict form, as ``default_prior``); None
+        for brms's ``student_t(3, 0, 2.5)``.
+    intercept
+        Whether its predictor has an intercept (False for ``disc``, whose scale the thresholds fix: brms's
+        ``cmc = FALSE``; the intercept column is removed after building ``X``).
     unit
         Whether its support is (0, 1) (a probability such as ``zi`` or ``hu``: the priors must then be ``beta``
         or a ``uniform`` inside [0, 1]).
     """
 
     name: str
-    default_prior: Callable[[float], Any]
+    default_prior: Callable[[float], Any] | None
     description: str = ""
     positive: bool = True
+    link: str | None = None
+    fixed: float | None = None
+    predicted_prior: Callable[[float], Any] | None = None
+    intercept: bool = True
+
+    @property
+    def link_name(self) -> str:
+        """The link of its predictor (see ``link``)."""
+        if self.link is not None:
+            return self.link
+        return "logit" if self.unit else ("log" if self.positive else "identity")
+
+    def intercept_prior(self, s_y: float) -> Any:
+        """The default prior of its predictor's intercept (dict form)."""
+        if self.predicted_prior is not None:
+            return self.predicted_prior(s_y)
+        return {"dist": "student_t", "nu": 3.0, "mu": 0.0, "sigma": 2.5}
     unit: bool = False
 
 
@@ -151,6 +181,15 @@ class Family:
     irls_aux
         Auxiliary parameters whose posterior means enter :meth:`variance_function` (reference fits in
         :mod:`bayesmixed.pooling`).
+    response_kind
+        ``"numeric"``, or ``"categories"`` for a response of K ordered or unordered categories (coded 1..K;
+        :meth:`check_categories`).
+    thresholds
+        ``"ordered"`` or ``"free"`` for ordinal families, whose K − 1 thresholds ``Intercept[1]``, ... replace
+        the fixed intercept (``η = threshold − Xβ``); None otherwise.
+    glm_pilot
+        Whether the family has the IRLS pieces (variance function, deviance) of the reference fits of pooling
+        and the pre-sampling pilot.
     has_cdf
         Whether :meth:`logcdf` (NumPy) and the PyMC distribution's log CDF (:meth:`pymc_dist`) exist, which
         censored (``y | cens(c)``) and truncated (``y | trunc(lb, ub)``) responses need.
@@ -173,6 +212,9 @@ class Family:
     log_concave_links: ClassVar[frozenset[str]] = frozenset()
     quadrature_kernels: ClassVar[dict[str, str]] = {}
     irls_aux: ClassVar[tuple[str, ...]] = ()
+    response_kind: ClassVar[str] = "numeric"
+    thresholds: ClassVar[str | None] = None
+    glm_pilot: ClassVar[bool] = True
     has_cdf: ClassVar[bool] = False
 
     # -------------------------------------------------------------------------------------------- identity
@@ -214,15 +256,73 @@ class Family:
         have one (their conditional effects are drawn exactly under a log-concave hull)."""
         return self.quadrature_kernels.get(self.link.name)
 
+    # ------------------------------------------------------------------------------------------ predictors
+    @property
+    def intercept_in_predictor(self) -> bool:
+        """Whether the mean's predictor has an intercept column (False when thresholds replace it)."""
+        return self.thresholds is None
+
+    def predictor_names(self, n_categories: int | None = None) -> tuple[str, ...]:
+        """The parameters that always have a linear predictor (``("mu",)``; ``("mu2", …, "muK")`` for
+        categorical)."""
+        return ("mu",)
+
+    def predictable(self, n_categories: int | None = None) -> tuple[str, ...]:
+        """The parameters a formula of ``bf()`` may predict: the auxiliary parameters (and, for categorical, each
+        category's ``mu<k>``)."""
+        return self.aux_names
+
+    @property
+    def sampled_aux(self) -> tuple[AuxParam, ...]:
+        """The auxiliary parameters with a prior of their own when not predicted (not those ``fixed``)."""
+        return tuple(p for p in self.aux if p.fixed is None)
+
+    def inputs(self, etas: dict, values: dict, pt: bool = False) -> tuple[Any, dict]:
+        """``(η, aux)`` for :meth:`logpdf`, :meth:`draw` and :meth:`pymc_likelihood` from the linear predictors
+        ``etas`` of the predicted parameters (by name, link scale) and ``values`` of the sampled scalars (the
+        auxiliary parameters that are not predicted, and the thresholds ``Intercept``): a predicted auxiliary
+        parameter goes through its link's inverse (PyTensor with ``pt``), a fixed one takes its value."""
+        from .links import get_link
+
+        aux: dict[str, Any] = {}
+        for p in self.aux:
+            if p.name in etas:
+                link = get_link(p.link_name)
+                aux[p.name] = link.inverse_pt(etas[p.name]) if pt else link.inverse(etas[p.name])
+            elif p.name in values:
+                aux[p.name] = values[p.name]
+            elif p.fixed is not None:
+                aux[p.name] = p.fixed
+        for k, v in values.items():
+            if k not in aux and k not in self.aux_names:
+                aux[k] = v
+        return etas["mu"], aux
+
+    def link_scale(self, eta: np.ndarray, aux: dict[str, np.ndarray]) -> np.ndarray:
+        """The linear predictor as ``predict(kind="link")`` reports it (η itself)."""
+        return eta
+
     # -------------------------------------------------------------------------------------- response checks
     def check_response(
-        self, y: np.ndarray, trials: np.ndarray | None, label: str, rows, levels: tuple | None = None
+        self, y: np.ndarray, trials: np.ndarray | None, label: str, rows, levels: tuple | None = None,
+        ordered: bool | None = None,
     ) -> None:
         """Raise a :class:`~bayesmixed.errors.DataError` when the response does not fit the family.
 
         The message names the response, what is wrong, the offending rows (index labels of the user's data)
-        and the fix.
+        and the fix. ``levels`` are the categories of a categorical response (``ordered``: whether they came
+        from an ordered pandas categorical; None for integers 1..K).
         """
+        if self.response_kind == "categories":
+            if trials is not None:
+                raise DataError(f"{label!r} gives numbers of trials, which family {self.name!r} does not use")
+            if levels is None:
+                raise DataError(
+                    f"family {self.name!r} needs a response of categories (an ordered pandas Categorical or the "
+                    f"integers 1..K); {label!r} is not one"
+                )
+            self.check_categories(tuple(levels), ordered, label)
+            return
         if self.needs_trials and trials is None:
             raise DataError(
                 f"family {self.name!r} needs the number of trials: write the response as cbind(successes, failures) "
@@ -242,6 +342,11 @@ class Family:
 
     def check_values(self, y: np.ndarray, trials: np.ndarray | None, label: str, rows) -> None:
         """The family's own checks of the response values (support); none by default."""
+
+    def check_categories(self, levels: tuple, ordered: bool | None, label: str) -> None:
+        """Checks of a response of categories (``response_kind == "categories"``): ``levels`` are the K
+        categories, ``ordered`` whether they came from an ordered pandas categorical (None for integers
+        1..K). None by default."""
 
     def _check_counts(self, y: np.ndarray, label: str, rows) -> None:
         neg = y < 0
@@ -279,9 +384,9 @@ class Family:
 
     # ----------------------------------------------------------------------------------------------- priors
     def default_aux_priors(self, s_y: float) -> dict[str, Any]:
-        """Default prior of each auxiliary parameter (``s_y``: see :class:`AuxParam`; a Prior or its dict form),
-        in declaration order."""
-        return {p.name: p.default_prior(s_y) for p in self.aux}
+        """Default prior of each sampled auxiliary parameter (``s_y``: see :class:`AuxParam`; a Prior or its dict
+        form), in declaration order."""
+        return {p.name: p.default_prior(s_y) for p in self.sampled_aux}
 
     def prior_location_scale(self, y: np.ndarray) -> tuple[float, float]:
         """``(m_y, s_y)``: the location of the default intercept prior and the scale of the default priors
@@ -348,7 +453,8 @@ class Family:
         """E[y | η] on the response scale (binomial-type families: of the proportion), what ``predict(kind=
         "mean")`` and the ``"response"`` scale of :mod:`bayesmixed.interpret` report (brms's
         ``posterior_epred``). By default ``g⁻¹(η)``; families whose mean parameter is not the mean of ``y``
-        (zero-inflated, hurdle, lognormal) override it."""
+        (zero-inflated, hurdle, lognormal) override it; for a response of categories, the category
+        probabilities with a trailing axis of K."""
         return self.link.inverse(eta)
 
     def variance(self, mu: np.ndarray, aux: dict[str, np.ndarray], trials=None) -> np.ndarray:

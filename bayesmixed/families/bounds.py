@@ -203,6 +203,9 @@ def logp_pt(
         idx = np.flatnonzero(codes == code)
         if not len(idx):
             continue
+        if code == 0 and len(idx) == n:  # every row observed: the family's own log density (ordinal ones too)
+            parts.append(total(idx, fam.logp_eta(y, eta, aux, trials), key))
+            continue
         rows = data(f"_rt_rows_{key}", idx)
         d, yy = dist(rows), _take_pt(y, rows, n)
         if code == 0:

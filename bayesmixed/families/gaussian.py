@@ -11,7 +11,10 @@ from .registry import register_family
 
 __all__ = ["Gaussian", "StudentT"]
 
-SIGMA = AuxParam("sigma", lambda s_y: {"dist": "exponential", "lam": 1.0 / s_y}, "residual standard deviation")
+SIGMA = AuxParam(
+    "sigma", lambda s_y: {"dist": "exponential", "lam": 1.0 / s_y}, "residual standard deviation",
+    predicted_prior=lambda s_y: {"dist": "student_t", "nu": 3.0, "mu": float(np.log(s_y)), "sigma": 2.5},
+)
 
 
 class _LocationScale(Family):

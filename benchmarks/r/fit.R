@@ -70,6 +70,7 @@ family_fun <- switch(opt$family,
   binomial = stats::binomial(),
   bernoulli = stats::binomial(),
   poisson = stats::poisson(),
+  cumulative = NULL,  # brms only (below)
   stop("unsupported family: ", opt$family)
 )
 form <- stats::as.formula(opt$formula)
@@ -101,6 +102,7 @@ if (tool == "rstanarm") {
     binomial = brms::brmsfamily("binomial"),
     bernoulli = brms::brmsfamily("bernoulli"),
     poisson = brms::brmsfamily("poisson"),
+    cumulative = brms::brmsfamily("cumulative"),  # rstanarm's stan_polr has no random effects: brms only
     zero_inflated_poisson = brms::brmsfamily("zero_inflated_poisson")  # zi ~ 1
   )
   fit <- brms::brm(form, data = data, family = brms_family, chains = chains,
