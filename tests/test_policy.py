@@ -161,9 +161,8 @@ def test_following_the_advice_improves_the_fit():
         chains=2, draws=500, tune=500, seed=3, progressbar=False)
     assert better.divergences <= fit.divergences and better.divergences == 0
     assert better.convergence().ess_bulk.min() > fit.convergence().ess_bulk.min()
-    # the default needs no advice at all
-    auto = bm.Model("y ~ 1 + (1 | g)", df, family="bernoulli").fit(chains=2, draws=500, tune=500, seed=3,
-                                                                     progressbar=False)
+    # the default fit (4 chains x 1000: a 2 x 500 fit's R-hat crosses 1.01 by chance now and then) needs no advice
+    auto = bm.Model("y ~ 1 + (1 | g)", df, family="bernoulli").fit(seed=3, progressbar=False)
     assert not [f for f in auto.diagnose().findings if f.severity == "problem"]
     short = bm.Model("y ~ 1 + (1 | g)", df, family="bernoulli").fit(chains=2, draws=60, tune=300, seed=3,
                                                                       progressbar=False)
