@@ -166,7 +166,7 @@ if (tool == "rstanarm") {
     } else if (grepl("^cor_", v)) {
       m <- regmatches(v, regexec("^cor_(.+)__(.+)__(.+)$", v))[[1]]
       pieces[[sprintf("cor(%s,%s|%s)", m[[3]], m[[4]], m[[2]])]] <- posterior::extract_variable_matrix(arr, v)
-    } else if (!grepl("^(r_|z_|L_|lp__|lprior|Intercept|zi_Intercept|mu_)", v) && !grepl("\\[", v)) {
+    } else if (!grepl("^(r_|z_|L_|lp__|lprior|Intercept|zi_Intercept|mu_|disc$)", v) && !grepl("\\[", v)) {
       pieces[[v]] <- posterior::extract_variable_matrix(arr, v)
     }
   }
